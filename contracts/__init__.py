@@ -1,0 +1,1 @@
+"""Contract test kit for the unified Customers API (work in progress)."""

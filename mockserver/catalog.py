@@ -1,0 +1,581 @@
+"""Lists, gets and writes over the dataset plus its overlay: the query engine, pure Python.
+
+A list is the merge of two ordered streams: base customers (computed, never stored,
+see :mod:`mockserver.dataset` for why every order can be walked without scanning) and
+overlay entries (created or updated customers, in memory), minus base customers the overlay
+replaced or deleted. Walks are keyset-based (:class:`~mockserver.pagination.Position`)
+and pinned to an overlay version, so concurrent writes never shift a walk.
+
+Flavours translate their own parameters into a :class:`ListQuery` and render the
+:class:`Page`; this module knows no HTTP and no platform.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from mockserver.dataset import UPDATE_HORIZON, Dataset, bisect_combo, format_timestamp
+from mockserver.errors import NotFound
+from mockserver.pagination import Position
+from mockserver.store import Entry, Store
+
+__all__ = ["SORT_FIELDS", "Catalog", "Filters", "ListQuery", "Page"]
+
+SORT_FIELDS = ("created_at", "updated_at", "name")
+MATERIALIZE_LIMIT = 20_000
+"""Candidate ranges up to this size are sorted in memory instead of streamed."""
+COUNT_SCAN_LIMIT = 200_000
+"""Totals that would need more checks than this are reported as unknown (``None``)."""
+
+_DIGITS = re.compile(r"\D+")
+Item = tuple[tuple[Any, ...], Any]  # (sort key, payload: base index or Entry)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Conditions on canonical customers; ``None`` means "no condition"."""
+
+    email: str | None = None
+    """Exact, case-insensitive match against any email."""
+    phone: str | None = None
+    """Digits equal to number, area code + number or country code + area code + number."""
+    status: str | None = None
+    ids: tuple[str, ...] | None = None
+    created_from: int | None = None
+    """UNIX seconds, inclusive bounds (as are the three below)."""
+    created_to: int | None = None
+    updated_from: int | None = None
+    updated_to: int | None = None
+    name_contains: str | None = None
+    """Case-insensitive substring of the name."""
+
+    @property
+    def explicit(self) -> bool:
+        return self.ids is not None or self.email is not None or self.phone is not None
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filters: Filters = field(default_factory=Filters)
+    sort: str = "created_at"
+    descending: bool = False
+
+    @property
+    def signature(self) -> str:
+        """Stable text naming filters and order: cursors are only valid for it."""
+        f = self.filters
+        parts = [self.sort, "d" if self.descending else "a", f.email or "", f.phone or "", f.status or "",
+                 ",".join(f.ids) if f.ids is not None else "~", *(str(v) if v is not None else "" for v in (
+                     f.created_from, f.created_to, f.updated_from, f.updated_to)), f.name_contains or ""]
+        return "|".join(parts)
+
+
+@dataclass
+class Page:
+    records: list[dict[str, Any]]
+    ordinals: list[int]
+    first_key: tuple[Any, ...] | None
+    last_key: tuple[Any, ...] | None
+    has_next: bool
+    has_previous: bool
+    total: int | None
+    version: int
+
+
+def _phone_digits(phone: dict[str, Any]) -> tuple[str, ...]:
+    number = _DIGITS.sub("", phone.get("number") or "")
+    area = _DIGITS.sub("", phone.get("area_code") or "")
+    country = _DIGITS.sub("", phone.get("country_code") or "")
+    return number, area + number, country + area + number
+
+
+def record_matches(record: dict[str, Any], created_ts: int, updated_ts: int, f: Filters) -> bool:
+    """Whether a canonical record satisfies the filters (used for overlay entries)."""
+    if f.status is not None and record.get("status") != f.status:
+        return False
+    if f.ids is not None and record.get("id") not in f.ids:
+        return False
+    if f.created_from is not None and created_ts < f.created_from:
+        return False
+    if f.created_to is not None and created_ts > f.created_to:
+        return False
+    if f.updated_from is not None and updated_ts < f.updated_from:
+        return False
+    if f.updated_to is not None and updated_ts > f.updated_to:
+        return False
+    if f.name_contains is not None and f.name_contains.lower() not in (record.get("name") or "").lower():
+        return False
+    if f.email is not None:
+        wanted = f.email.strip().lower()
+        if not any((e.get("email") or "").lower() == wanted for e in record.get("emails") or ()):
+            return False
+    if f.phone is not None:
+        wanted = _DIGITS.sub("", f.phone)
+        if not wanted or not any(wanted in _phone_digits(p) for p in record.get("phone_numbers") or ()):
+            return False
+    return True
+
+
+class Catalog:
+    """The customers a server holds: base dataset + overlay, with lists, gets and writes.
+
+    Args:
+        dataset: the immutable base.
+        store: the shared write overlay.
+        clock: seconds since the epoch for write timestamps (tests pass a fake).
+    """
+
+    def __init__(self, dataset: Dataset, store: Store, clock: Callable[[], float] = time.time) -> None:
+        self.dataset = dataset
+        self.store = store
+        self.clock = clock
+        self._sorted_cache: OrderedDict[tuple[Any, ...], list[Item]] = OrderedDict()
+        self._offset_marks: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
+
+    # ---- ids --------------------------------------------------------------------
+
+    def ordinal_of(self, customer_id: str, state: dict[int, Entry]) -> int | None:
+        """The ordinal of a live customer id in ``state``, or ``None``."""
+        ordinal = self.dataset.ordinal_of(customer_id)
+        if ordinal is None:
+            return None
+        entry = state.get(ordinal)
+        if entry is None:
+            return ordinal if ordinal < self.dataset.count else None
+        return ordinal if entry.record is not None else None
+
+    def get(self, customer_id: str, version: int | None = None) -> dict[str, Any]:
+        """The customer with this id.
+
+        Raises:
+            NotFound: no live customer has the id.
+        """
+        state = self.state(version)
+        ordinal = self.ordinal_of(customer_id, state)
+        if ordinal is None:
+            raise NotFound(f"Could not find customer with id: '{customer_id}'", entity="customer",
+                           entity_id=customer_id)
+        return self.record(ordinal, state)
+
+    def record(self, ordinal: int, state: dict[int, Entry]) -> dict[str, Any]:
+        entry = state.get(ordinal)
+        if entry is not None and entry.record is not None:
+            return entry.record
+        return self.dataset.customer(ordinal)
+
+    def state(self, version: int | None = None) -> dict[int, Entry]:
+        latest = self.store.refresh()
+        return self.store.state_at(latest if version is None else version)
+
+    def entry_timestamps(self, ordinal: int, state: dict[int, Entry]) -> tuple[int, int]:
+        entry = state.get(ordinal)
+        if entry is not None:
+            return entry.created_ts, entry.updated_ts
+        return self.dataset.created_of(ordinal), self.dataset.updated_of(ordinal)
+
+    # ---- writes -----------------------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self.clock())
+
+    def create(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Store a new customer from canonical writable fields; returns the full record."""
+        self.store.refresh()
+        now = self._now()
+        # NOTE: the id derives from the ordinal SQLite allocates inside the write transaction.
+        entry = self.store.append(None, lambda ordinal: complete_record(self.dataset.id_of(ordinal), fields, now, now),
+                                  now, now, first_new_ordinal=self.dataset.count)
+        return entry.record or {}
+
+    def update(self, customer_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Apply canonical writable fields to a customer; returns the full record.
+
+        Raises:
+            NotFound: no live customer has the id.
+        """
+        current = self.get(customer_id)
+        state = self.store.state_at(self.store.version)
+        ordinal = self.ordinal_of(customer_id, state)
+        assert ordinal is not None
+        created_ts, _ = self.entry_timestamps(ordinal, state)
+        now = max(self._now(), created_ts)
+        merged = dict(current)
+        merged.update(fields)
+        if ("first_name" in fields or "last_name" in fields) and "name" not in fields:
+            merged["name"] = " ".join(p for p in (merged.get("first_name"), merged.get("last_name")) if p) or None
+        record = complete_record(customer_id, merged, created_ts, now)
+        entry = self.store.append(ordinal, lambda _: record, created_ts, now, first_new_ordinal=self.dataset.count)
+        return entry.record or {}
+
+    def delete(self, customer_id: str) -> None:
+        """Delete a customer.
+
+        Raises:
+            NotFound: no live customer has the id.
+        """
+        self.get(customer_id)
+        state = self.store.state_at(self.store.version)
+        ordinal = self.ordinal_of(customer_id, state)
+        assert ordinal is not None
+        created_ts, updated_ts = self.entry_timestamps(ordinal, state)
+        self.store.append(ordinal, lambda _: None, created_ts, updated_ts, first_new_ordinal=self.dataset.count)
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    # ---- lists ------------------------------------------------------------------
+
+    def list(self, query: ListQuery, limit: int, position: Position | None = None) -> Page:
+        """One page of ``limit`` customers after (or before) ``position``."""
+        latest = self.store.refresh()
+        version = latest if position is None else position.version
+        state = self.store.state_at(version)
+        if position is None or not position.before:
+            after = position.key if position else None
+            items = list(islice(self._walk(query, state, after, reverse=False), limit + 1))
+            has_next, has_previous = len(items) > limit, position is not None
+            items = items[:limit]
+        else:
+            items = list(islice(self._walk(query, state, position.key, reverse=True), limit + 1))
+            has_next, has_previous = True, len(items) > limit
+            items = items[:limit][::-1]
+        return self._page(items, state, has_next, has_previous, self.total(query, state), version)
+
+    def list_at_offset(self, query: ListQuery, offset: int, limit: int) -> Page:
+        """One page of ``limit`` customers starting at ``offset`` (for offset-paged flavours)."""
+        version = self.store.refresh()
+        state = self.store.state_at(version)
+        start_key, skip = self._offset_start(query, state, version, offset)
+        walk = self._walk(query, state, start_key, reverse=False)
+        items = list(islice(walk, skip, skip + limit + 1))
+        has_next = len(items) > limit
+        items = items[:limit]
+        if items:
+            self._offset_marks[(query.signature, version, offset + len(items))] = items[-1][0]
+            if len(self._offset_marks) > 1024:
+                self._offset_marks.popitem(last=False)
+        return self._page(items, state, has_next, offset > 0, self.total(query, state), version)
+
+    def _offset_start(self, query: ListQuery, state: dict[int, Entry], version: int,
+                      offset: int) -> tuple[tuple[Any, ...] | None, int]:
+        """A key to resume from and how many items to skip after it to reach ``offset``."""
+        if offset == 0:
+            return None, 0
+        mark = self._offset_marks.get((query.signature, version, offset))
+        if mark is not None:
+            return mark, 0
+        ds = self.dataset
+        plain = not state and query.filters == Filters() and offset < ds.count
+        if plain and query.sort == "created_at":
+            i = offset - 1 if not query.descending else ds.count - offset
+            return (ds.created_of(i), i), 0
+        if plain and query.sort == "name" and not query.descending:
+            prefix = ds.combo_sizes_prefix()
+            combo = bisect_combo(prefix, offset)
+            return (ds.combo_name(combo), -1), offset - prefix[combo]
+        return None, offset
+
+    def _page(self, items: list[Item], state: dict[int, Entry], has_next: bool, has_previous: bool,
+              total: int | None, version: int) -> Page:
+        records, ordinals = [], []
+        customer = self.dataset.customer
+        for _key, payload in items:
+            if isinstance(payload, Entry):
+                records.append(payload.record or {})
+                ordinals.append(payload.ordinal)
+            else:
+                records.append(customer(payload))
+                ordinals.append(payload)
+        return Page(records, ordinals, items[0][0] if items else None, items[-1][0] if items else None,
+                    has_next, has_previous, total, version)
+
+    # ---- ordered walk -----------------------------------------------------------
+
+    def _walk(self, query: ListQuery, state: dict[int, Entry], after: tuple[Any, ...] | None,
+              reverse: bool) -> Iterator[Item]:
+        """Items strictly after ``after`` in the query's order (``reverse`` walks backwards)."""
+        descending = query.descending != reverse
+        base = self._base_items(query, state, after, descending)
+        overlay = self._overlay_items(query, state, after, descending)
+        if not overlay:
+            return base
+        return heapq.merge(base, overlay, key=lambda item: item[0], reverse=descending)
+
+    def _overlay_items(self, query: ListQuery, state: dict[int, Entry], after: tuple[Any, ...] | None,
+                       descending: bool) -> list[Item]:
+        items = []
+        for entry in state.values():
+            if entry.record is not None and record_matches(entry.record, entry.created_ts, entry.updated_ts,
+                                                           query.filters):
+                key = self._entry_key(query.sort, entry)
+                if after is None or (key < after if descending else key > after):
+                    items.append((key, entry))
+        items.sort(key=lambda item: item[0], reverse=descending)
+        return items
+
+    @staticmethod
+    def _entry_key(sort: str, entry: Entry) -> tuple[Any, ...]:
+        if sort == "created_at":
+            return (entry.created_ts, entry.ordinal)
+        if sort == "updated_at":
+            return (entry.updated_ts, entry.ordinal)
+        return ((entry.record or {}).get("name") or "", entry.ordinal)
+
+    def _base_key(self, sort: str, i: int) -> tuple[Any, ...]:
+        ds = self.dataset
+        if sort == "created_at":
+            return (ds.created_of(i), i)
+        if sort == "updated_at":
+            return (ds.updated_of(i), i)
+        return (ds.name_of(i), i)
+
+    def _range(self, f: Filters) -> tuple[int, int]:
+        """Base indexes ``lo <= i < hi`` that can satisfy the time filters."""
+        ds = self.dataset
+        lo, hi = 0, ds.count
+        if f.created_from is not None:
+            lo = max(lo, ds.first_created_at_or_after(f.created_from))
+        if f.updated_from is not None:
+            lo = max(lo, ds.first_created_at_or_after(f.updated_from) - UPDATE_HORIZON)
+        if f.created_to is not None:
+            hi = min(hi, ds.first_created_at_or_after(f.created_to + 1))
+        if f.updated_to is not None:
+            hi = min(hi, ds.first_created_at_or_after(f.updated_to + 1))
+        return lo, max(lo, hi)
+
+    def _base_predicate(self, f: Filters) -> Callable[[int], bool] | None:
+        ds = self.dataset
+        checks: list[Callable[[int], bool]] = []
+        if f.status is not None:
+            status = f.status
+            checks.append(lambda i: ds.status_of(i) == status)
+        if f.updated_from is not None or f.updated_to is not None:
+            lo_u = f.updated_from if f.updated_from is not None else -(1 << 62)
+            hi_u = f.updated_to if f.updated_to is not None else 1 << 62
+            checks.append(lambda i: lo_u <= ds.updated_of(i) <= hi_u)
+        if f.name_contains is not None:
+            needle = f.name_contains.lower()
+            checks.append(lambda i: needle in ds.name_of(i).lower())
+        if f.explicit:
+            checks.append(lambda i: record_matches(ds.customer(i), 0, 0, Filters(
+                email=f.email, phone=f.phone, ids=f.ids)))
+        if not checks:
+            return None
+        if len(checks) == 1:
+            return checks[0]
+        return lambda i: all(check(i) for check in checks)
+
+    def _explicit_candidates(self, f: Filters) -> set[int]:
+        ds = self.dataset
+        sets: list[set[int]] = []
+        if f.ids is not None:
+            sets.append({i for i in map(ds.index_of, f.ids) if i is not None})
+        if f.email is not None:
+            sets.append(set(ds.indexes_for_email(f.email)))
+        if f.phone is not None:
+            sets.append(set(ds.indexes_for_phone(f.phone)))
+        return set.intersection(*sets)
+
+    def _base_items(self, query: ListQuery, state: dict[int, Entry], after: tuple[Any, ...] | None,
+                    descending: bool) -> Iterator[Item]:
+        f, sort = query.filters, query.sort
+        lo, hi = self._range(f)
+        predicate = self._base_predicate(f)
+        if f.explicit or hi - lo <= MATERIALIZE_LIMIT:
+            items = self._sorted_candidates(query, lo, hi, predicate)
+            return self._from_sorted(items, state, after, descending)
+        if sort == "created_at":
+            indexes: Iterable[int] = self._created_indexes(lo, hi, after, descending)
+        elif sort == "updated_at":
+            indexes = self._updated_indexes(lo, hi, after, descending)
+        else:
+            indexes = self._name_indexes(lo, hi, after, descending)
+        return self._keyed(sort, indexes, state, predicate, after, descending)
+
+    def _sorted_candidates(self, query: ListQuery, lo: int, hi: int,
+                           predicate: Callable[[int], bool] | None) -> list[Item]:
+        cache_key = (query.filters, query.sort, lo, hi)
+        items = self._sorted_cache.get(cache_key)
+        if items is None:
+            f = query.filters
+            if f.explicit:
+                candidates: Iterable[int] = sorted(i for i in self._explicit_candidates(f) if lo <= i < hi)
+            else:
+                candidates = range(lo, hi)
+            if predicate is not None:
+                candidates = filter(predicate, candidates)
+            items = [(self._base_key(query.sort, i), i) for i in candidates]
+            items.sort(key=lambda item: item[0])
+            self._sorted_cache[cache_key] = items
+            if len(self._sorted_cache) > 32:
+                self._sorted_cache.popitem(last=False)
+        else:
+            self._sorted_cache.move_to_end(cache_key)
+        return items
+
+    @staticmethod
+    def _from_sorted(items: list[Item], state: dict[int, Entry], after: tuple[Any, ...] | None,
+                     descending: bool) -> Iterator[Item]:
+        from bisect import bisect_left, bisect_right
+
+        keys = [item[0] for item in items] if after is not None else None
+        if not descending:
+            start = bisect_right(keys, after) if keys is not None else 0
+            seq: Iterable[Item] = islice(items, start, None)
+        else:
+            stop = bisect_left(keys, after) if keys is not None else len(items)
+            seq = (items[j] for j in range(stop - 1, -1, -1))
+        return (item for item in seq if item[1] not in state)
+
+    def _keyed(self, sort: str, indexes: Iterable[int], state: dict[int, Entry],
+               predicate: Callable[[int], bool] | None, after: tuple[Any, ...] | None,
+               descending: bool) -> Iterator[Item]:
+        key_of = self._base_key
+        for i in indexes:
+            if i in state or (predicate is not None and not predicate(i)):
+                continue
+            key = key_of(sort, i)
+            if after is not None and (key >= after if descending else key <= after):
+                continue
+            yield key, i
+
+    def _created_indexes(self, lo: int, hi: int, after: tuple[Any, ...] | None, descending: bool) -> Iterable[int]:
+        ds = self.dataset
+        if after is not None:
+            # created_of is strictly increasing, so the key's position is one square root away
+            j = ds.first_created_at_or_after(int(after[0]))
+            if descending:
+                hi = min(hi, j + 1)
+            else:
+                lo = max(lo, j - 1)
+        return range(hi - 1, lo - 1, -1) if descending else range(lo, hi)
+
+    def _updated_indexes(self, lo: int, hi: int, after: tuple[Any, ...] | None, descending: bool) -> Iterator[int]:
+        """Indexes in (updated_at, index) order using the bounded update lag."""
+        ds = self.dataset
+        updated_of, created_of = ds.updated_of, ds.created_of
+        heap: list[tuple[int, int]] = []
+        if not descending:
+            start = lo
+            if after is not None:
+                start = max(lo, ds.first_created_at_or_after(int(after[0])) - UPDATE_HORIZON)
+            i = start
+            while i < hi or heap:
+                bound = created_of(i) if i < hi else None
+                while heap and (bound is None or heap[0][0] <= bound):
+                    yield heapq.heappop(heap)[1]
+                if i < hi:
+                    heapq.heappush(heap, (updated_of(i), i))
+                    i += 1
+        else:
+            start = hi - 1
+            if after is not None:
+                start = min(hi - 1, ds.first_created_at_or_after(int(after[0]) + 1) - 1)
+            i = start
+            while i >= lo or heap:
+                bound = created_of(i + UPDATE_HORIZON) if i >= lo else None
+                while heap and (bound is None or -heap[0][0] >= bound):
+                    yield -heapq.heappop(heap)[1]
+                if i >= lo:
+                    heapq.heappush(heap, (-updated_of(i), -i))
+                    i -= 1
+
+    def _name_indexes(self, lo: int, hi: int, after: tuple[Any, ...] | None, descending: bool) -> Iterator[int]:
+        ds = self.dataset
+        if after is None:
+            start = ds.combos - 1 if descending else 0
+        else:
+            start = ds.combo_at_or_after(after[0])
+            # walking down, the combination equal to the key still holds smaller indexes
+            if descending and not (start < ds.combos and ds.combo_name(start) == after[0]):
+                start -= 1
+        for i in ds.indexes_by_name(start, reverse=descending):
+            if lo <= i < hi:
+                yield i
+
+    # ---- totals -----------------------------------------------------------------
+
+    def total(self, query: ListQuery, state: dict[int, Entry]) -> int | None:
+        """How many customers match the filters (``None`` if counting is too costly)."""
+        f = query.filters
+        base = self._base_total(f)
+        if base is None:
+            return None
+        predicate = self._base_predicate(f)
+        lo, hi = self._range(f)
+        for ordinal, entry in state.items():
+            if ordinal < self.dataset.count and lo <= ordinal < hi and (predicate is None or predicate(ordinal)):
+                base -= 1
+            if entry.record is not None and record_matches(entry.record, entry.created_ts, entry.updated_ts, f):
+                base += 1
+        return base
+
+    def _base_total(self, f: Filters) -> int | None:
+        ds = self.dataset
+        lo, hi = self._range(f)
+        predicate = self._base_predicate(f)
+        if f.explicit:
+            return sum(1 for i in self._explicit_candidates(f) if lo <= i < hi and (predicate is None or predicate(i)))
+        if f.name_contains is not None:
+            if hi - lo > COUNT_SCAN_LIMIT:
+                return None
+            return sum(1 for i in range(lo, hi) if predicate is None or predicate(i))
+        # only status and time windows: arithmetic, plus the edges of the update window
+        edge_lo, edge_hi = lo, hi
+        checked = 0
+        if f.updated_from is not None:
+            edge_lo = min(hi, max(lo, ds.first_created_at_or_after(f.updated_from)))
+            checked += sum(1 for i in range(lo, edge_lo) if predicate is None or predicate(i))
+        if f.updated_to is not None:
+            # created_of(i + horizon) <= updated_to guarantees updated_of(i) <= updated_to
+            edge_hi = max(edge_lo, min(edge_hi, ds.first_created_at_or_after(f.updated_to + 1) - UPDATE_HORIZON))
+            checked += sum(1 for i in range(edge_hi, hi) if predicate is None or predicate(i))
+        span = edge_hi - edge_lo
+        if f.status is not None:
+            archived = ds.count_archived(edge_lo, edge_hi)
+            span = archived if f.status == "archived" else span - archived
+        return span + checked
+
+
+def complete_record(customer_id: str, fields: dict[str, Any], created_ts: int, updated_ts: int) -> dict[str, Any]:
+    """A full canonical record from writable fields: every key present, sub-ids filled in."""
+    first, last = fields.get("first_name"), fields.get("last_name")
+    name = fields.get("name") or (" ".join(p for p in (first, last) if p) or None)
+
+    def with_ids(items: Any, tag: str) -> list[dict[str, Any]]:
+        out = []
+        for n, item in enumerate(items or (), start=1):
+            item = dict(item)
+            if not item.get("id"):
+                item["id"] = f"{customer_id}-{tag}{n}"
+            out.append(item)
+        return out
+
+    def complete(items: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        return [{k: item.get(k) for k in keys} for item in items]
+
+    return {
+        "id": customer_id,
+        "name": name,
+        "first_name": first,
+        "last_name": last,
+        "company_name": fields.get("company_name"),
+        "status": fields.get("status") or "active",
+        "currency": fields.get("currency"),
+        "emails": complete(with_ids(fields.get("emails"), "e"), ("id", "email", "type")),
+        "phone_numbers": complete(with_ids(fields.get("phone_numbers"), "p"),
+                                  ("id", "country_code", "area_code", "number", "extension", "type")),
+        "addresses": complete(with_ids(fields.get("addresses"), "a"),
+                              ("id", "type", "line1", "line2", "city", "state", "postal_code", "country")),
+        "orders": complete(with_ids(fields.get("orders"), "o"), ("id", "total", "status")),
+        "notes": fields.get("notes"),
+        "created_at": format_timestamp(created_ts),
+        "updated_at": format_timestamp(updated_ts),
+    }

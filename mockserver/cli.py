@@ -1,0 +1,144 @@
+"""``mockserver``: serve the mock, list its routes, or dump customers.
+
+Exit codes: 0 success, 2 usage or settings error (message on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mockserver.errors import MockServerError
+from mockserver.settings import Settings
+
+__all__ = ["main"]
+
+DESCRIPTION = """\
+Mock unified e-commerce Customers API: deterministic Faker-seeded customers served in the
+canonical contract and in each platform's own flavour (Apideck, Truto, ecartAPI, Ecwid, myBoxx).
+"""
+
+SERVE_EPILOG = """\
+Every option can also be set with an environment variable MOCKSERVER_<OPTION>
+(for example MOCKSERVER_SEED=7, MOCKSERVER_TOKEN=secret); flags win.
+
+examples:
+  mockserver serve                          # http://127.0.0.1:8000/customers, 1,000 customers
+  mockserver serve --count 10000000         # same memory, same start-up time
+  mockserver serve --port 0                 # any free port (printed at start)
+  mockserver serve --state mock.sqlite3     # writes survive restarts
+  curl -H 'Authorization: Bearer any' http://127.0.0.1:8000/customers?limit=2
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mockserver", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    defaults = Settings()
+
+    serve = commands.add_parser("serve", help="run the mock server under gunicorn", description=DESCRIPTION,
+                                epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("--host", help=f"interface to bind (default {defaults.host}: this machine only; "
+                                      "0.0.0.0 exposes the mock to your network)")
+    serve.add_argument("--port", type=int, help=f"TCP port (default {defaults.port}; 0 picks a free one)")
+    _dataset_options(serve)
+    serve.add_argument("--workers", type=int, help=f"gunicorn worker processes (default {defaults.workers})")
+    serve.add_argument("--state", metavar="PATH",
+                       help="SQLite file holding writes; survives restarts (default: a temporary file)")
+    serve.add_argument("--token", help="require exactly this bearer token (default: accept any non-empty token)")
+    serve.add_argument("--no-cors", dest="cors", action="store_const", const=False,
+                       help="do not answer CORS preflights or add CORS headers")
+    serve.add_argument("--flavour", help=f"flavour also mounted at the root (default {defaults.flavour}); "
+                                         "every flavour is always mounted under /<flavour>")
+    serve.add_argument("--access-log", dest="access_log", action="store_const", const=True,
+                       help="log every request to standard output")
+
+    routes = commands.add_parser("routes", help="list every mounted route, per flavour")
+    routes.add_argument("--flavour", help="root flavour, as for serve")
+
+    dump = commands.add_parser("dump", help="print customers as JSON lines (canonical form)")
+    _dataset_options(dump)
+    dump.add_argument("--start", type=int, default=0, help="first customer index (default 0)")
+    dump.add_argument("--limit", type=int, default=10, help="how many customers (default 10)")
+    return parser
+
+
+def _dataset_options(parser: argparse.ArgumentParser) -> None:
+    defaults = Settings()
+    parser.add_argument("--seed", type=int, help=f"dataset seed (default {defaults.seed})")
+    parser.add_argument("--count", type=int, help=f"customers in the dataset (default {defaults.count:,})")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    names = ("seed", "count", "host", "port", "workers", "state", "token", "cors", "flavour", "access_log")
+    return Settings.from_env(**{n: getattr(args, n, None) for n in names})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        settings = _settings(args)
+        if args.command == "serve":
+            from mockserver.flavours import FLAVOURS
+            from mockserver.server import serve
+
+            FLAVOURS.get(settings.flavour)  # unknown flavour: a usage error before gunicorn starts
+            return serve(settings)
+        if args.command == "routes":
+            return _routes(settings)
+        return _dump(settings, args.start, args.limit)
+    except MockServerError as exc:
+        print(f"mockserver: error: {exc.detail}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _routes(settings: Settings) -> int:
+    from mockserver.flavours import FLAVOURS
+
+    root = FLAVOURS.get(settings.flavour)
+    for flavour in FLAVOURS:
+        print(f"{flavour.name}: {flavour.title}")
+        for route in flavour.routes(_null_context(settings)):
+            mounts = [f"/{flavour.name}"] + ([""] if flavour is root else [])
+            methods = sorted(m[3:].upper().replace("_ITEM", "") for m in dir(route.resource)
+                             if m.startswith("on_") and (m.endswith("_item") == (route.suffix == "item"))
+                             and not m.endswith(("_options",)))
+            for mount in mounts:
+                print(f"  {','.join(methods):<22} {mount}{route.path}")
+        print(f"  {'GET':<22} /{flavour.name}/openapi.yaml")
+    print(f"{'':2}{'GET':<22} /health")
+    return 0
+
+
+def _null_context(settings: Settings) -> object:
+    import os
+    import tempfile
+
+    from mockserver.catalog import Catalog
+    from mockserver.dataset import Dataset
+    from mockserver.resources import ServerContext
+    from mockserver.store import Store
+
+    dataset = Dataset(settings.seed, 0)
+    store = Store(os.path.join(tempfile.mkdtemp(prefix="mockserver-routes-"), "s.db"), dataset.fingerprint)
+    return ServerContext(settings, Catalog(dataset, store))
+
+
+def _dump(settings: Settings, start: int, limit: int) -> int:
+    from mockserver.dataset import Dataset
+    from mockserver.resources import dumps
+
+    dataset = Dataset(settings.seed, settings.count)
+    out = sys.stdout.buffer
+    for i in range(max(start, 0), min(start + max(limit, 0), dataset.count)):
+        out.write(dumps(dataset.customer(i)) + b"\n")
+    out.flush()
+    return 0

@@ -1,0 +1,348 @@
+"""The immutable base dataset: customer ``i`` is a pure function of ``(seed, i)``.
+
+Nothing here materializes the dataset: ``count`` may be 10,000,000 with the same memory
+as 1,000. Every attribute that lists, sorts, filters or counts need is computed in O(1)
+from ``i``, and is *structured* so that those operations never scan the whole dataset:
+
+* ``created_at`` grows strictly with ``i`` (``EPOCH + floor(69120 * sqrt(i))`` seconds,
+  so 10,000,000 customers span about seven years), hence "created order" is index order
+  and ``created_since`` is a square root away.
+* ``updated_at`` of ``i`` equals ``created_at`` of ``i + k`` for ``0 <= k <= 64``, so a
+  walk in updated order only ever looks 64 customers ahead.
+* the name is the ``(i * A + B) mod C``-th (first, last) combination of the sorted name
+  pools: the customers with one name are an arithmetic progression, so walking in name
+  order visits combinations in order, and a name filter counts combinations, not customers.
+* ``status`` is ``archived`` for 9 of every 97 residues of ``i * A' + B'``, so counting
+  archived customers in a range is arithmetic.
+* ids, email addresses and phone numbers embed affine bijections of ``i``, so
+  ``filter[customer_ids]``, ``filter[email]`` and ``filter[phone_number]`` invert to
+  ``i`` directly.
+
+Hashes are SplitMix64 over the integers ``seed`` and ``i``: nothing depends on Python's
+``hash()``, dict order, the clock or the Faker installed (see ``mockserver.pools``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from mockserver.pools import ascii_slug, load_pools
+
+__all__ = ["EPOCH", "Dataset", "format_timestamp", "parse_timestamp"]
+
+MASK64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+EPOCH = 1546300800
+"""2019-01-01T00:00:00Z: the creation time of customer 0."""
+
+CREATED_SCALE = 69120  # 0.8 day: created_at(i) = EPOCH + floor(CREATED_SCALE * sqrt(i))
+CREATED_SCALE_SQ = CREATED_SCALE * CREATED_SCALE
+UPDATE_HORIZON = 64  # updated_at(i) = created_at(i + k), 0 <= k <= UPDATE_HORIZON
+
+ID_BASE = 100_000_000
+ID_SPAN = 900_000_000  # ids are 9-digit numbers 100000000..999999999
+PHONE_SPAN = 10_000_000
+STATUS_PERIOD = 97
+STATUS_ARCHIVED = 9  # residues out of STATUS_PERIOD that are archived (about 9 %)
+
+ORDER_STATUSES = ("completed", "completed", "completed", "active", "cancelled", "archived")
+_EMAIL_INDEX = re.compile(r"^[a-z]+[._]?[a-z]*?(\d+)@", re.IGNORECASE)
+_DIGITS = re.compile(r"\D+")
+
+
+def _mix(x: int) -> int:
+    """SplitMix64 finalizer: a well-spread 64-bit hash of a 64-bit integer."""
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+    return x ^ (x >> 31)
+
+
+def _coprime(start: int, modulus: int) -> int:
+    value = start % modulus or 1
+    while math.gcd(value, modulus) != 1:
+        value += 1
+    return value
+
+
+def format_timestamp(seconds: int) -> str:
+    """RFC 3339 in UTC with a ``Z`` offset, second precision."""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> int:
+    """Parse an RFC 3339 date-time (offset required, ``Z`` allowed) to UNIX seconds.
+
+    Raises:
+        ValueError: the text is not an RFC 3339 date-time with an offset.
+    """
+    value = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    if value.tzinfo is None or "T" not in text.upper():
+        raise ValueError(f"{text!r} is not an RFC 3339 date-time with an offset")
+    return math.floor(value.timestamp())
+
+
+class Dataset:
+    """``count`` deterministic customers for ``seed``, each computed on demand.
+
+    Args:
+        seed: any integer; the same seed always gives byte-identical customers.
+        count: number of customers in the base dataset (0 to 900,000,000).
+
+    Example:
+        >>> ds = Dataset(seed=42, count=1000)
+        >>> ds.customer(7)["id"] == ds.id_of(7)
+        True
+    """
+
+    def __init__(self, seed: int = 42, count: int = 1000) -> None:
+        if not 0 <= count <= ID_SPAN:
+            raise ValueError(f"count must be between 0 and {ID_SPAN}, got {count}")
+        self.seed = seed
+        self.count = count
+        pools = load_pools()
+        self._first = pools["first_names"]
+        self._last = pools["last_names"]
+        self._first_slug = [ascii_slug(n) for n in self._first]
+        self._last_slug = [ascii_slug(n) for n in self._last]
+        self._companies = pools["companies"]
+        self._domains = pools["email_domains"]
+        self._notes = pools["notes"]
+        countries = pools["countries"]
+        self._country_codes: list[str] = []
+        for code, country in countries.items():  # weighted table, 1000 slots
+            self._country_codes.extend([code] * int(country["weight"]))
+        self._countries = countries
+        self._addresses = pools["addresses"]
+
+        key = _mix((seed * GOLDEN) & MASK64 ^ 0x5EED)
+        self._key = key
+        self.combos = len(self._first) * len(self._last)
+        self._name_mul = _coprime(_mix(key ^ 1) % self.combos, self.combos)
+        self._name_add = _mix(key ^ 2) % self.combos
+        self._name_inv = pow(self._name_mul, -1, self.combos)
+        self._id_mul = _coprime(_mix(key ^ 3) % ID_SPAN | 1, ID_SPAN)
+        self._id_add = _mix(key ^ 4) % ID_SPAN
+        self._id_inv = pow(self._id_mul, -1, ID_SPAN)
+        self._phone_mul = _coprime(_mix(key ^ 5) % PHONE_SPAN, PHONE_SPAN)
+        self._phone_add = _mix(key ^ 6) % PHONE_SPAN
+        self._phone_inv = pow(self._phone_mul, -1, PHONE_SPAN)
+        self._status_mul = _coprime(_mix(key ^ 7) % STATUS_PERIOD, STATUS_PERIOD)
+        self._status_add = _mix(key ^ 8) % STATUS_PERIOD
+        # prefix[j] = archived residues among i = 0..j-1 of any period
+        prefix = [0]
+        for j in range(STATUS_PERIOD):
+            prefix.append(prefix[-1] + (self._archived_residue(j)))
+        self._status_prefix = prefix
+        self.fingerprint = f"{seed}:{count}"
+        self.customer = lru_cache(maxsize=20_000)(self._build)
+
+    # ---- cheap attributes (no customer is built) --------------------------------
+
+    def id_of(self, i: int) -> str:
+        return str(ID_BASE + (i * self._id_mul + self._id_add) % ID_SPAN)
+
+    def ordinal_of(self, customer_id: str) -> int | None:
+        """The ordinal an id was derived from, in or beyond the base range."""
+        if not customer_id.isdigit() or len(customer_id) != 9 or customer_id[0] == "0":
+            return None
+        return ((int(customer_id) - ID_BASE - self._id_add) * self._id_inv) % ID_SPAN
+
+    def index_of(self, customer_id: str) -> int | None:
+        """The index of a base customer id, or ``None`` if no base customer has it."""
+        i = self.ordinal_of(customer_id)
+        return i if i is not None and i < self.count else None
+
+    def created_of(self, i: int) -> int:
+        return EPOCH + math.isqrt(CREATED_SCALE_SQ * i)
+
+    def first_created_at_or_after(self, seconds: int) -> int:
+        """Smallest ``i`` (possibly beyond ``count``) with ``created_of(i) >= seconds``."""
+        offset = seconds - EPOCH
+        if offset <= 0:
+            return 0
+        return -(-(offset * offset) // CREATED_SCALE_SQ)
+
+    def update_lag(self, i: int) -> int:
+        h = _mix((self._key + i * GOLDEN) & MASK64 ^ 0xA11CE)
+        return 0 if h % 10 < 3 else 1 + (h >> 8) % UPDATE_HORIZON
+
+    def updated_of(self, i: int) -> int:
+        return self.created_of(i + self.update_lag(i))
+
+    def combo_of(self, i: int) -> int:
+        return (i * self._name_mul + self._name_add) % self.combos
+
+    def combo_name(self, combo: int) -> str:
+        first, last = divmod(combo, len(self._last))
+        return f"{self._first[first]} {self._last[last]}"
+
+    def first_index_in_combo(self, combo: int) -> int:
+        """The smallest ``i`` whose name is ``combo`` (the others follow every ``combos``)."""
+        return ((combo - self._name_add) * self._name_inv) % self.combos
+
+    def combo_at_or_after(self, name: str) -> int:
+        """Smallest combination whose name sorts at or after ``name`` (``combos`` if none)."""
+        lo, hi = 0, self.combos
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.combo_name(mid) < name:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def name_of(self, i: int) -> str:
+        return self.combo_name(self.combo_of(i))
+
+    def _archived_residue(self, j: int) -> int:
+        return 1 if (j * self._status_mul + self._status_add) % STATUS_PERIOD < STATUS_ARCHIVED else 0
+
+    def status_of(self, i: int) -> str:
+        return "archived" if self._archived_residue(i % STATUS_PERIOD) else "active"
+
+    def count_archived(self, start: int, stop: int) -> int:
+        """Archived customers among indexes ``start <= i < stop``, in O(1)."""
+
+        def below(n: int) -> int:
+            full, rest = divmod(max(n, 0), STATUS_PERIOD)
+            return full * self._status_prefix[-1] + self._status_prefix[rest]
+
+        return below(stop) - below(start)
+
+    # ---- inversions for filters ---------------------------------------------------
+
+    def indexes_for_email(self, email: str) -> list[int]:
+        """Base indexes whose generated emails could equal ``email`` (verify before use)."""
+        match = _EMAIL_INDEX.match(email.strip())
+        if not match:
+            return []
+        i = int(match.group(1))
+        return [i] if i < self.count else []
+
+    def indexes_for_phone(self, phone: str) -> list[int]:
+        """Base indexes whose generated phones could match ``phone`` (verify before use)."""
+        digits = _DIGITS.sub("", phone)
+        if len(digits) < 7:
+            return []
+        number = int(digits[-7:])
+        found = []
+        for offset in (0, PHONE_SPAN // 2):
+            first = ((number - offset - self._phone_add) * self._phone_inv) % PHONE_SPAN
+            found.extend(range(first, self.count, PHONE_SPAN))
+        return sorted(set(found))
+
+    # ---- the customer -------------------------------------------------------------
+
+    def _phone(self, i: int, offset: int) -> str:
+        n = ((i * self._phone_mul + self._phone_add) % PHONE_SPAN + offset) % PHONE_SPAN
+        text = f"{n:07d}"
+        return f"{text[:3]}-{text[3:]}"
+
+    def _build(self, i: int) -> dict[str, object]:
+        """Customer ``i`` as a canonical dict. Cached: callers must not mutate it."""
+        if not 0 <= i < self.count:
+            raise IndexError(f"customer index {i} outside 0..{self.count - 1}")
+        cid = self.id_of(i)
+        h1 = _mix((self._key + i * GOLDEN) & MASK64)
+        h2 = _mix(h1 ^ 0x2)
+        h3 = _mix(h1 ^ 0x3)
+        first_idx, last_idx = divmod(self.combo_of(i), len(self._last))
+        first, last = self._first[first_idx], self._last[last_idx]
+        slug_first, slug_last = self._first_slug[first_idx], self._last_slug[last_idx]
+        code = self._country_codes[h1 % 1000]
+        country = self._countries[code]
+        company = self._companies[(h1 >> 10) % len(self._companies)] if (h1 >> 20) % 100 < 35 else None
+        domain = self._domains[(h1 >> 27) % len(self._domains)]
+        sep = "._"[(h1 >> 31) & 1]
+        emails = [{"id": f"{cid}-e1", "email": f"{slug_first}{sep}{slug_last}{i}@{domain}", "type": "primary"}]
+        if (h1 >> 32) % 100 < 40:
+            if company is not None:
+                emails.append({"id": f"{cid}-e2", "email": f"{slug_first[:1]}{slug_last}{i}@{company['domain']}",
+                               "type": "work"})
+            else:
+                other = self._domains[(h1 >> 39) % len(self._domains)]
+                emails.append({"id": f"{cid}-e2", "email": f"{slug_last}{slug_first[:1]}{i}@{other}",
+                               "type": "personal"})
+        areas = country["areas"]
+        phones = [{"id": f"{cid}-p1", "country_code": country["dial"], "area_code": areas[(h2 >> 3) % len(areas)],
+                   "number": self._phone(i, 0), "extension": None, "type": "mobile"}]
+        if h2 % 100 < 30:
+            phones.append({"id": f"{cid}-p2", "country_code": country["dial"],
+                           "area_code": areas[(h2 >> 11) % len(areas)], "number": self._phone(i, PHONE_SPAN // 2),
+                           "extension": str(100 + (h2 >> 17) % 900) if (h2 >> 27) % 2 else None,
+                           "type": "work"})
+        rows = self._addresses[code]
+        addresses = [self._address(cid, 1, "billing", rows[(h2 >> 28) % len(rows)], code)]
+        if (h2 >> 35) % 100 < 50:
+            addresses.append(self._address(cid, 2, "shipping", rows[(h2 >> 42) % len(rows)], code))
+        orders = []
+        for n in range((h3 % 7) // 2):  # 0..3 orders, mostly 0 or 1
+            hn = _mix(h3 ^ (n + 1))
+            cents = 999 + hn % 49_000
+            orders.append({"id": f"{cid}-o{n + 1}", "total": f"{cents // 100}.{cents % 100:02d}",
+                           "status": ORDER_STATUSES[(hn >> 20) % len(ORDER_STATUSES)]})
+        notes = self._notes[(h3 >> 8) % len(self._notes)] if (h3 >> 16) % 100 < 20 else None
+        return {
+            "id": cid,
+            "name": f"{first} {last}",
+            "first_name": first,
+            "last_name": last,
+            "company_name": company["name"] if company else None,
+            "status": self.status_of(i),
+            "currency": country["currency"],
+            "emails": emails,
+            "phone_numbers": phones,
+            "addresses": addresses,
+            "orders": orders,
+            "notes": notes,
+            "created_at": format_timestamp(self.created_of(i)),
+            "updated_at": format_timestamp(self.updated_of(i)),
+        }
+
+    @staticmethod
+    def _address(cid: str, n: int, kind: str, row: dict[str, str | None], code: str) -> dict[str, str | None]:
+        return {"id": f"{cid}-a{n}", "type": kind, "line1": row["line1"], "line2": row["line2"],
+                "city": row["city"], "state": row["state"], "postal_code": row["postal_code"], "country": code}
+
+    def country_name(self, code: str) -> str | None:
+        country = self._countries.get(code)
+        return country["name"] if country else None
+
+    # ---- ordered walks over base indexes ----------------------------------------
+
+    def indexes_by_name(self, start_combo: int, reverse: bool = False) -> Iterator[int]:
+        """Base indexes in (name, index) order from ``start_combo`` (inclusive)."""
+        combos, count = self.combos, self.count
+        if not reverse:
+            for combo in range(start_combo, combos):
+                yield from range(self.first_index_in_combo(combo), count, combos)
+        else:
+            for combo in range(min(start_combo, combos - 1), -1, -1):
+                first = self.first_index_in_combo(combo)
+                if first < count:
+                    last = first + (count - 1 - first) // combos * combos
+                    yield from range(last, first - 1, -combos)
+
+    def combo_sizes_prefix(self) -> list[int]:
+        """Number of customers in combinations before each combination (for offsets)."""
+        return _combo_prefix(self)
+
+
+@lru_cache(maxsize=4)
+def _combo_prefix(dataset: Dataset) -> list[int]:
+    sizes = [0]
+    q, r = divmod(dataset.count, dataset.combos)
+    for combo in range(dataset.combos):
+        sizes.append(sizes[-1] + q + (1 if dataset.first_index_in_combo(combo) < r else 0))
+    return sizes
+
+
+def bisect_combo(prefix: list[int], offset: int) -> int:
+    """The combination holding the ``offset``-th customer in name order."""
+    return bisect_left(prefix, offset + 1) - 1

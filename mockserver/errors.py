@@ -1,0 +1,181 @@
+"""Errors that carry meaning; each flavour renders them into its platform's body.
+
+::
+
+    MockServerError
+     ├── BadRequest (400)
+     │    ├── InvalidParameter        a query, header or path parameter has a bad value
+     │    │    ├── InvalidCursor      malformed, foreign or stale cursor
+     │    │    └── UnsupportedFilter  a filter or sort key this API does not know
+     │    ├── MissingHeader           a required header is absent
+     │    └── MalformedBody           the body is not parseable JSON
+     ├── Unauthorized (401)
+     ├── Forbidden (403)
+     ├── NotFound (404)
+     ├── MethodNotAllowed (405)
+     ├── Conflict (409)
+     ├── UnsupportedMediaType (415)
+     ├── InvalidBody (422)           parseable, but violates the schema
+     ├── InternalError (500)         a bug: logged, never a traceback to the client
+     ├── UnknownFlavour (LookupError)
+     └── InvalidSettings (ValueError)
+
+Nothing here knows HTTP frameworks or platform JSON: a flavour's ``render_error`` reads
+``status``, ``title``, ``detail`` and ``problems`` and writes its own body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "InternalError",
+    "InvalidBody",
+    "InvalidCursor",
+    "InvalidParameter",
+    "InvalidSettings",
+    "MalformedBody",
+    "MethodNotAllowed",
+    "MissingHeader",
+    "MockServerError",
+    "NotFound",
+    "Problem",
+    "Unauthorized",
+    "UnknownFlavour",
+    "UnsupportedFilter",
+    "UnsupportedMediaType",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One offending input: where it was (``query``, ``header``, ``path``, ``body``) and why."""
+
+    location: str
+    name: str
+    detail: str
+
+
+class MockServerError(Exception):
+    """Base of every error the mock answers with."""
+
+    status: int = 500
+    title: str = "Internal Server Error"
+    kind: str = "internal"
+    """Stable machine name; the canonical flavour uses it in the problem ``type``."""
+
+    def __init__(self, detail: str, *, problems: tuple[Problem, ...] = (), headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.problems = problems
+        self.headers = headers or {}
+
+
+class BadRequest(MockServerError):
+    status, title, kind = 400, "Bad Request", "bad-request"
+
+
+class InvalidParameter(BadRequest):
+    """400: ``name`` (in ``location``) has a value the API rejects."""
+
+    kind = "invalid-parameter"
+
+    def __init__(self, name: str, detail: str, *, location: str = "query") -> None:
+        super().__init__(f"Invalid {location} parameter {name!r}: {detail}",
+                         problems=(Problem(location, name, detail),))
+        self.name = name
+        self.location = location
+
+
+class InvalidCursor(InvalidParameter):
+    """400: the cursor is malformed, from another dataset, or for another query."""
+
+    kind = "invalid-cursor"
+
+    def __init__(self, detail: str, *, name: str = "cursor") -> None:
+        super().__init__(name, detail)
+
+
+class UnsupportedFilter(InvalidParameter):
+    """400: a filter or sort key that this API does not support."""
+
+    kind = "unsupported-filter"
+
+
+class MissingHeader(BadRequest):
+    """400: a required request header is absent or empty."""
+
+    kind = "missing-header"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Missing Header: {name}", problems=(Problem("header", name, "required"),))
+        self.name = name
+
+
+class MalformedBody(BadRequest):
+    kind = "malformed-body"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, problems=(Problem("body", "", detail),))
+
+
+class Unauthorized(MockServerError):
+    status, title, kind = 401, "Unauthorized", "unauthorized"
+
+
+class Forbidden(MockServerError):
+    status, title, kind = 403, "Forbidden", "forbidden"
+
+
+class NotFound(MockServerError):
+    """404: no such resource (``entity`` and ``id`` say which, when known)."""
+
+    status, title, kind = 404, "Not Found", "not-found"
+
+    def __init__(self, detail: str, *, entity: str = "", entity_id: str = "") -> None:
+        super().__init__(detail, problems=(Problem("path", "id", detail),) if entity_id else ())
+        self.entity = entity
+        self.entity_id = entity_id
+
+
+class MethodNotAllowed(MockServerError):
+    status, title, kind = 405, "Method Not Allowed", "method-not-allowed"
+
+
+class Conflict(MockServerError):
+    status, title, kind = 409, "Conflict", "conflict"
+
+
+class UnsupportedMediaType(MockServerError):
+    status, title, kind = 415, "Unsupported Media Type", "unsupported-media-type"
+
+
+class InvalidBody(MockServerError):
+    """422: the body parses but violates the schema; ``problems`` name the fields."""
+
+    status, title, kind = 422, "Unprocessable Entity", "invalid-body"
+
+
+class InternalError(MockServerError):
+    status, title, kind = 500, "Internal Server Error", "internal"
+
+
+class UnknownFlavour(LookupError, MockServerError):
+    """A flavour name that is not registered."""
+
+    kind = "unknown-flavour"
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        MockServerError.__init__(self, f"unknown flavour {name!r}; known flavours: {', '.join(known)}")
+
+
+class InvalidSettings(ValueError, MockServerError):
+    """A setting (flag, environment variable or argument) with an unusable value."""
+
+    kind = "invalid-settings"
+
+    def __init__(self, detail: str) -> None:
+        MockServerError.__init__(self, detail)

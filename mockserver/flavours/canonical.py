@@ -1,0 +1,203 @@
+"""Canonical flavour: the contract in ``openapi.yaml``.
+
+``/customers`` with cursor pagination (``limit`` 1..200, default 20), ``fields`` with dot
+notation, ``filter[...]`` and ``sort[...]``, reads and writes, and RFC 9457
+``application/problem+json`` errors whose ``errors[]`` name the offending input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from mockserver.catalog import SORT_FIELDS, Filters, ListQuery
+from mockserver.dataset import parse_timestamp
+from mockserver.errors import InvalidParameter, MockServerError, UnsupportedFilter
+from mockserver.fields import FieldSet, parse_fields, project
+from mockserver.flavours import FLAVOURS, Rendered, Route
+from mockserver.model import CUSTOMER_PATHS, STATUSES, validate_customer_input
+from mockserver.pagination import Position, decode_cursor, encode_cursor
+from mockserver.resources import (
+    ServerContext,
+    bearer_token,
+    dumps,
+    int_param,
+    link_with,
+    read_json,
+    send_bytes,
+    single_param,
+)
+
+FILTER_KEYS = ("email", "phone_number", "status", "customer_ids", "created_since", "updated_since")
+PROBLEM_JSON = "application/problem+json"
+
+
+def _problem_type(error: MockServerError) -> str:
+    if error.status == 400 and error.kind not in ("invalid-cursor", "malformed-body"):
+        return "/problems/invalid-parameter"
+    return f"/problems/{error.kind}"
+
+
+def parse_list_query(req: falcon.Request) -> ListQuery:
+    """Filters and sort of a canonical list request.
+
+    Raises:
+        UnsupportedFilter: an unknown ``filter[...]`` or ``sort[...]`` key.
+        InvalidParameter: a filter or sort value that cannot be used.
+    """
+    values: dict[str, Any] = {}
+    sort, direction = "created_at", "asc"
+    for key in req.params:
+        if key.startswith("filter[") and key.endswith("]"):
+            name = key[7:-1]
+            if name not in FILTER_KEYS:
+                raise UnsupportedFilter(key, f"unknown filter; supported filters: "
+                                             f"{', '.join(f'filter[{k}]' for k in FILTER_KEYS)}")
+            raw = single_param(req, key) or ""
+            if name == "status":
+                if raw not in STATUSES:
+                    raise InvalidParameter(key, f"must be one of: {', '.join(STATUSES)}")
+                values["status"] = raw
+            elif name in ("created_since", "updated_since"):
+                try:
+                    values[name.replace("_since", "_from")] = parse_timestamp(raw)
+                except ValueError:
+                    raise InvalidParameter(key, f"must be an RFC 3339 date-time with offset, got {raw!r}") from None
+            elif name == "customer_ids":
+                ids = tuple(p.strip() for p in raw.split(",") if p.strip())
+                if not ids:
+                    raise InvalidParameter(key, "must list at least one id")
+                values["ids"] = ids
+            elif not raw.strip():
+                raise InvalidParameter(key, "must not be empty")
+            else:
+                values["email" if name == "email" else "phone"] = raw
+        elif key.startswith("sort[") or key.startswith("filter") or key.startswith("sort"):
+            if key == "sort[by]":
+                sort = single_param(req, key) or ""
+                if sort not in SORT_FIELDS:
+                    raise InvalidParameter(key, f"must be one of: {', '.join(SORT_FIELDS)}")
+            elif key == "sort[direction]":
+                direction = single_param(req, key) or ""
+                if direction not in ("asc", "desc"):
+                    raise InvalidParameter(key, "must be asc or desc")
+            else:
+                raise UnsupportedFilter(key, "unknown parameter; use filter[<name>], sort[by] or sort[direction]")
+    return ListQuery(Filters(**values), sort, direction == "desc")
+
+
+def fields_param(req: falcon.Request) -> tuple[str, FieldSet | None]:
+    raw = single_param(req, "fields") or ""
+    return raw, parse_fields(raw, CUSTOMER_PATHS)
+
+
+class CustomersResource:
+    """``/customers`` (list, create) and ``/customers/{id}`` (get, update, delete)."""
+
+    def __init__(self, context: ServerContext, name: str = "canonical") -> None:
+        self.context = context
+        self.catalog = context.catalog
+        self.name = name
+
+    def _auth(self, req: falcon.Request) -> None:
+        self.context.check_token(bearer_token(req))
+
+    def _customer_bytes(self, record: dict[str, Any], ordinal: int | None, fields_raw: str,
+                        fields: FieldSet | None) -> bytes:
+        build = lambda: dumps(project(record, fields))  # noqa: E731
+        if ordinal is None:
+            return build()
+        return self.context.record_bytes(self.name, fields_raw, ordinal, build)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self._auth(req)
+        version = self.catalog.store.refresh()
+        cache_key = (self.name, req.prefix, req.path, req.query_string, version)
+        cached = self.context.pages.get(cache_key)
+        if cached is None:
+            cached = self.context.pages.put(cache_key, self._list(req))
+        send_bytes(resp, cached)
+
+    def _list(self, req: falcon.Request) -> bytes:
+        limit = int_param(req, "limit", 20, 1, 200)
+        fields_raw, fields = fields_param(req)
+        query = parse_list_query(req)
+        secret = self.catalog.dataset.fingerprint
+        cursor = single_param(req, "cursor")
+        position = decode_cursor(cursor, secret, query.signature) if cursor is not None else None
+        page = self.catalog.list(query, limit, position)
+        parts = [self._customer_bytes(r, o, fields_raw, fields) for r, o in zip(page.records, page.ordinals)]
+        next_cursor = prev_cursor = None
+        if page.has_next and page.last_key is not None:
+            next_cursor = encode_cursor(_position(page.last_key, False, page.version, query), secret)
+        if page.has_previous and page.first_key is not None:
+            prev_cursor = encode_cursor(_position(page.first_key, True, page.version, query), secret)
+        meta = {
+            "items_on_page": len(parts),
+            "total_count": page.total,
+            "cursors": {"previous": prev_cursor, "current": cursor, "next": next_cursor},
+        }
+        links = {
+            "previous": link_with(req, {"cursor": prev_cursor}) if prev_cursor else None,
+            "current": link_with(req, {}),
+            "next": link_with(req, {"cursor": next_cursor}) if next_cursor else None,
+        }
+        return b'{"data":[' + b",".join(parts) + b'],"meta":' + dumps(meta) + b',"links":' + dumps(links) + b"}"
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self._auth(req)
+        body = validate_customer_input(read_json(req), creating=True)
+        record = self.catalog.create(body)
+        send_bytes(resp, b'{"data":' + dumps(record) + b"}", status=201,
+                   headers={"Location": f"{req.path.rstrip('/')}/{record['id']}"})
+
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:  # noqa: A002
+        self._auth(req)
+        fields_raw, fields = fields_param(req)
+        state = self.catalog.state()
+        record = self.catalog.get(id)
+        ordinal = self.catalog.ordinal_of(id, state)
+        send_bytes(resp, b'{"data":' + self._customer_bytes(record, ordinal, fields_raw, fields) + b"}")
+
+    def on_patch_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:  # noqa: A002
+        self._auth(req)
+        self.catalog.get(id)  # 404 before 415/422: the resource is checked first
+        body = validate_customer_input(read_json(req), creating=False)
+        record = self.catalog.update(id, body)
+        send_bytes(resp, b'{"data":' + dumps(record) + b"}")
+
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:  # noqa: A002
+        self._auth(req)
+        self.catalog.delete(id)
+        resp.status = 204
+
+
+def _position(key: tuple[Any, ...], before: bool, version: int, query: ListQuery) -> Position:
+    return Position(key, before, version, query.signature)
+
+
+@FLAVOURS.register
+class Canonical:
+    """The project's own contract (``openapi.yaml``)."""
+
+    name = "canonical"
+    title = "Canonical unified Customers API"
+    spec = "canonical.yaml"
+
+    def routes(self, context: ServerContext) -> list[Route]:
+        resource = CustomersResource(context)
+        return [Route("/customers", resource), Route("/customers/{id}", resource, "item")]
+
+    def render_error(self, error: MockServerError) -> Rendered:
+        body = {
+            "type": _problem_type(error),
+            "title": error.title,
+            "status": error.status,
+            "detail": error.detail,
+            "errors": [{"in": p.location, "name": p.name, "detail": p.detail} for p in error.problems],
+        }
+        headers = dict(error.headers)
+        if error.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="mockserver"'
+        return Rendered(error.status, dumps(body), PROBLEM_JSON, headers)

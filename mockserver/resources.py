@@ -1,0 +1,198 @@
+"""Shared HTTP plumbing for flavours: request parsing, JSON bodies, byte caches.
+
+Flavour modules own their routes and envelopes; what every flavour needs the same way
+lives here, so a flavour states only how its platform differs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import falcon
+
+from mockserver.errors import InvalidParameter, MalformedBody, Unauthorized, UnsupportedMediaType
+
+if TYPE_CHECKING:
+    from mockserver.catalog import Catalog
+    from mockserver.settings import Settings
+
+try:  # PERF: orjson serializes a page several times faster than json
+    import orjson
+
+    def dumps(value: Any) -> bytes:
+        return orjson.dumps(value)
+
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+
+    def dumps(value: Any) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+__all__ = [
+    "BytesCache",
+    "ServerContext",
+    "bearer_token",
+    "dumps",
+    "int_param",
+    "link_with",
+    "read_json",
+    "send_bytes",
+    "single_param",
+]
+
+
+class BytesCache:
+    """A bounded LRU of serialized responses or records.
+
+    # PERF: pages and customers are served from bytes; only a cache miss builds dicts
+    # and serializes. The bound keeps memory flat however many distinct pages are asked.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> Any:
+        self._data[key] = value
+        if len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+        return value
+
+    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        value = self.get(key)
+        return value if value is not None else self.put(key, build())
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass
+class ServerContext:
+    """What every flavour's resources share: settings, the catalog and the caches."""
+
+    settings: Settings
+    catalog: Catalog
+    pages: BytesCache = field(default_factory=lambda: BytesCache(512))
+    records: BytesCache = field(default_factory=lambda: BytesCache(8192))
+
+    def check_token(self, token: str | None) -> None:
+        """Accept any non-empty token, or only ``settings.token`` when one is set.
+
+        Raises:
+            Unauthorized: token missing, empty or wrong.
+        """
+        if not token:
+            raise Unauthorized("Missing authentication: send the API token.")
+        if self.settings.token is not None and token != self.settings.token:
+            raise Unauthorized("The API token is not valid for this server.")
+
+    def record_bytes(self, flavour: str, variant: Hashable, ordinal: int, build: Callable[[], bytes]) -> bytes:
+        """Serialized customer ``ordinal`` for ``(flavour, variant)``, cached for base customers.
+
+        Overlay customers change with writes, so only untouched base customers are cached.
+        """
+        catalog = self.catalog
+        if ordinal >= catalog.dataset.count or ordinal in catalog.store.latest:
+            return build()
+        return self.records.get_or_build((flavour, variant, ordinal), build)
+
+
+def send_bytes(resp: falcon.Response, body: bytes, status: int = 200, content_type: str = "application/json",
+               headers: dict[str, str] | None = None) -> None:
+    # PERF: resp.data with prepared bytes skips Falcon's media handlers.
+    resp.status = status
+    resp.content_type = content_type
+    resp.data = body
+    if headers:
+        resp.set_headers(headers)
+
+
+def single_param(req: falcon.Request, name: str) -> str | None:
+    """A query parameter given at most once.
+
+    Raises:
+        InvalidParameter: the parameter is repeated.
+    """
+    value = req.params.get(name)
+    if isinstance(value, list):
+        raise InvalidParameter(name, "must be given at most once")
+    return value
+
+
+def int_param(req: falcon.Request, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    """An integer query parameter within bounds.
+
+    Raises:
+        InvalidParameter: not an integer, or out of bounds.
+    """
+    raw = single_param(req, name)
+    if raw is None:
+        return default
+    text = raw.strip()
+    if not text.lstrip("-").isdigit() or not text.isascii() or len(text) > 18:
+        raise InvalidParameter(name, f"must be an integer, got {raw!r}")
+    value = int(text)
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise InvalidParameter(name, f"must be {bound}, got {value}")
+    return value
+
+
+def bearer_token(req: falcon.Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>``, or ``None``."""
+    header = req.get_header("Authorization")
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
+    """The JSON request body.
+
+    Raises:
+        UnsupportedMediaType: the Content-Type is not JSON.
+        MalformedBody: the body is empty, too large or not valid UTF-8 JSON.
+    """
+    content_type = (req.content_type or "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not (content_type.startswith("application/")
+                                                   and content_type.endswith("+json")):
+        raise UnsupportedMediaType(f"Send the body as application/json, not {content_type or 'no Content-Type'}.")
+    length = req.content_length
+    if length is not None and length > max_bytes:
+        raise MalformedBody(f"The body is larger than {max_bytes} bytes.")
+    raw = req.bounded_stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise MalformedBody(f"The body is larger than {max_bytes} bytes.")
+    if not raw.strip():
+        raise MalformedBody("The request body is empty; send a JSON object.")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc}.") from None
+
+
+def link_with(req: falcon.Request, changes: dict[str, str | None]) -> str:
+    """The request's absolute URL with some query parameters replaced (``None`` drops one)."""
+    params: list[tuple[str, str]] = []
+    for key, value in req.params.items():
+        if key in changes:
+            continue
+        params.extend((key, v) for v in (value if isinstance(value, list) else [value]))
+    params.extend((k, v) for k, v in changes.items() if v is not None)
+    query = urlencode(params)
+    return f"{req.prefix}{req.path}" + (f"?{query}" if query else "")

@@ -1,0 +1,212 @@
+"""Run the app under gunicorn, in this process (``serve``) or as a child process.
+
+``serve`` is what ``mockserver serve`` runs. :class:`ServerProcess` starts that same
+command on a free port and waits until it answers; the pytest plugin, the integration
+tests and the benchmark use it, so they all exercise the server exactly as users run it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from mockserver.errors import InvalidSettings
+from mockserver.settings import Settings
+
+__all__ = ["PortInUse", "ServerProcess", "free_port", "serve"]
+
+
+class PortInUse(InvalidSettings):
+    """The address to bind is already taken by another process."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            f"{host}:{port} is already in use by another process. Stop that process, or pick another port "
+            f"with --port (for example --port {port + 1}, or --port 0 for any free port)."
+        )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that was free a moment ago (the OS picks it)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _check_port(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUse(host, port) from None
+            raise InvalidSettings(f"cannot bind {host}:{port}: {exc.strerror}") from None
+
+
+def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
+    """Serve until interrupted; returns gunicorn's exit status.
+
+    Raises:
+        PortInUse: the port is taken (checked before gunicorn starts, for a clear message).
+    """
+    from gunicorn.app.base import BaseApplication
+
+    from mockserver.app import create_app
+    from mockserver.flavours import FLAVOURS
+
+    if settings.port == 0:
+        settings = replace(settings, port=free_port(settings.host))
+    _check_port(settings.host, settings.port)
+    temp_dir = None
+    if settings.state is None:
+        temp_dir = tempfile.mkdtemp(prefix="mockserver-")
+        settings = replace(settings, state=os.path.join(temp_dir, "state.sqlite3"))
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{settings.port}"
+
+    def when_ready(server: Any) -> None:
+        others = [f"{url}/{name}" for name in FLAVOURS.names() if name != settings.flavour]
+        announce(
+            f"mockserver: serving {settings.flavour} at {url}/customers "
+            f"(seed {settings.seed}, {settings.count:,} customers, {settings.workers} workers)\n"
+            f"  flavours: {', '.join(others)}\n"
+            f"  writes:   {settings.state}{' (temporary)' if temp_dir else ''}\n"
+            f"  auth:     {'token required' if settings.token else 'any bearer token'}; "
+            f"CORS {'on' if settings.cors else 'off'}; Ctrl+C stops"
+        )
+        sys.stdout.flush()
+
+    options = {
+        "bind": f"{host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "sync",
+        # NOTE: preload builds the app (and its temp state file) once in the master;
+        # the forked workers then share the dataset tables and the state file.
+        "preload_app": True,
+        "accesslog": "-" if settings.access_log else None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "timeout": 60,
+        "graceful_timeout": 5,
+        "when_ready": when_ready,
+        "proc_name": "mockserver",
+    }
+
+    class _Application(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                if value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return create_app(settings)
+
+    try:
+        _Application().run()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+    return 0
+
+
+class ServerProcess:
+    """``mockserver serve`` as a child process on a free port.
+
+    Example:
+        >>> with ServerProcess(Settings(count=100)) as server:  # doctest: +SKIP
+        ...     urllib.request.urlopen(server.url + "/health").status
+        200
+    """
+
+    def __init__(self, settings: Settings | None = None, *, startup_timeout: float = 20.0,
+                 env: dict[str, str] | None = None) -> None:
+        self.settings = settings or Settings()
+        self.startup_timeout = startup_timeout
+        self.env = env
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.startup_seconds = 0.0
+        self.output = ""
+
+    def start(self) -> ServerProcess:
+        last_error = ""
+        for _attempt in range(3):  # another process may grab the free port first
+            settings = self.settings if self.settings.port else replace(
+                self.settings, port=free_port(self.settings.host))
+            args = [sys.executable, "-m", "mockserver", "serve"] + _flags(settings)
+            started = time.perf_counter()
+            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                            env={**os.environ, **(self.env or {})})
+            self.url = f"http://{settings.host}:{settings.port}"
+            if self._wait_ready(started):
+                self.settings = settings
+                return self
+            last_error = self.stop()
+        raise RuntimeError(f"mockserver did not start: {last_error[-2000:]}")
+
+    def _wait_ready(self, started: float) -> bool:
+        assert self.process is not None
+        deadline = started + self.startup_timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1) as response:
+                    if response.status == 200:
+                        self.startup_seconds = time.perf_counter() - started
+                        return True
+            except OSError:
+                time.sleep(0.01)
+        return False
+
+    def stop(self) -> str:
+        """SIGTERM, then SIGKILL if it hangs; returns what the server printed."""
+        process, self.process = self.process, None
+        if process is None:
+            return self.output
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.output = process.stdout.read() if process.stdout else ""
+        if process.stdout:
+            process.stdout.close()
+        return self.output
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _flags(settings: Settings) -> list[str]:
+    flags = ["--host", settings.host, "--port", str(settings.port), "--seed", str(settings.seed),
+             "--count", str(settings.count), "--workers", str(settings.workers), "--flavour", settings.flavour]
+    if settings.state:
+        flags += ["--state", settings.state]
+    if settings.token:
+        flags += ["--token", settings.token]
+    if not settings.cors:
+        flags.append("--no-cors")
+    if settings.access_log:
+        flags.append("--access-log")
+    return flags

@@ -1,0 +1,198 @@
+"""The write overlay: creates, updates and deletes on top of the immutable dataset.
+
+Every write appends one row to an SQLite log (WAL mode) that all gunicorn workers
+share; each worker keeps the log in memory and reloads only the new rows when SQLite's
+``PRAGMA data_version`` says another connection committed. Because the log is
+append-only, the state *as of any version* can be rebuilt: a list walk pins the version
+it started at (in its cursors), so a customer that exists for the whole walk is seen
+exactly once even if it is updated or others are created and deleted meanwhile.
+
+An entry's ``ordinal`` orders ties in every sort: base customers keep their index,
+created customers get ``count``, ``count + 1``, ... in creation order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.errors import InvalidSettings
+
+__all__ = ["Entry", "Store"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS changes (
+    version INTEGER PRIMARY KEY AUTOINCREMENT,
+    ordinal INTEGER NOT NULL,
+    record TEXT,            -- canonical customer JSON; NULL marks a delete
+    created_ts INTEGER NOT NULL,
+    updated_ts INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One overlay state of a customer; ``record is None`` means deleted."""
+
+    ordinal: int
+    record: dict[str, Any] | None
+    created_ts: int
+    updated_ts: int
+
+
+class Store:
+    """Append-only SQLite log of writes, shared by processes, cached per process.
+
+    Args:
+        path: the SQLite file (created if missing).
+        fingerprint: identifies the base dataset (``"seed:count"``); a state file made
+            for another dataset is refused, since its ordinals would mean other customers.
+    """
+
+    def __init__(self, path: str, fingerprint: str) -> None:
+        self.path = path
+        self.fingerprint = fingerprint
+        self._lock = threading.RLock()
+        self._pid = -1
+        self._conn: sqlite3.Connection | None = None
+        self._data_version = -1
+        self._generation = ""
+        self.version = 0
+        self._log: list[Entry] = []
+        self._versions: list[int] = []
+        self.latest: dict[int, Entry] = {}
+        self._snapshots: OrderedDict[int, dict[int, Entry]] = OrderedDict()
+        self._connect()
+
+    # ---- connection per process (gunicorn forks after the app is built) ----------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(_SCHEMA)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='dataset'").fetchone()
+            if row is None:
+                conn.execute("INSERT INTO meta VALUES ('dataset', ?)", (self.fingerprint,))
+            elif row[0] != self.fingerprint:
+                raise InvalidSettings(
+                    f"state file {self.path} belongs to dataset seed:count={row[0]}, not {self.fingerprint}; "
+                    "use another --state file or the same --seed and --count"
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            conn.close()
+            raise
+        self._conn, self._pid = conn, os.getpid()
+        self._data_version = -1
+        self._generation = ""
+        self.version = 0
+        self._log, self._versions, self.latest = [], [], {}
+        self._snapshots.clear()
+        return conn
+
+    def refresh(self) -> int:
+        """Load rows committed by other processes; returns the latest version."""
+        with self._lock:
+            conn = self._connect()
+            # PERF: data_version changes only when another connection commits, so the
+            # common no-write case costs one pragma and no query.
+            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if data_version != self._data_version:
+                self._data_version = data_version
+                self._load(conn)
+            return self.version
+
+    def _load(self, conn: sqlite3.Connection) -> None:
+        generation = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        generation = generation[0] if generation else "0"
+        if generation != self._generation:  # reset by some process: start over
+            self._generation = generation
+            self._log, self._versions, self.latest = [], [], {}
+            self.version = 0
+            self._snapshots.clear()
+        rows = conn.execute(
+            "SELECT version, ordinal, record, created_ts, updated_ts FROM changes WHERE version > ? ORDER BY version",
+            (self.version,),
+        ).fetchall()
+        for version, ordinal, record, created_ts, updated_ts in rows:
+            entry = Entry(ordinal, json.loads(record) if record is not None else None, created_ts, updated_ts)
+            self._log.append(entry)
+            self._versions.append(version)
+            self.latest[ordinal] = entry
+            self.version = version
+
+    def state_at(self, version: int) -> dict[int, Entry]:
+        """The overlay as it was right after ``version`` (the latest one if newer)."""
+        with self._lock:
+            if version >= self.version:
+                return self.latest
+            snapshot = self._snapshots.get(version)
+            if snapshot is None:
+                snapshot = {}
+                for entry, v in zip(self._log, self._versions):
+                    if v > version:
+                        break
+                    snapshot[entry.ordinal] = entry
+                self._snapshots[version] = snapshot
+                if len(self._snapshots) > 32:
+                    self._snapshots.popitem(last=False)
+            return snapshot
+
+    # ---- writes -----------------------------------------------------------------
+
+    def append(self, ordinal: int | None, make_record: Callable[[int], dict[str, Any] | None], created_ts: int,
+               updated_ts: int, *, first_new_ordinal: int) -> Entry:
+        """Append one change; ``ordinal=None`` allocates the next ordinal for a create.
+
+        ``make_record(ordinal)`` gives the record (``None`` deletes); it runs inside the
+        write transaction, so a record can embed an id derived from a fresh ordinal.
+        """
+        with self._lock:
+            conn = self._connect()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if ordinal is None:
+                    row = conn.execute("SELECT MAX(ordinal) FROM changes WHERE ordinal >= ?",
+                                       (first_new_ordinal,)).fetchone()
+                    ordinal = first_new_ordinal if row[0] is None else row[0] + 1
+                record = make_record(ordinal)
+                text = None if record is None else json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+                conn.execute("INSERT INTO changes (ordinal, record, created_ts, updated_ts) VALUES (?, ?, ?, ?)",
+                             (ordinal, text, created_ts, updated_ts))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._load(conn)
+            return self.latest[ordinal]
+
+    def reset(self) -> None:
+        """Forget every write (the base dataset is untouched)."""
+        with self._lock:
+            conn = self._connect()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM changes")
+            conn.execute("INSERT INTO meta VALUES ('generation', ?) ON CONFLICT(key) DO UPDATE SET "
+                         "value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)", ("1",))
+            conn.execute("COMMIT")
+            self._load(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
