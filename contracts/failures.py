@@ -1,0 +1,107 @@
+"""What a contract check reports: structured failures and the report that collects them.
+
+::
+
+    ContractFailure (AssertionError)     one broken property, with evidence and a reproduction
+    CheckReport                          everything one run checked, passed and failed
+
+A failure names the *property* that broke (``pagination.no_duplicates``,
+``fields.projection``, ``adapter.ground_truth`` ...), says in a sentence what differed and
+what to try, carries expected vs actual, the minimal request sequence and a curl line.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CheckReport", "ContractFailure", "curl_line"]
+
+
+def curl_line(method: str, url: str, headers: dict[str, str] | None = None, body: str | None = None) -> str:
+    """A copy-pasteable curl command reproducing one request."""
+    parts = ["curl", "-sS", "-i"]
+    if method.upper() != "GET":
+        parts += ["-X", method.upper()]
+    for name, value in (headers or {}).items():
+        parts += ["-H", f"{name}: {value}"]
+    if body is not None:
+        parts += ["--data-raw", body]
+    parts.append(url)
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+class ContractFailure(AssertionError):
+    """A property of the contract that the target does not hold.
+
+    Keyword Args:
+        prop: dotted property name, e.g. ``pagination.no_duplicates``.
+        message: a sentence saying what differed and what to try.
+        expected: what the contract required (any JSON-able value).
+        actual: what the target did.
+        requests: the (minimal) request sequence, one ``METHOD URL`` per item.
+        curl: a curl line reproducing the decisive request.
+        seed: the Hypothesis or dataset seed to replay the run.
+    """
+
+    def __init__(self, *, prop: str, message: str, expected: Any = None, actual: Any = None,
+                 requests: list[str] | None = None, curl: str | None = None, seed: int | None = None) -> None:
+        super().__init__(f"[{prop}] {message}")
+        self.prop = prop
+        self.message = message
+        self.expected = expected
+        self.actual = actual
+        self.requests = list(requests or [])
+        self.curl = curl
+        self.seed = seed
+
+    def render(self) -> str:
+        """Multi-line, human-readable description (what the CLI and pytest show)."""
+        lines = [f"FAILED {self.prop}: {self.message}"]
+        if self.expected is not None or self.actual is not None:
+            lines.append(f"  expected: {_short(self.expected)}")
+            lines.append(f"  actual:   {_short(self.actual)}")
+        if self.requests:
+            lines.append("  requests:")
+            lines.extend(f"    {r}" for r in self.requests)
+        if self.curl:
+            lines.append(f"  reproduce: {self.curl}")
+        if self.seed is not None:
+            lines.append(f"  seed: {self.seed}")
+        return "\n".join(lines)
+
+
+def _short(value: Any, limit: int = 400) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass
+class CheckReport:
+    """The outcome of one contract run against one target."""
+
+    target: str
+    """Base URL or adapter name that was checked."""
+    passed: list[str] = field(default_factory=list)
+    """Property names that held."""
+    failures: list[ContractFailure] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    """Counters such as Schemathesis operations and cases, Hypothesis examples."""
+    duration: float = 0.0
+    """Seconds the run took."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def failed_properties(self) -> list[str]:
+        return sorted({f.prop for f in self.failures})
+
+    def render(self) -> str:
+        head = (f"{'PASSED' if self.ok else 'FAILED'} {self.target}: {len(self.passed)} properties held, "
+                f"{len(self.failures)} failed in {self.duration:.1f}s")
+        body = [f.render() for f in self.failures]
+        stats = ", ".join(f"{k}={v}" for k, v in sorted(self.stats.items()))
+        return "\n".join([head, *body] + ([f"stats: {stats}"] if stats else []))

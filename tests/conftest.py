@@ -1,0 +1,19 @@
+"""Shared test setup: Hypothesis profiles and in-process app fixtures.
+
+Profiles: ``dev`` (default, quick) and ``ci`` (selected when ``CI`` is set): both have no
+deadline (a 2-core CI machine is noisy) and print the reproduction blob on failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True)
+settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+pytest_plugins = ["tests.fixtures.apps"]
+
