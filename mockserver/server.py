@@ -8,6 +8,7 @@ tests and the benchmark use it, so they all exercise the server exactly as users
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import signal
@@ -24,7 +25,7 @@ from typing import Any
 from mockserver.errors import InvalidSettings
 from mockserver.settings import Settings
 
-__all__ = ["PortInUse", "ServerProcess", "free_port", "serve"]
+__all__ = ["PortInUse", "ServerProcess", "free_port", "gunicorn_options", "serve"]
 
 
 class PortInUse(InvalidSettings):
@@ -54,6 +55,24 @@ def _check_port(host: str, port: int) -> None:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 raise PortInUse(host, port) from None
             raise InvalidSettings(f"cannot bind {host}:{port}: {exc.strerror}") from None
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """The gunicorn settings ``serve`` runs with (the benchmark's ceiling app reuses them)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return {
+        "bind": f"{host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "sync",
+        # NOTE: preload builds the app (and its temp state file) once in the master;
+        # the forked workers then share the dataset tables and the state file.
+        "preload_app": True,
+        "accesslog": "-" if settings.access_log else None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "timeout": 60,
+        "graceful_timeout": 5,
+    }
 
 
 def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
@@ -89,21 +108,7 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
         )
         sys.stdout.flush()
 
-    options = {
-        "bind": f"{host}:{settings.port}",
-        "workers": settings.workers,
-        "worker_class": "sync",
-        # NOTE: preload builds the app (and its temp state file) once in the master;
-        # the forked workers then share the dataset tables and the state file.
-        "preload_app": True,
-        "accesslog": "-" if settings.access_log else None,
-        "errorlog": "-",
-        "loglevel": "warning",
-        "timeout": 60,
-        "graceful_timeout": 5,
-        "when_ready": when_ready,
-        "proc_name": "mockserver",
-    }
+    options = {**gunicorn_options(settings), "when_ready": when_ready, "proc_name": "mockserver"}
 
     class _Application(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -133,12 +138,20 @@ class ServerProcess:
         200
     """
 
-    def __init__(self, settings: Settings | None = None, *, startup_timeout: float = 20.0,
+    def __init__(self, settings: Settings | None = None, *, port: int | None = None, startup_timeout: float = 20.0,
                  env: dict[str, str] | None = None) -> None:
+        """Args:
+            settings: what to serve; ``settings.port`` is ignored in favour of ``port``.
+            port: the port to bind; ``None`` picks a free one (retried if taken meanwhile).
+            startup_timeout: seconds to wait for ``/health`` to answer 200.
+            env: extra environment variables for the child (``MOCKSERVER_*``).
+        """
         self.settings = settings or Settings()
+        self.port = port
         self.startup_timeout = startup_timeout
         self.env = env
         self.process: subprocess.Popen[str] | None = None
+        self._log: Any = None
         self.url = ""
         self.startup_seconds = 0.0
         self.output = ""
@@ -146,11 +159,13 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         last_error = ""
         for _attempt in range(3):  # another process may grab the free port first
-            settings = self.settings if self.settings.port else replace(
-                self.settings, port=free_port(self.settings.host))
+            settings = replace(self.settings, port=self.port or free_port(self.settings.host))
             args = [sys.executable, "-m", "mockserver", "serve"] + _flags(settings)
             started = time.perf_counter()
-            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            # NOTE: output goes to a file, not a pipe: nobody reads a pipe while the
+            # server runs, and a full pipe would block its logging.
+            self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+            self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, text=True,
                                             env={**os.environ, **(self.env or {})})
             self.url = f"http://{settings.host}:{settings.port}"
             if self._wait_ready(started):
@@ -163,14 +178,18 @@ class ServerProcess:
         assert self.process is not None
         deadline = started + self.startup_timeout
         while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
+            if self.process.poll() is not None:  # exited: port taken, bad settings...
                 return False
             try:
                 with urllib.request.urlopen(self.url + "/health", timeout=1) as response:
-                    if response.status == 200:
-                        self.startup_seconds = time.perf_counter() - started
-                        return True
-            except OSError:
+                    health = json.loads(response.read())
+                # NOTE: another process may own the port; only our own dataset counts as ready.
+                if (health.get("seed"), health.get("count")) == (self.settings.seed, self.settings.count) \
+                        and self.process.poll() is None:
+                    self.startup_seconds = time.perf_counter() - started
+                    return True
+                return False
+            except (OSError, ValueError):
                 time.sleep(0.01)
         return False
 
@@ -186,9 +205,11 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self.output = process.stdout.read() if process.stdout else ""
-        if process.stdout:
-            process.stdout.close()
+        if self._log is not None:
+            self._log.seek(0)
+            self.output = self._log.read()
+            self._log.close()
+            self._log = None
         return self.output
 
     def __enter__(self) -> ServerProcess:

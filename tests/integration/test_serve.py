@@ -1,0 +1,113 @@
+"""`mockserver serve` as users run it: a real gunicorn process, real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from mockserver import Dataset, ServerProcess, Settings
+
+pytestmark = pytest.mark.integration
+AUTH = {"Authorization": "Bearer integration"}
+
+
+def call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        **AUTH, **({"Content-Type": "application/json"} if data else {}), **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: Any) -> Any:
+    state = str(tmp_path_factory.mktemp("serve") / "state.sqlite3")
+    with ServerProcess(Settings(seed=3, count=500, workers=2, state=state)) as running:
+        yield running
+
+
+def test_serves_the_dataset_over_a_socket(server: ServerProcess) -> None:
+    ds = Dataset(3, 500)
+    status, body = call(f"{server.url}/customers?limit=200")
+    assert status == 200 and body["data"][:3] == [ds.customer(i) for i in range(3)]
+    seen = [c["id"] for c in body["data"]]
+    while body["links"]["next"]:
+        status, body = call(body["links"]["next"])
+        seen += [c["id"] for c in body["data"]]
+    assert seen == [ds.id_of(i) for i in range(500)]
+
+
+def test_writes_are_visible_to_every_worker(server: ServerProcess) -> None:
+    status, created = call(f"{server.url}/customers", "POST", {"first_name": "Worker", "last_name": "Check"})
+    assert status == 201
+    cid = created["data"]["id"]
+    # Each request goes to whichever worker accepts it; 40 tries reach both of 2 workers.
+    assert all(call(f"{server.url}/customers/{cid}")[0] == 200 for _ in range(40))
+    assert call(f"{server.url}/customers/{cid}", "DELETE")[0] == 204
+    assert all(call(f"{server.url}/customers/{cid}")[0] == 404 for _ in range(40))
+
+
+def test_state_file_survives_a_restart(tmp_path: Any) -> None:
+    state = str(tmp_path / "keep.sqlite3")
+    with ServerProcess(Settings(seed=3, count=50, state=state, workers=1)) as first:
+        _, created = call(f"{first.url}/customers", "POST", {"name": "Persistent Person"})
+    with ServerProcess(Settings(seed=3, count=50, state=state, workers=1)) as second:
+        status, body = call(f"{second.url}/customers/{created['data']['id']}")
+    assert status == 200 and body["data"]["name"] == "Persistent Person"
+
+
+def test_start_message_busy_port_and_python_m(server: ServerProcess) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    busy = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
+                          capture_output=True, text=True, timeout=30)
+    assert busy.returncode == 2
+    assert "already in use" in busy.stderr and "--port" in busy.stderr and "Traceback" not in busy.stderr
+
+
+def test_start_message_names_url_seed_and_count(tmp_path: Any) -> None:
+    running = ServerProcess(Settings(seed=11, count=1234, workers=1)).start()
+    output = running.stop()
+    assert f"{running.url}/customers" in output and "seed 11" in output and "1,234 customers" in output
+
+
+def test_ten_million_customers_start_fast_enough_to_use(tmp_path: Any) -> None:
+    with ServerProcess(Settings(seed=1, count=10_000_000, workers=1)) as big:
+        status, body = call(f"{big.url}/customers?limit=1&sort[by]=name&sort[direction]=desc")
+        assert status == 200 and body["meta"]["total_count"] == 10_000_000
+        last = Dataset(1, 10_000_000).id_of(9_999_999)
+        assert call(f"{big.url}/customers/{last}")[0] == 200
+    # not a timing assertion: a generous bound that only a materializing server would miss
+    assert big.startup_seconds < 15
+
+
+def test_binds_loopback_by_default() -> None:
+    assert Settings().host == "127.0.0.1"
+    with ServerProcess(Settings(count=10, workers=1)) as running:
+        port = int(running.url.rsplit(":", 1)[1])
+        addresses = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+        outside = sorted(a for a in addresses if not a.startswith("127."))
+        for address in outside[:1]:
+            with socket.socket() as sock:
+                sock.settimeout(1)
+                assert sock.connect_ex((address, port)) != 0
+
+
+def test_env_variables_configure_the_server(tmp_path: Any) -> None:
+    env = {"MOCKSERVER_TOKEN": "from-env"}  # flags are not given for it, so the variable decides
+    with ServerProcess(Settings(seed=5, count=20, workers=1), env=env) as running:
+        assert call(f"{running.url}/customers")[0] == 401
+        status, body = call(f"{running.url}/customers", headers={"Authorization": "Bearer from-env"})
+        assert status == 200 and body["data"][0] == Dataset(5, 20).customer(0)
+    assert os.environ.get("MOCKSERVER_TOKEN") is None
