@@ -3,7 +3,12 @@
 ::
 
     ContractFailure (AssertionError)     one broken property, with evidence and a reproduction
+    CheckResult                          one test case of a run (a property or an operation), for reports
     CheckReport                          everything one run checked, passed and failed
+    UsageError (Exception)               the run could not start: exit code 2, never a traceback
+    ├── InvalidSpec (ValueError)         the OpenAPI document cannot be read or used
+    ├── ServerUnreachable (ConnectionError)  nothing answers at the base URL
+    └── UnknownCheck (LookupError)       a ``checks=`` name that does not exist
 
 A failure names the *property* that broke (``pagination.no_duplicates``,
 ``fields.projection``, ``adapter.ground_truth`` ...), says in a sentence what differed and
@@ -16,7 +21,16 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CheckReport", "ContractFailure", "curl_line"]
+__all__ = [
+    "CheckReport",
+    "CheckResult",
+    "ContractFailure",
+    "InvalidSpec",
+    "ServerUnreachable",
+    "UnknownCheck",
+    "UsageError",
+    "curl_line",
+]
 
 
 def curl_line(method: str, url: str, headers: dict[str, str] | None = None, body: str | None = None) -> str:
@@ -78,6 +92,25 @@ def _short(value: Any, limit: int = 400) -> str:
 
 
 @dataclass
+class CheckResult:
+    """One test case of a run: a Hypothesis property or a Schemathesis operation (a JUnit testcase)."""
+
+    name: str
+    """``pagination.walk`` or ``schemathesis GET /customers``."""
+    failures: list[ContractFailure] = field(default_factory=list)
+    elapsed: float = 0.0
+    """Seconds spent on it."""
+    skipped: str | None = None
+    """Why it did not run (e.g. the server does not support writes); ``None`` when it ran."""
+    detail: str = ""
+    """A short note for progress output, e.g. ``12 examples`` or ``40 cases``."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass
 class CheckReport:
     """The outcome of one contract run against one target."""
 
@@ -90,6 +123,8 @@ class CheckReport:
     """Counters such as Schemathesis operations and cases, Hypothesis examples."""
     duration: float = 0.0
     """Seconds the run took."""
+    results: list[CheckResult] = field(default_factory=list)
+    """Every test case in the order it ran (what the JUnit report lists)."""
 
     @property
     def ok(self) -> bool:
@@ -105,3 +140,22 @@ class CheckReport:
         body = [f.render() for f in self.failures]
         stats = ", ".join(f"{k}={v}" for k, v in sorted(self.stats.items()))
         return "\n".join([head, *body] + ([f"stats: {stats}"] if stats else []))
+
+
+class UsageError(Exception):
+    """The check could not run at all (bad arguments, unreadable spec, unreachable server).
+
+    The CLI prints the message (no traceback) and exits with code 2.
+    """
+
+
+class InvalidSpec(UsageError, ValueError):
+    """The OpenAPI document cannot be loaded or lacks what the checks need."""
+
+
+class ServerUnreachable(UsageError, ConnectionError):
+    """Nothing usable answers at the base URL."""
+
+
+class UnknownCheck(UsageError, LookupError):
+    """A name in ``checks=`` that is neither a check group nor a property."""

@@ -1,0 +1,236 @@
+"""Server conformance: check that a server implements the canonical Customers contract.
+
+:func:`check_server` runs two kinds of checks against a base URL (or a WSGI app, in-process):
+
+* **Schemathesis** on the OpenAPI document: every operation, positive and negative data,
+  every response check (status codes, content types, headers, schema conformance, no 5xx,
+  negative data rejected). Failures are named ``schemathesis.<check>``.
+* **Hypothesis properties** (:mod:`contracts.properties`) that a generic fuzzer cannot state:
+  pagination walks, ``fields`` projections, filters and sort, get vs list, error bodies,
+  determinism and the write lifecycle.
+
+Every failure names its property, carries the minimal request sequence, expected vs actual,
+a curl line and the seed. ``contracts check`` (:mod:`contracts.cli`) is the command-line face.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from contracts.failures import (
+    CheckReport,
+    CheckResult,
+    ContractFailure,
+    ServerUnreachable,
+    UnknownCheck,
+    UsageError,
+    curl_line,
+)
+from contracts.properties import PROPERTIES, Budget, Context, Target, run_property
+from contracts.report import ConsoleHandler, Handler, notify
+from contracts.schema import Contract, load_spec, schemathesis_schema
+
+__all__ = ["CHECK_GROUPS", "SCHEMATHESIS_PHASES", "check_server"]
+
+SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+"""Schemathesis phases; ``checks=["schemathesis.fuzzing"]`` runs one, ``"schemathesis"`` all of them."""
+
+CHECK_GROUPS = ("schemathesis", *dict.fromkeys(p.group for p in PROPERTIES.values()))
+"""Names accepted by ``checks=``: these groups, a single property (``pagination.walk``) or a
+Schemathesis phase (``schemathesis.coverage``)."""
+
+IN_PROCESS_URL = "http://contracts.test"
+"""Base URL used for an in-process app (only its host appears in links and curl lines)."""
+
+
+def check_server(base_url: str | None = None, *, app: Any = None, spec: str | None = None,
+                 token: str = "contract-token", seed: int = 0, max_examples: int = 25,
+                 progress: Callable[[str], None] | None = None, checks: Sequence[str] | None = None,
+                 handlers: Sequence[Handler] = ()) -> CheckReport:
+    """Check a server against the canonical contract.
+
+    Args:
+        base_url: where the API lives (its ``/customers`` is ``base_url + "/customers"``).
+        app: a WSGI app to call in-process instead (no sockets); ``base_url`` is then optional.
+        spec: the OpenAPI document (path or URL); default: the bundled canonical contract.
+        token: sent as ``Authorization: Bearer <token>``.
+        seed: seeds Schemathesis and every Hypothesis property (same seed, same requests).
+        max_examples: Schemathesis examples per operation and Hypothesis examples per cheap
+            property (walk-heavy properties run a fraction of it).
+        progress: called with one line per property/operation as it finishes.
+        checks: groups (:data:`CHECK_GROUPS`) or property names to run; default: all.
+        handlers: more :class:`~contracts.report.Handler` s (e.g. a JUnit writer).
+
+    Returns:
+        The report: ``report.ok``, ``report.failed_properties``, ``report.render()``.
+
+    Raises:
+        UsageError: bad arguments, unreadable spec, or no server answering at ``base_url``
+            (``ServerUnreachable``).
+
+    Example:
+        >>> from mockserver import Settings, create_app
+        >>> report = check_server(app=create_app(Settings(count=100)), max_examples=5)  # doctest: +SKIP
+        >>> report.ok  # doctest: +SKIP
+        True
+    """
+    if base_url is None and app is None:
+        raise UsageError("give a base URL (or an in-process app) to check")
+    if max_examples < 1:
+        raise UsageError(f"max_examples must be at least 1, got {max_examples}")
+    selected = _select(checks)
+    document = load_spec(spec)
+    contract = Contract.from_document(document)
+    url = (base_url or IN_PROCESS_URL).rstrip("/")
+    everyone: list[Handler] = ([ConsoleHandler(progress)] if progress else []) + list(handlers)
+    report = CheckReport(target=base_url or "in-process app")
+    started = time.perf_counter()
+    transport = httpx.WSGITransport(app=app) if app is not None else None
+    with httpx.Client(base_url=url, transport=transport, timeout=30.0) as client:
+        target = Target(client, token)
+        _probe(target, contract, url)
+
+        def record(result: CheckResult) -> None:
+            report.results.append(result)
+            report.failures.extend(result.failures)
+            if result.ok and result.skipped is None and not result.name.startswith("schemathesis "):
+                report.passed.append(result.name)
+            notify(everyone, result)
+
+        phases = tuple(p for p in SCHEMATHESIS_PHASES if f"schemathesis.{p}" in selected)
+        if phases:
+            _run_schemathesis(document, url=url, app=app, token=token, seed=seed, max_examples=max_examples,
+                              phases=phases, record=record, stats=report.stats)
+        ctx = Context(target, contract, seed=seed, budget=Budget(max_examples=max_examples))
+        for name in PROPERTIES:
+            if name in selected:
+                record(run_property(ctx, name))
+        report.stats["properties"] = sum(1 for r in report.results if not r.name.startswith("schemathesis "))
+        report.stats["property_requests"] = target.count
+    report.duration = time.perf_counter() - started
+    for handler in everyone:
+        handler.on_finish(report)
+    return report
+
+
+def _select(checks: Sequence[str] | None) -> set[str]:
+    every_phase = {f"schemathesis.{p}" for p in SCHEMATHESIS_PHASES}
+    if checks is None:
+        return {*every_phase, *PROPERTIES}
+    chosen: set[str] = set()
+    for name in checks:
+        if name in PROPERTIES or name in every_phase:
+            chosen.add(name)
+        elif name == "schemathesis":
+            chosen.update(every_phase)
+        elif name in CHECK_GROUPS:
+            chosen.update(p.name for p in PROPERTIES.values() if p.group == name)
+        else:
+            raise UnknownCheck(f"unknown check {name!r}; choose groups ({', '.join(CHECK_GROUPS)}) or "
+                               f"properties ({', '.join(PROPERTIES)}) or Schemathesis phases "
+                               f"({', '.join(sorted(every_phase))})")
+    return chosen
+
+
+def _probe(target: Target, contract: Contract, url: str) -> None:
+    """Fail fast, as a usage error, when nothing usable answers at the base URL."""
+    try:
+        reply = target.get(contract.list_path, params={"limit": contract.limit_min})
+    except httpx.HTTPError as exc:
+        raise ServerUnreachable(f"cannot reach {url}{contract.list_path}: {exc or type(exc).__name__}. Is the "
+                                f"server running, and is --base-url right?") from None
+    finally:
+        target.log.clear()
+    if reply.status == 404:
+        raise ServerUnreachable(f"{url}{contract.list_path} answered 404: no customers collection there. Is "
+                                f"--base-url the API root (the part before {contract.list_path})?")
+    if reply.status in (401, 403):
+        raise UsageError(f"{url}{contract.list_path} rejected the token ({reply.status}); pass the server's "
+                         f"token with --token (or $CONTRACTS_TOKEN).")
+
+
+# -------------------------------------------------------------- schemathesis
+
+
+def _run_schemathesis(document: dict[str, Any], *, url: str, app: Any, token: str, seed: int, max_examples: int,
+                      phases: tuple[str, ...], record: Callable[[CheckResult], None], stats: dict[str, Any]) -> None:
+    """Run the selected Schemathesis phases; one result per (operation, phase), one for stateful."""
+    from schemathesis.engine import events, from_schema
+
+    schema = schemathesis_schema(document, base_url=url, token=token, seed=seed, max_examples=max_examples,
+                                 app=app, phases=phases)
+    cases = 0
+    started = time.perf_counter()
+    # NOTE: the stateful phase reports one scenario per generated sequence; they become one result.
+    stateful, stateful_cases = CheckResult("schemathesis API links [stateful]"), 0
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioStarted):
+            started = time.perf_counter()
+        elif isinstance(event, events.ScenarioFinished):
+            recorder = event.recorder
+            cases += len(recorder.cases)
+            failures = _failures(recorder, token, seed)
+            elapsed = time.perf_counter() - started
+            if event.phase.value == "stateful":
+                known = {f.message for f in stateful.failures}
+                stateful.failures.extend(f for f in failures if f.message not in known)
+                stateful.elapsed += elapsed
+                stateful_cases += len(recorder.cases)
+                stateful.detail = f"{stateful_cases} cases"
+                continue
+            skipped = None
+            if not recorder.cases and not failures:
+                skipped = event.skip_reason or "nothing to generate in this phase"
+            record(CheckResult(f"schemathesis {recorder.label} [{event.phase.value}]", failures, elapsed,
+                               skipped=skipped, detail=f"{len(recorder.cases)} cases"))
+        elif isinstance(event, events.PhaseFinished) and event.phase.name.value == "stateful":
+            if event.phase.is_enabled:
+                record(stateful)
+        elif isinstance(event, events.NonFatalError):
+            failure = ContractFailure(prop="schemathesis.error", message=f"{event.label}: {event.info.format()}",
+                                      seed=seed)
+            record(CheckResult(f"schemathesis {event.label} [error]", [failure]))
+        elif isinstance(event, events.FatalError):
+            failure = ContractFailure(prop="schemathesis.error", message=f"Schemathesis stopped: {event.exception}",
+                                      seed=seed)
+            record(CheckResult("schemathesis [fatal]", [failure]))
+    stats["schemathesis_cases"] = cases
+
+
+def _failures(recorder: Any, token: str, seed: int) -> list[ContractFailure]:
+    found: dict[tuple[str, str, str], ContractFailure] = {}
+    for case_id, nodes in recorder.checks.items():
+        for node in nodes:
+            info = node.failure_info
+            if info is None:
+                continue
+            failure = info.failure
+            key = (node.name, failure.title, failure.message.split("\n")[0])
+            if key in found:
+                continue
+            interaction = recorder.interactions.get(getattr(failure, "case_id", None) or case_id)
+            steps = [f"{s.method} {s.path}" for s in info.steps]
+            curl, actual = info.code_sample, None
+            if interaction is not None:
+                request = interaction.request
+                headers = {k: ", ".join(v) for k, v in request.headers.items()
+                           if k.lower() not in ("user-agent", "accept-encoding", "connection", "content-length",
+                                                "x-schemathesis-testcaseid")}
+                if token != "contract-token" and "Authorization" in headers:
+                    headers["Authorization"] = "Bearer $CONTRACTS_TOKEN"
+                body = request.body.decode("utf-8", "replace") if request.body else None
+                curl = curl_line(request.method, request.uri, headers, body)
+                steps = steps or [f"{request.method} {request.uri}"]
+                response = interaction.response
+                if response is not None:
+                    text = response.content.decode("utf-8", "replace") if response.content else ""
+                    kind = (response.headers.get("content-type") or [""])[0]
+                    actual = f"{response.status_code} {kind} {text[:300]}".strip()
+            message = f"{recorder.label}: {failure.title}. {failure.message}".strip()
+            found[key] = ContractFailure(prop=f"schemathesis.{node.name}", message=message, actual=actual,
+                                         requests=steps, curl=curl, seed=seed)
+    return list(found.values())

@@ -1,0 +1,197 @@
+"""The contract as data: load the OpenAPI document and read what the checks need from it.
+
+Properties never hard-code what the document states: the field paths, the ``limit`` bounds,
+the filters and sort keys come from :class:`Contract`, so a contract change flows through.
+:func:`schemathesis_schema` turns the same document into a Schemathesis schema aimed at a
+base URL or at a WSGI app in-process.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from contracts.failures import InvalidSpec
+
+__all__ = ["BUNDLED_SPEC", "Contract", "load_spec", "schemathesis_schema"]
+
+BUNDLED_SPEC = "mockserver:specs/canonical.yaml"
+"""The canonical contract shipped with the package (``openapi.yaml``), the default ``--spec``."""
+
+
+def load_spec(spec: str | None = None) -> dict[str, Any]:
+    """Read an OpenAPI document from a file path, an ``http(s)://`` URL or the bundled contract.
+
+    Raises:
+        InvalidSpec: it cannot be read, is not YAML/JSON, or is not an OpenAPI 3 document.
+    """
+    import yaml
+
+    spec = spec or BUNDLED_SPEC
+    try:
+        if spec == BUNDLED_SPEC:
+            text = resources.files("mockserver").joinpath("specs/canonical.yaml").read_text("utf-8")
+        elif spec.startswith(("http://", "https://")):
+            import httpx
+
+            response = httpx.get(spec, timeout=10, follow_redirects=True)
+            response.raise_for_status()
+            text = response.text
+        else:
+            text = Path(spec).read_text("utf-8")
+    except (OSError, ValueError) as exc:  # httpx errors subclass neither; caught below
+        raise InvalidSpec(f"cannot read the OpenAPI document {spec}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - httpx.HTTPError and friends
+        raise InvalidSpec(f"cannot fetch the OpenAPI document {spec}: {exc}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidSpec(f"{spec} is not valid YAML or JSON: {exc}") from None
+    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
+        raise InvalidSpec(f"{spec} is not an OpenAPI 3 document (no 'openapi: 3.x' key)")
+    return document
+
+
+def _resolve(document: dict[str, Any], node: Any) -> Any:
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            raise InvalidSpec(f"only local $ref are supported, got {ref!r}")
+        node = document
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        seen += 1
+        if seen > 32:
+            raise InvalidSpec(f"$ref cycle at {ref}")
+    return node
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What the properties read from the document (paths, field paths, limits, filters, sorts)."""
+
+    list_path: str
+    """Path of ``listCustomers`` (``/customers``)."""
+    item_path: str
+    """Path of ``getCustomer`` with its placeholder (``/customers/{id}``)."""
+    field_paths: tuple[str, ...]
+    """Every valid ``fields`` entry, top level first, then ``parent.child`` paths."""
+    top_fields: tuple[str, ...]
+    """The properties of ``Customer`` in document order (the full record's key order)."""
+    limit_min: int
+    limit_max: int
+    limit_default: int
+    filters: tuple[str, ...]
+    """Names of the ``filter[...]`` keys, e.g. ``("email", "status")``."""
+    sort_keys: tuple[str, ...]
+    sort_directions: tuple[str, ...]
+    writes: tuple[str, ...]
+    """Documented write methods among ``POST`` (list path), ``PATCH`` and ``DELETE`` (item path)."""
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> Contract:
+        """Read the facts from an OpenAPI document.
+
+        Raises:
+            InvalidSpec: there is no ``listCustomers``/``getCustomer`` operation or no ``Customer`` schema.
+        """
+        operations: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        for path, item in (document.get("paths") or {}).items():
+            for method, operation in (item or {}).items():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    operations[operation["operationId"]] = (path, method.upper(), operation)
+        try:
+            list_path, _, list_op = operations["listCustomers"]
+            item_path, _, get_op = operations["getCustomer"]
+        except KeyError as exc:
+            raise InvalidSpec(f"the document has no {exc.args[0]} operation; is it the Customers contract?") from None
+        customer = _resolve(document, ((document.get("components") or {}).get("schemas") or {}).get("Customer"))
+        if not isinstance(customer, dict) or not customer.get("properties"):
+            raise InvalidSpec("the document has no components.schemas.Customer with properties")
+        top = tuple(customer["properties"])
+        nested: list[str] = []
+        for name, prop in customer["properties"].items():
+            prop = _resolve(document, prop)
+            if isinstance(prop, dict) and prop.get("type") == "array":
+                items = _resolve(document, prop.get("items"))
+                if isinstance(items, dict) and items.get("properties"):
+                    nested.extend(f"{name}.{child}" for child in items["properties"])
+        params = {}
+        for param in list_op.get("parameters", []) + (document["paths"][list_path].get("parameters") or []):
+            param = _resolve(document, param)
+            params[param["name"]] = param
+        limit = _resolve(document, (params.get("limit") or {}).get("schema") or {})
+        sort_by = _resolve(document, (params.get("sort[by]") or {}).get("schema") or {})
+        sort_dir = _resolve(document, (params.get("sort[direction]") or {}).get("schema") or {})
+        writes = []
+        if "post" in document["paths"][list_path]:
+            writes.append("POST")
+        for method in ("patch", "delete"):
+            if method in document["paths"][item_path]:
+                writes.append(method.upper())
+        return cls(
+            list_path=list_path,
+            item_path=item_path,
+            field_paths=top + tuple(nested),
+            top_fields=top,
+            limit_min=int(limit.get("minimum", 1)),
+            limit_max=int(limit.get("maximum", 100)),
+            limit_default=int(limit.get("default", 20)),
+            filters=tuple(n[7:-1] for n in params if n.startswith("filter[") and n.endswith("]")),
+            sort_keys=tuple(sort_by.get("enum") or ()),
+            sort_directions=tuple(sort_dir.get("enum") or ()),
+            writes=tuple(writes),
+        )
+
+    def item_url(self, customer_id: str) -> str:
+        from urllib.parse import quote
+
+        return self.item_path.replace("{id}", quote(str(customer_id), safe=""))
+
+
+def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, seed: int, max_examples: int,
+                        app: Any = None, phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful"),
+                        ) -> Any:
+    """The document as a Schemathesis schema sending ``Authorization: Bearer <token>`` to ``base_url``.
+
+    Args:
+        document: the parsed OpenAPI document (copied; the caller's dict is not changed).
+        base_url: replaces the document's ``servers``.
+        app: a WSGI app to call in-process instead of the network.
+        phases: the Schemathesis phases to run.
+    """
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+
+    every = ("examples", "coverage", "fuzzing", "stateful")
+    config = SchemathesisConfig.from_dict({
+        "seed": seed,
+        "base-url": base_url,
+        "headers": {"Authorization": f"Bearer {token}"},
+        "generation": {"max-examples": max_examples, "mode": "all", "database": "none"},
+        "phases": {name: {"enabled": name in phases} for name in every},
+        "checks": {
+            # NOTE: schemathesis 4.32.5 passes socket options (max_redirects) to werkzeug when
+            # ignored_auth probes a WSGI app, which crashes; in-process runs rely on the
+            # errors.missing_auth property instead (it sends every operation without a token).
+            "ignored_auth": {"enabled": app is None},
+        },
+        "operations": [{
+            # NOTE: a cursor is any URL-safe string by schema, but only issued cursors are
+            # usable; the contract documents 400 for the others, so 400 is an accepted answer
+            # to schema-valid list requests.
+            "include-operation-id": "listCustomers",
+            "checks": {"positive_data_acceptance": {"expected-statuses": ["2XX", "400", "401"]}},
+        }],
+    })
+    try:
+        schema = schemathesis.openapi.from_dict(copy.deepcopy(document), config=config)
+    except Exception as exc:  # noqa: BLE001 - LoaderError, InvalidSchema
+        raise InvalidSpec(f"Schemathesis cannot use the document: {exc}") from None
+    if app is not None:
+        schema.app = app
+    return schema
