@@ -70,7 +70,11 @@ class Store:
         self._versions: list[int] = []
         self.latest: dict[int, Entry] = {}
         self._snapshots: OrderedDict[int, dict[int, Entry]] = OrderedDict()
+        # NOTE: connect once to create the file and check the fingerprint, then close:
+        # gunicorn forks workers after building the app, and an SQLite connection must
+        # not cross a fork. Each process reconnects on first use.
         self._connect()
+        self.close()
 
     # ---- connection per process (gunicorn forks after the app is built) ----------
 
