@@ -102,3 +102,4 @@ FLAVOURS = FlavourRegistry()
 
 # The bundled flavours, in mount order. Each module registers itself with FLAVOURS.
 from mockserver.flavours import canonical  # noqa: E402,F401
+from mockserver.flavours import ecwid  # noqa: E402,F401

@@ -61,7 +61,7 @@ import re
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -102,6 +102,7 @@ __all__ = [
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 100
+MAX_OFFSET = 10**18 - 1
 PERSON_TEXT = ("name", "firstName", "lastName", "companyName", "street", "city", "countryCode", "countryName",
                "postalCode", "stateOrProvinceCode", "stateOrProvinceName", "phone")
 _STATE_CODE = re.compile(r"^[A-Z]{2,3}$")
@@ -234,13 +235,17 @@ def _split_name(name: str) -> tuple[str | None, str | None]:
     return words[0], (words[-1] if len(words) > 1 else None)
 
 
-def _canonical_address(person: dict[str, Any], kind: str, address_id: str | None) -> dict[str, Any] | None:
+def _canonical_address(person: dict[str, Any], kind: str, old: dict[str, Any] | None) -> dict[str, Any] | None:
     street = _text(person.get("street"))
-    line1, _, line2 = street.partition("\n")
+    if old is not None and street == _address_fields(old)["street"]:
+        # NOTE: canonical lines may hold newlines themselves; an unchanged street keeps its lines.
+        line1, line2 = old.get("line1") or "", old.get("line2") or ""
+    else:
+        line1, _, line2 = (part.strip() for part in street.partition("\n"))
     address = {
         "type": kind,
-        "line1": _blank(line1.strip()),
-        "line2": _blank(line2.strip()),
+        "line1": _blank(line1),
+        "line2": _blank(line2),
         "city": _blank(person.get("city")),
         "state": _blank(person.get("stateOrProvinceName")) or _blank(person.get("stateOrProvinceCode")),
         "postal_code": _blank(person.get("postalCode")),
@@ -248,8 +253,8 @@ def _canonical_address(person: dict[str, Any], kind: str, address_id: str | None
     }
     if all(value is None for key, value in address.items() if key != "type"):
         return None
-    if address_id:
-        address["id"] = address_id
+    if old is not None and old.get("id"):
+        address["id"] = old["id"]
     return address
 
 
@@ -306,13 +311,13 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
     if any(key in person for key in PERSON_TEXT[4:-1]):
         old = next((a for a in addresses if a.get("type") == "billing"), None)
         merged = {**_address_fields(old), **{k: v for k, v in person.items() if v is not None}}
-        billing = _canonical_address(merged, "billing", (old or {}).get("id"))
+        billing = _canonical_address(merged, "billing", old)
         addresses = [a for a in addresses if a is not old]
         if billing is not None:
             addresses.insert(0, billing)
         fields["addresses"] = addresses
     if "shippingAddresses" in body:
-        known = {_int_id(a["id"]): a["id"] for a in addresses if a.get("type") == "shipping" and a.get("id")}
+        known = {_int_id(a["id"]): a for a in addresses if a.get("type") == "shipping" and a.get("id")}
         shipping = [_canonical_address(item, "shipping", known.get(item.get("id")))  # type: ignore[arg-type]
                     for item in body["shippingAddresses"] or []]
         fields["addresses"] = ([a for a in addresses if a.get("type") != "shipping"]
@@ -326,3 +331,526 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
     if "privateAdminNotes" in body:
         fields["notes"] = _blank(body["privateAdminNotes"])
     return fields
+
+
+# ---- request parsing ------------------------------------------------------------------
+
+
+class InsufficientScope(Forbidden):
+    """403: the token lacks the access scope (``public_`` tokens reach only the store profile)."""
+
+    kind = "insufficient-scope"
+
+
+UNSUPPORTED_FILTERS = ("customerGroup", "customerGroupIds", "minOrderCount", "maxOrderCount", "acceptMarketing",
+                       "city", "postalCode", "stateOrProvinceCode", "countryCodes", "companyName", "lang",
+                       "minSalesValue", "maxSalesValue", "purchasedProductIds", "taxExempt", "b2b_b2c", "fiscalCode",
+                       "electronicInvoicePecEmail", "electronicInvoiceSdiCode")
+SORTS = {
+    "NAME_ASC": ("name", False), "NAME_DESC": ("name", True),
+    "REGISTERED_DATE_ASC": ("created_at", False), "REGISTERED_DATE_DESC": ("created_at", True),
+    "UPDATED_DATE_ASC": ("updated_at", False), "UPDATED_DATE_DESC": ("updated_at", True),
+}
+UNSUPPORTED_SORTS = ("EMAIL_ASC", "EMAIL_DESC", "ORDER_COUNT_ASC", "ORDER_COUNT_DESC", "SALES_VALUE_ASC",
+                     "SALES_VALUE_DESC", "FIRST_ORDER_DATE_ASC", "FIRST_ORDER_DATE_DESC", "LAST_ORDER_DATE_ASC",
+                     "LAST_ORDER_DATE_DESC")
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+_FIELD_TOKEN = re.compile(r"([A-Za-z0-9_]+)|([(),])")
+
+
+def parse_date(name: str, raw: str) -> int:
+    """UNIX seconds from one of Ecwid's date formats (a naive date-time is UTC).
+
+    Raises:
+        InvalidParameter: none of UNIX seconds, ``yyyy-MM-dd HH:mm:ss Z``, ``yyyy-MM-dd HH:mm:ss``,
+            ``yyyy-MM-dd`` matches.
+    """
+    text = raw.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 12:
+        return int(text)
+    for fmt in _DATE_FORMATS:
+        try:
+            value = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return int(value.replace(tzinfo=value.tzinfo or timezone.utc).timestamp())
+    raise InvalidParameter(name, f"must be UNIX seconds, 'yyyy-MM-dd HH:mm:ss Z', 'yyyy-MM-dd HH:mm:ss' or "
+                                 f"'yyyy-MM-dd', got {raw!r}")
+
+
+def _field_paths(text: str) -> list[str]:
+    """``items(id,billingPerson(name))`` -> ``["items.id", "items.billingPerson.name"]``."""
+    tokens: list[str] = []
+    pos = 0
+    while pos < len(text):
+        match = _FIELD_TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            raise InvalidParameter("responseFields", f"unexpected character at position {pos} of {text!r}")
+        tokens.append(match[1] or match[2])
+        pos = match.end()
+    paths: list[str] = []
+    stack: list[str] = []
+    previous = ","
+    for token in tokens:
+        if token == "(":
+            if previous in "(),":
+                raise InvalidParameter("responseFields", f"'(' must follow a field name in {text!r}")
+            stack.append(paths.pop())
+        elif token == ")":
+            if not stack or previous in "(,":
+                raise InvalidParameter("responseFields", f"unbalanced or empty parentheses in {text!r}")
+            stack.pop()
+        elif token == ",":
+            if previous in "(,":
+                raise InvalidParameter("responseFields", f"empty field name in {text!r}")
+        else:
+            if previous not in "(,":
+                raise InvalidParameter("responseFields", f"missing ',' before {token!r} in {text!r}")
+            paths.append(f"{stack[-1]}.{token}" if stack else token)
+        previous = token if token in "()," else "x"
+    if stack:
+        raise InvalidParameter("responseFields", f"unbalanced parentheses in {text!r}")
+    if previous == ",":
+        raise InvalidParameter("responseFields", f"trailing ',' in {text!r}")
+    return paths
+
+
+def parse_response_fields(text: str, allowed: frozenset[str]) -> FieldSet | None:
+    """Compile Ecwid's ``responseFields`` (``id,billingPerson(name)``) into a :data:`FieldSet`.
+
+    Raises:
+        InvalidParameter: the syntax is broken or a field is unknown.
+    """
+    if not text.strip():
+        return None
+    return parse_fields(",".join(_field_paths(text)), allowed, parameter="responseFields")
+
+
+_SAMPLE = {
+    "id": "100000000", "name": "A B", "first_name": "A", "last_name": "B", "company_name": "C",
+    "emails": [{"id": "100000000-e1", "email": "a@b.co", "type": "primary"}],
+    "phone_numbers": [{"id": "100000000-p1", "country_code": "1", "area_code": "2", "number": "3", "extension": None,
+                       "type": "mobile"}],
+    "addresses": [{"id": "100000000-a1", "type": "shipping", "line1": "x", "line2": None, "city": "y", "state": "z",
+                   "postal_code": "1", "country": "US"}],
+    "orders": [], "notes": None, "created_at": "2019-01-01T00:00:00Z", "updated_at": "2019-01-01T00:00:00Z",
+}
+CUSTOMER_FIELDS = frozenset(paths_of(to_ecwid(_SAMPLE)))
+"""Every ``responseFields`` path of a customer (``billingPerson.name`` written ``billingPerson(name)``)."""
+SEARCH_FIELDS = frozenset(("total", "count", "offset", "limit", "items", *(f"items.{p}" for p in CUSTOMER_FIELDS)))
+
+
+class Search(NamedTuple):
+    """A parsed ``GET .../customers``: what to list, which slice, which fields."""
+
+    query: ListQuery
+    offset: int
+    limit: int
+    fields: FieldSet | None
+
+
+def _filter_text(req: falcon.Request, name: str) -> str | None:
+    value = single_param(req, name)
+    return value if value is not None and value.strip() else None
+
+
+def parse_search(req: falcon.Request) -> Search:
+    """Ecwid search parameters as a catalog query.
+
+    Raises:
+        InvalidParameter: a bad ``offset``, ``limit``, date, ``sortBy`` or ``responseFields``.
+        UnsupportedFilter: a documented Ecwid filter or sort order the mock cannot evaluate.
+    """
+    for name in UNSUPPORTED_FILTERS:
+        if name in req.params:
+            raise UnsupportedFilter(name, "this Ecwid filter is not supported by the mock server")
+    offset = int_param(req, "offset", 0, 0, MAX_OFFSET)
+    limit = int_param(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    fields = parse_response_fields(single_param(req, "responseFields") or "", SEARCH_FIELDS)
+    keyword, name = _filter_text(req, "keyword"), _filter_text(req, "name")
+    if keyword and name and name.lower() not in keyword.lower() and keyword.lower() not in name.lower():
+        raise UnsupportedFilter("name", "the mock matches keyword and name against the name only and cannot "
+                                        "combine two unrelated terms; send one of them")
+    values: dict[str, Any] = {}
+    if keyword or name:
+        values["name_contains"] = max(keyword or "", name or "", key=len)
+    if (email := _filter_text(req, "email")) is not None:
+        values["email"] = email
+    if (phone := _filter_text(req, "phone")) is not None:
+        values["phone"] = phone
+    for param, key in (("createdFrom", "created_from"), ("createdTo", "created_to"),
+                       ("updatedFrom", "updated_from"), ("updatedTo", "updated_to")):
+        raw = single_param(req, param)
+        if raw is not None:
+            values[key] = parse_date(param, raw)
+    sort_by = single_param(req, "sortBy")
+    sort_by = "NAME_ASC" if sort_by is None else sort_by
+    if sort_by in UNSUPPORTED_SORTS:
+        raise UnsupportedFilter("sortBy", f"{sort_by} is not supported by the mock server; use one of: "
+                                          f"{', '.join(SORTS)}")
+    if sort_by not in SORTS:
+        raise InvalidParameter("sortBy", f"must be one of: {', '.join(SORTS)}")
+    sort, descending = SORTS[sort_by]
+    return Search(ListQuery(Filters(**values), sort, descending), offset, limit, fields)
+
+
+def customer_id(raw: str) -> str:
+    """The canonical id of an Ecwid customer id (``253092533`` -> ``"253092533"``).
+
+    Raises:
+        NotFound: not a number (no customer can have it).
+    """
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise NotFound(f"Customer #{raw} is not found", entity="customer", entity_id=raw)
+    return str(int(text))
+
+
+def ecwid_token(req: falcon.Request) -> str | None:
+    """The token of ``Authorization: Bearer`` or else of ``?token=``."""
+    return bearer_token(req) or single_param(req, "token") or None
+
+
+# ---- body validation -----------------------------------------------------------------------
+
+_BOOLEANS = ("taxIdValid", "taxExempt", "acceptMarketing")
+_STRINGS = ("password", "taxId", "fiscalCode", "electronicInvoicePecEmail", "electronicInvoiceSdiCode", "lang",
+            "b2b_b2c", "privateAdminNotes")
+ITEMS_MAX = 20
+
+
+def _check_person(problems: list[Problem], path: str, person: Any, *, shipping: bool = False) -> None:
+    if person is None:
+        return
+    if not isinstance(person, dict):
+        problems.append(Problem("body", path, "must be an object"))
+        return
+    for key in PERSON_TEXT:
+        value = person.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(Problem("body", f"{path}.{key}", "must be a string"))
+        elif len(value) > 255:
+            problems.append(Problem("body", f"{path}.{key}", "is too long"))
+        elif key == "countryCode" and value and not _COUNTRY_CODE.match(value):
+            problems.append(Problem("body", f"{path}.{key}", "must be a 2-letter ISO country code"))
+    if shipping and person.get("id") is not None and type(person["id"]) is not int:
+        problems.append(Problem("body", f"{path}.id", "must be an integer"))
+
+
+def validate_ecwid_body(body: Any, *, creating: bool) -> dict[str, Any]:
+    """Check an Ecwid customer body (create or update) and return it.
+
+    Raises:
+        InvalidBody: one :class:`~mockserver.errors.Problem` per offending field (Ecwid answers 400).
+    """
+    if not isinstance(body, dict):
+        raise InvalidBody("The request body must be a JSON object.", problems=(Problem("body", "", "not an object"),))
+    problems: list[Problem] = []
+    email = body.get("email")
+    if email is None and (creating or "email" in body):
+        problems.append(Problem("body", "email", "is required" if creating else "must not be null"))
+    elif email is not None and (not isinstance(email, str) or len(email) > 255 or not EMAIL_RE.match(email)):
+        problems.append(Problem("body", "email", "must be a valid email address"))
+    _check_person(problems, "billingPerson", body.get("billingPerson"))
+    shipping = body.get("shippingAddresses")
+    if shipping is not None:
+        if not isinstance(shipping, list):
+            problems.append(Problem("body", "shippingAddresses", "must be an array"))
+        elif len(shipping) > ITEMS_MAX:
+            problems.append(Problem("body", "shippingAddresses", f"must have at most {ITEMS_MAX} items"))
+        else:
+            for n, item in enumerate(shipping):
+                if not isinstance(item, dict):
+                    problems.append(Problem("body", f"shippingAddresses[{n}]", "must be an object"))
+                _check_person(problems, f"shippingAddresses[{n}]", item, shipping=True)
+    for key in _BOOLEANS:
+        if body.get(key) is not None and not isinstance(body[key], bool):
+            problems.append(Problem("body", key, "must be a boolean"))
+    for key in _STRINGS:
+        value = body.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > 10_000):
+            problems.append(Problem("body", key, "must be a string of at most 10000 characters"))
+    if body.get("b2b_b2c") not in (None, "b2b", "b2c"):
+        problems.append(Problem("body", "b2b_b2c", "must be b2b or b2c"))
+    if body.get("customerGroupId") is not None and type(body["customerGroupId"]) is not int:
+        problems.append(Problem("body", "customerGroupId", "must be an integer"))
+    if problems:
+        first = problems[0]
+        raise InvalidBody(f"Wrong value of field '{first.name or 'body'}': {first.detail}", problems=tuple(problems))
+    return body
+
+
+# ---- the customers service (shared with myBoxx) -------------------------------------------
+
+
+class EcwidCustomers:
+    """Ecwid's customer operations over the catalog, answering Ecwid JSON bytes.
+
+    Resources (Ecwid's and myBoxx's) authenticate, then call these methods and send or wrap
+    the bytes.
+
+    Args:
+        context: the shared server context.
+        name: the flavour name used in cache keys.
+    """
+
+    def __init__(self, context: ServerContext, name: str = "ecwid") -> None:
+        self.context = context
+        self.catalog = context.catalog
+        self.name = name
+
+    def check_token(self, req: falcon.Request, *, profile_only: bool = False) -> None:
+        """Ecwid authentication (``secret_``/``public_`` tokens, header or query).
+
+        Raises:
+            Unauthorized: missing or invalid token (rendered as Ecwid's 403 ``INVALID_API_TOKEN``).
+            InsufficientScope: a ``public_`` token on a customers endpoint.
+        """
+        token = ecwid_token(req)
+        expected = self.context.settings.token
+        if not token:
+            raise Unauthorized("API token is missing: send 'Authorization: Bearer secret_...' or '?token='.")
+        if expected is not None and token != expected:
+            raise Unauthorized("API token is invalid for this store.")
+        if expected is None and not token.startswith(("secret_", "public_")):
+            raise Unauthorized("API token is invalid: Ecwid tokens start with 'secret_' or 'public_'.")
+        if token.startswith("public_") and not profile_only:
+            raise InsufficientScope("Public tokens cannot access customers: use a secret token with the "
+                                    "read_customers and update_customers scopes.")
+
+    def _item_bytes(self, record: dict[str, Any], ordinal: int | None, variant: str,
+                    fields: FieldSet | None) -> bytes:
+        build: Callable[[], bytes] = lambda: dumps(project(to_ecwid(record), fields))  # noqa: E731
+        if ordinal is None:
+            return build()
+        return self.context.record_bytes(self.name, variant, ordinal, build)
+
+    def search(self, req: falcon.Request) -> bytes:
+        """The ``CustomerSearchResult`` bytes for a search request (cached per query and version)."""
+        version = self.catalog.store.refresh()
+        key = (self.name, req.prefix, req.path, req.query_string, version)
+        cached = self.context.pages.get(key)
+        if cached is None:
+            cached = self.context.pages.put(key, self._search(req))
+        return cached  # type: ignore[no-any-return]
+
+    def _page(self, search: Search) -> tuple[Page | None, int]:
+        catalog = self.catalog
+        state = catalog.state()
+        if search.offset >= catalog.dataset.count + len(state):  # past any possible end: nothing to walk
+            return None, catalog.total(search.query, state) or 0
+        page = catalog.list_at_offset(search.query, search.offset, search.limit)
+        total = page.total
+        if total is None:  # NOTE: a name search over a huge dataset: a lower bound, see the docstring
+            total = search.offset + len(page.records) + (1 if page.has_next else 0)
+        return page, total
+
+    def _search(self, req: falcon.Request) -> bytes:
+        search = parse_search(req)
+        page, total = self._page(search)
+        records = page.records if page is not None else []
+        ordinals = page.ordinals if page is not None else []
+        fields = search.fields
+        raw = single_param(req, "responseFields") or ""
+        head = {"total": total, "count": len(records), "offset": search.offset, "limit": search.limit}
+        if fields is not None:
+            head = {k: v for k, v in head.items() if k in fields}
+        parts = [dumps(head)[:-1]]
+        if fields is None or "items" in fields:
+            item_fields = None if fields is None else fields["items"]
+            items = b",".join(self._item_bytes(r, o, f"items:{raw}", item_fields) for r, o in zip(records, ordinals))
+            parts.append((b"," if head else b"") + b'"items":[' + items + b"]")
+        return b"".join(parts) + b"}"
+
+    def customer(self, raw_id: str, req: falcon.Request) -> bytes:
+        """The ``Customer`` bytes for ``GET .../customers/{customerId}``.
+
+        Raises:
+            NotFound: no such customer.
+        """
+        raw = single_param(req, "responseFields") or ""
+        fields = parse_response_fields(raw, CUSTOMER_FIELDS)
+        cid = customer_id(raw_id)
+        record = self.catalog.get(cid)
+        ordinal = self.catalog.ordinal_of(cid, self.catalog.state())
+        return self._item_bytes(record, ordinal, f"item:{raw}", fields)
+
+    def _check_email_free(self, email: str, own_id: str | None) -> None:
+        page = self.catalog.list(ListQuery(Filters(email=email)), 2)
+        if any(r["id"] != own_id for r in page.records):
+            raise Conflict(f"The customer with email '{email}' already exists")
+
+    def _canonical(self, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        return validate_customer_input(from_ecwid(body, current), creating=False)
+
+    def create(self, req: falcon.Request) -> int:
+        """Create a customer from an Ecwid body; returns its id.
+
+        Raises:
+            InvalidBody: the body is not a valid Ecwid customer.
+            Conflict: another customer has the email.
+        """
+        body = validate_ecwid_body(read_json(req), creating=True)
+        self._check_email_free(body["email"], None)
+        record = self.catalog.create(self._canonical(body, None))
+        return int(record["id"])
+
+    def update(self, raw_id: str, req: falcon.Request) -> int:
+        """Update a customer from an Ecwid body; returns ``updateCount`` (1).
+
+        Raises:
+            NotFound: no such customer (checked before the body).
+            InvalidBody: the body is not a valid Ecwid customer.
+            Conflict: another customer has the new email.
+        """
+        cid = customer_id(raw_id)
+        current = self.catalog.get(cid)
+        body = validate_ecwid_body(read_json(req), creating=False)
+        if body.get("email") is not None:
+            self._check_email_free(body["email"], cid)
+        fields = self._canonical(body, current)
+        if fields:
+            self.catalog.update(cid, fields)
+        return 1
+
+    def delete(self, raw_id: str) -> int:
+        """Delete a customer; returns ``deleteCount`` (1).
+
+        Raises:
+            NotFound: no such customer.
+        """
+        self.catalog.delete(customer_id(raw_id))
+        return 1
+
+
+# ---- Ecwid resources and flavour -------------------------------------------------------------
+
+
+def store_id(raw: str) -> int:
+    """Any positive integer is a store (all see the default dataset).
+
+    Raises:
+        NotFound: not a number (rendered ``STORE_NOT_FOUND``).
+    """
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 18) or int(text) == 0:
+        raise NotFound(f"Store with id '{raw}' is not found", entity="store", entity_id=raw)
+    return int(text)
+
+
+class CustomersResource:
+    """``/api/v3/{storeId}/customers`` (search, create) and ``.../customers/{customerId}``."""
+
+    def __init__(self, service: EcwidCustomers) -> None:
+        self.service = service
+
+    def _enter(self, req: falcon.Request, store: str) -> None:
+        self.service.check_token(req)
+        store_id(store)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, storeId: str) -> None:  # noqa: N803
+        self._enter(req, storeId)
+        send_bytes(resp, self.service.search(req))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, storeId: str) -> None:  # noqa: N803
+        self._enter(req, storeId)
+        # NOTE: 200, not 201: Ecwid answers 200 and pyecwid's add() raises on anything else.
+        send_bytes(resp, dumps({"id": self.service.create(req)}))
+
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, storeId: str,  # noqa: N803
+                    customerId: str) -> None:  # noqa: N803
+        self._enter(req, storeId)
+        send_bytes(resp, self.service.customer(customerId, req))
+
+    def on_put_item(self, req: falcon.Request, resp: falcon.Response, storeId: str,  # noqa: N803
+                    customerId: str) -> None:  # noqa: N803
+        self._enter(req, storeId)
+        send_bytes(resp, dumps({"updateCount": self.service.update(customerId, req)}))
+
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, storeId: str,  # noqa: N803
+                       customerId: str) -> None:  # noqa: N803
+        self._enter(req, storeId)
+        send_bytes(resp, dumps({"deleteCount": self.service.delete(customerId)}))
+
+
+@lru_cache(maxsize=64)
+def profile(store: int) -> bytes:
+    """A plausible, fixed store profile (``GET /api/v3/{storeId}/profile``)."""
+    return dumps({
+        "generalInfo": {"storeId": store, "storeUrl": f"https://store{store}.company.site",
+                        "starterSite": {"ecwidSubdomain": f"store{store}",
+                                        "generatedUrl": f"https://store{store}.company.site/"}},
+        "account": {"accountName": "Mock Store Owner", "accountNickName": "mockstore",
+                    "accountEmail": "owner@example.com", "availableFeatures": ["API", "CUSTOMER_GROUPS"]},
+        "settings": {"closed": False, "storeName": "Mock Store", "orderCommentsEnabled": False},
+        "mailNotifications": {"adminNotificationEmails": ["owner@example.com"],
+                              "customerNotificationFromEmail": "owner@example.com"},
+        "company": {"companyName": "Mock Store", "email": "owner@example.com", "street": "1 Main St",
+                    "city": "New York", "countryCode": "US", "postalCode": "10001",
+                    "stateOrProvinceCode": "NY", "phone": "+1 212 555-0100"},
+        "formatsAndUnits": {"currency": "USD", "currencyPrefix": "$", "currencySuffix": "",
+                            "currencyPrecision": 2, "currencyGroupSeparator": ",",
+                            "currencyDecimalSeparator": ".", "weightUnit": "KILOGRAM",
+                            "dateFormat": "MMM d, yyyy", "timeFormat": "hh:mm a", "timezone": "UTC"},
+        "languages": {"enabledLanguages": ["en"], "defaultLanguage": "en"},
+    })
+
+
+class ProfileResource:
+    """``/api/v3/{storeId}/profile``: readable with secret and public tokens."""
+
+    def __init__(self, service: EcwidCustomers) -> None:
+        self.service = service
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, storeId: str) -> None:  # noqa: N803
+        self.service.check_token(req, profile_only=True)
+        send_bytes(resp, profile(store_id(storeId)))
+
+
+def ecwid_error(error: MockServerError) -> tuple[int, str | None, str]:
+    """Ecwid's status, ``errorCode`` (``None`` where Ecwid documents none) and message for an error."""
+    if isinstance(error, Unauthorized):
+        return 403, "INVALID_API_TOKEN", error.detail
+    if isinstance(error, InsufficientScope):
+        return 403, "INSUFFICIENT_APP_SCOPE", error.detail
+    if isinstance(error, (BadRequest, InvalidBody)):
+        return 400, "WRONG_PARAMETER", error.detail
+    if isinstance(error, NotFound):
+        if error.entity == "customer":
+            return 404, None, f"Customer #{error.entity_id} is not found"
+        return 404, "STORE_NOT_FOUND" if error.entity == "store" else None, error.detail
+    if isinstance(error, MethodNotAllowed):
+        return 405, "METHOD_NOT_ALLOWED", error.detail
+    if isinstance(error, UnsupportedMediaType):
+        return 415, None, "Unsupported content-type: expected application/json"
+    codes = {402: "NOT_AVAILABLE_ON_CURRENT_PLAN", 403: "INSUFFICIENT_APP_SCOPE", 408: "TIMEOUT",
+             429: "RATE_LIMITED", 500: "INTERNAL_ERROR"}
+    status = error.status if 400 <= error.status < 600 else 500
+    return status, codes.get(status, "INTERNAL_ERROR" if status >= 500 else None), error.detail
+
+
+@FLAVOURS.register
+class Ecwid:
+    """Ecwid REST API v3: offset paging, ``responseFields``, ``{errorMessage, errorCode}`` errors."""
+
+    name = "ecwid"
+    title = "Ecwid REST API v3"
+    spec = "ecwid.yaml"
+
+    def routes(self, context: ServerContext) -> list[Route]:
+        service = EcwidCustomers(context, self.name)
+        customers = CustomersResource(service)
+        return [
+            Route("/api/v3/{storeId}/customers", customers),
+            Route("/api/v3/{storeId}/customers/{customerId}", customers, "item"),
+            Route("/api/v3/{storeId}/profile", ProfileResource(service)),
+        ]
+
+    def render_error(self, error: MockServerError) -> Rendered:
+        status, code, message = ecwid_error(error)
+        body: dict[str, Any] = {"errorMessage": message}
+        if code is not None:
+            body["errorCode"] = code
+        return Rendered(status, dumps(body))
