@@ -102,4 +102,6 @@ FLAVOURS = FlavourRegistry()
 
 # The bundled flavours, in mount order. Each module registers itself with FLAVOURS.
 from mockserver.flavours import canonical  # noqa: E402,F401
+from mockserver.flavours import apideck  # noqa: E402,F401
+from mockserver.flavours import truto  # noqa: E402,F401
 from mockserver.flavours import ecwid  # noqa: E402,F401
