@@ -1,0 +1,671 @@
+"""Hypothesis strategies built from the contract, for testing the *clients* of the API.
+
+Every function returns a strategy, checks its arguments at once (raising Hypothesis's
+``InvalidArgument``) and says what its examples shrink towards. Schemas, enums, patterns,
+bounds and parameter names are read from ``openapi.yaml`` (``flavour="canonical"``) or from
+a flavour's document in ``mockserver/specs/``; nothing is copied by hand.
+
+* :func:`customers` - full canonical customers (or a flavour's native records), including what
+  real data has: unicode and very long names, empty arrays, ``null`` optionals.
+* :func:`pages` - list response bodies; canonical pages are consistent (counts, cursors, links,
+  last page, empty page, maximum page size).
+* :func:`error_bodies` - error bodies for every documented error status.
+* :func:`page_sizes`, :func:`field_selections`, :func:`list_queries` - request inputs.
+* :func:`foreign_cursors` - cursors a server never issued (garbage, edited, other dataset).
+
+Example:
+    >>> from hypothesis import given
+    >>> @given(page=pages(last=True))
+    ... def test_my_client_stops_on_the_last_page(page): ...
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import http
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+__all__ = [
+    "customers",
+    "error_bodies",
+    "field_selections",
+    "foreign_cursors",
+    "list_queries",
+    "page_sizes",
+    "pages",
+]
+
+JSON = Any
+Strategy = st.SearchStrategy
+
+PROBLEM_STATUS = {
+    "/problems/invalid-parameter": 400, "/problems/invalid-cursor": 400, "/problems/malformed-body": 400,
+    "/problems/unauthorized": 401, "/problems/not-found": 404, "/problems/method-not-allowed": 405,
+    "/problems/unsupported-media-type": 415, "/problems/invalid-body": 422, "/problems/internal": 500,
+}
+"""Problem ``type`` -> status, as the table in ``openapi.yaml``'s description states."""
+
+_LONG_NAME = 256
+_MAX_ITEMS = 3
+_EPOCH_MIN = datetime(2000, 1, 1)
+_EPOCH_MAX = datetime(2099, 12, 31)
+
+
+# ---- the documents ------------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _document(flavour: str) -> dict[str, Any]:
+    import yaml
+    from importlib import resources
+
+    from mockserver import FLAVOURS
+
+    if not isinstance(flavour, str) or flavour not in FLAVOURS:
+        raise InvalidArgument(f"flavour={flavour!r} is not a flavour of the mock; "
+                              f"use one of: {', '.join(FLAVOURS.names())}")
+    text = resources.files("mockserver").joinpath(f"specs/{FLAVOURS.get(flavour).spec}").read_text("utf-8")
+    return yaml.safe_load(text)  # type: ignore[no-any-return]
+
+
+def _resolve(doc: Mapping[str, Any], node: Any) -> Any:
+    while isinstance(node, Mapping) and "$ref" in node:
+        target: Any = doc
+        for part in node["$ref"][2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def _operations(doc: Mapping[str, Any]) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]] | None]:
+    """The list operation (``GET .../customers``) and the get one (``GET .../customers/{id}``)."""
+    listing = item = None
+    for path, ops in (doc.get("paths") or {}).items():
+        get = (ops or {}).get("get")
+        if not get:
+            continue
+        parts = path.rstrip("/").split("/")
+        if parts[-1] == "customers" and listing is None:
+            listing = (path, get)
+        elif len(parts) > 1 and parts[-2] == "customers" and parts[-1].startswith("{") and item is None:
+            item = (path, get)
+    if listing is None:
+        raise InvalidArgument("the document has no GET .../customers operation")
+    return listing, item
+
+
+def _json_schema(doc: Mapping[str, Any], response: Any) -> Any:
+    response = _resolve(doc, response)
+    for media, content in ((response or {}).get("content") or {}).items():
+        if "json" in media and "schema" in content:
+            return _resolve(doc, content["schema"])
+    return None
+
+
+def _list_parameters(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    (path, op), _ = _operations(doc)
+    params: dict[str, dict[str, Any]] = {}
+    for param in list(doc["paths"][path].get("parameters") or []) + list(op.get("parameters") or []):
+        param = _resolve(doc, param)
+        if param.get("in") == "query":
+            params[param["name"]] = param
+    return params
+
+
+def _customer_schema(doc: Mapping[str, Any], flavour: str) -> dict[str, Any]:
+    if flavour == "canonical":
+        return _resolve(doc, doc["components"]["schemas"]["Customer"])  # type: ignore[no-any-return]
+    (_, op), _ = _operations(doc)
+    page = _json_schema(doc, (op.get("responses") or {}).get("200"))
+    found = _array_of_objects(doc, page)
+    if found is None:
+        raise InvalidArgument(f"cannot find the customer schema in the {flavour} list response")
+    return found
+
+
+def _array_of_objects(doc: Mapping[str, Any], schema: Any) -> dict[str, Any] | None:
+    schema = _merged(doc, schema)
+    if schema.get("type") == "array" or "items" in schema:
+        items = _merged(doc, schema.get("items") or {})
+        return items if items.get("properties") else None
+    for prop in (schema.get("properties") or {}).values():
+        prop = _merged(doc, prop)
+        if prop.get("type") == "array" or "items" in prop:
+            items = _merged(doc, prop.get("items") or {})
+            if items.get("properties"):
+                return items
+    return None
+
+
+def _merged(doc: Mapping[str, Any], schema: Any) -> dict[str, Any]:
+    """``schema`` with ``$ref`` resolved and ``allOf`` folded in (properties and required united)."""
+    schema = dict(_resolve(doc, schema) or {})
+    for part in schema.pop("allOf", []):
+        part = _merged(doc, part)
+        props = {**(part.get("properties") or {}), **(schema.get("properties") or {})}
+        required = list(dict.fromkeys(list(part.get("required") or []) + list(schema.get("required") or [])))
+        schema = {**part, **schema}
+        if props:
+            schema["properties"] = props
+        if required:
+            schema["required"] = required
+    return schema
+
+
+# ---- schema -> strategy -----------------------------------------------------------------
+
+
+def _anchored(pattern: str) -> re.Pattern[str]:
+    # NOTE: JSON Schema regexes are ECMA-262: `$` is the very end and `\d` is ASCII; Python's
+    # `$` also matches before a final newline, so generate with `\Z` and ASCII classes.
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern, re.ASCII if "\\d" in pattern else 0)
+
+
+def _texts(min_size: int = 0, max_size: int | None = None) -> Strategy[str]:
+    """Plain words first (shrinks to the shortest), then any unicode, then very long text."""
+    top = max_size if max_size is not None else 4 * _LONG_NAME
+    plain = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=min_size,
+                    max_size=min(top, 40))
+    unicode = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=max(min_size, 1),
+                      max_size=min(top, 40))
+    options = [plain, unicode]
+    if top >= _LONG_NAME:
+        # PERF: a short drawn text repeated up to a drawn length costs two draws, not 1,000.
+        options.append(st.builds(lambda word, size: (word * (size // len(word) + 1))[:size],
+                                 st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=12),
+                                 st.integers(max(min_size, _LONG_NAME), top)))
+    return st.one_of(options)
+
+
+def _timestamps() -> Strategy[str]:
+    return st.datetimes(_EPOCH_MIN, _EPOCH_MAX).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _string(schema: Mapping[str, Any]) -> Strategy[str]:
+    fmt, pattern = schema.get("format"), schema.get("pattern")
+    low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
+    if fmt == "date-time":
+        base: Strategy[str] = _timestamps()
+    elif fmt == "date":
+        base = st.dates(_EPOCH_MIN.date(), _EPOCH_MAX.date()).map(lambda d: d.isoformat())
+    elif fmt == "email" and pattern is None:
+        base = st.from_regex(r"\A[a-z0-9._]{1,20}@[a-z0-9-]{1,15}\.[a-z]{2,6}\Z")
+    elif fmt in ("uri", "url"):
+        base = st.from_regex(r"\Ahttps://api\.example\.com/[a-z0-9/]{0,20}\Z")
+    elif fmt == "uri-reference":
+        base = st.from_regex(r"\A/[a-z0-9/-]{0,30}\Z")
+    elif fmt == "uuid":
+        base = st.uuids().map(str)
+    elif pattern is not None:
+        base = st.from_regex(_anchored(pattern))
+    else:
+        return _texts(low, high)
+    if pattern is not None and fmt is not None:
+        compiled = _anchored(pattern)
+        base = base.filter(lambda s: compiled.search(s) is not None)
+    if low or high is not None:
+        base = base.filter(lambda s: len(s) >= low and (high is None or len(s) <= high))
+    return base
+
+
+class _Builder:
+    """JSON Schema (the subset OpenAPI documents use) -> strategy, with overrides by property path."""
+
+    def __init__(self, doc: Mapping[str, Any], hints: Mapping[str, Strategy[Any]] | None = None,
+                 max_items: int = _MAX_ITEMS) -> None:
+        self.doc = doc
+        self.hints = dict(hints or {})
+        self.max_items = max_items
+
+    def build(self, schema: Any, path: str = "") -> Strategy[Any]:
+        if path in self.hints:
+            return self.hints[path]
+        schema = _merged(self.doc, schema)
+        if "const" in schema:
+            return st.just(schema["const"])
+        if "enum" in schema:
+            values = list(schema["enum"])
+            # NOTE: null first, so examples shrink towards null optionals.
+            values.sort(key=lambda v: v is not None)
+            return st.sampled_from(values)
+        branches = schema.get("anyOf") or schema.get("oneOf")
+        if branches:
+            base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
+            return st.one_of([self.build(_combine(base, _merged(self.doc, b)), path) for b in branches])
+        types = schema.get("type")
+        if isinstance(types, list):
+            ordered = sorted(types, key=lambda t: t != "null")
+            return st.one_of([self.build({**schema, "type": t}, path) for t in ordered])
+        if types is None:
+            types = "object" if "properties" in schema else "array" if "items" in schema else None
+        if types == "null":
+            return st.none()
+        if types == "boolean":
+            return st.booleans()
+        if types == "integer":
+            return st.integers(schema.get("minimum"), schema.get("maximum"))
+        if types == "number":
+            return st.one_of(st.integers(schema.get("minimum"), schema.get("maximum")),
+                             st.floats(schema.get("minimum"), schema.get("maximum"), allow_nan=False,
+                                       allow_infinity=False))
+        if types == "string":
+            return _string(schema)
+        if types == "array":
+            low = int(schema.get("minItems", 0))
+            high = min(int(schema.get("maxItems", self.max_items)), max(low, self.max_items))
+            return st.lists(self.build(schema.get("items") or {}, path), min_size=low, max_size=high)
+        if types == "object":
+            props = schema.get("properties") or {}
+            if not props:
+                return st.dictionaries(st.text(max_size=10), st.one_of(st.none(), st.text(max_size=10)), max_size=2)
+            order = tuple(props)
+            # NOTE: keys keep the schema's order, as real responses do.
+            return st.fixed_dictionaries({name: self.build(sub, f"{path}.{name}".lstrip("."))
+                                          for name, sub in props.items()}).map(
+                lambda d: {k: d[k] for k in order if k in d})
+        return st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=10))
+
+
+def _combine(base: Mapping[str, Any], branch: Mapping[str, Any]) -> dict[str, Any]:
+    out = {**base, **branch}
+    if "properties" in base or "properties" in branch:
+        out["properties"] = {**(base.get("properties") or {}), **(branch.get("properties") or {})}
+    return out
+
+
+# ---- canonical customers --------------------------------------------------------------------
+
+
+def _names() -> Strategy[str | None]:
+    """null, short plain names, unicode names, very long names."""
+    plain = st.from_regex(r"\A[A-Z][a-z]{0,11}( [A-Z][a-z]{0,11}){0,2}\Z")
+    return st.one_of(st.none(), plain, _texts(1))
+
+
+def _canonical_hints() -> dict[str, Strategy[Any]]:
+    return {
+        "id": st.integers(100_000_000, 999_999_999).map(str),
+        "name": _names(), "first_name": _names(), "last_name": _names(), "company_name": _names(),
+        "notes": st.one_of(st.none(), _texts(0, 10_000)),
+        "emails.email": st.one_of(st.from_regex(r"\A[a-z0-9._]{1,20}@[a-z0-9-]{1,15}\.[a-z]{2,6}\Z"),
+                                  _string({"pattern": _email_pattern()})),
+    }
+
+
+@lru_cache(maxsize=1)
+def _email_pattern() -> str:
+    doc = _document("canonical")
+    email = _merged(doc, doc["components"]["schemas"]["Email"])
+    return str(email["properties"]["email"]["pattern"])
+
+
+def _finish_canonical(customer: dict[str, Any]) -> dict[str, Any]:
+    """Rules the schema states in prose: updated_at >= created_at, nested ids derived from the id."""
+    created, updated = customer.get("created_at"), customer.get("updated_at")
+    if isinstance(created, str) and isinstance(updated, str) and updated < created:
+        customer["created_at"], customer["updated_at"] = updated, created
+    return _renumber(customer)
+
+
+def _check_fields(flavour: str, fields: Sequence[str] | None) -> Any:
+    if fields is None:
+        return None
+    if flavour != "canonical":
+        raise InvalidArgument("fields= is only supported for the canonical flavour")
+    if isinstance(fields, str) or not all(isinstance(f, str) for f in fields):
+        raise InvalidArgument(f"fields must be a sequence of field paths, got {fields!r}")
+    from mockserver import CUSTOMER_PATHS, MockServerError, parse_fields
+
+    try:
+        return parse_fields(",".join(fields), CUSTOMER_PATHS)
+    except MockServerError as exc:
+        raise InvalidArgument(f"fields={list(fields)!r}: {exc}") from None
+
+
+def customers(flavour: str = "canonical", *, fields: Sequence[str] | None = None) -> Strategy[dict[str, Any]]:
+    """Customers as the API returns them: canonical ones, or ``flavour``'s native records.
+
+    Canonical customers hold every property of the ``Customer`` schema (values from its enums
+    and patterns), names that may be ``null``, unicode or longer than 255 characters, 0-3
+    emails, phones, addresses and orders, and ``updated_at >= created_at``. With ``fields``
+    (canonical paths) they are projected as a ``fields=`` response would be. For another
+    flavour, records are drawn from the item schema of its list response.
+
+    Examples shrink towards a customer whose optional properties are ``null``, whose arrays
+    are empty and whose strings are shortest.
+
+    Raises:
+        InvalidArgument: unknown flavour, or a ``fields`` entry that is not a field path.
+    """
+    doc = _document(flavour)
+    fieldset = _check_fields(flavour, fields)
+    schema = _customer_schema(doc, flavour)
+    if flavour != "canonical":
+        return _Builder(doc).build(schema)
+    strategy = _Builder(doc, _canonical_hints()).build(schema).map(_finish_canonical)
+    if fieldset is not None:
+        from mockserver import project
+
+        strategy = strategy.map(lambda c: project(c, fieldset))
+    return strategy
+
+
+# ---- request inputs -----------------------------------------------------------------------
+
+
+def _limit_bounds(flavour: str) -> tuple[str, int, int]:
+    params = _list_parameters(_document(flavour))
+    doc = _document(flavour)
+    for name in ("limit", "per_page", "page_size", "pageSize"):
+        if name in params:
+            schema = _merged(doc, params[name].get("schema") or {})
+            return name, int(schema.get("minimum", 1)), int(schema.get("maximum", 100))
+    raise InvalidArgument(f"the {flavour} list operation has no page size parameter")
+
+
+def page_sizes(flavour: str = "canonical") -> Strategy[int]:
+    """Valid page sizes of ``flavour``'s list operation (its ``limit`` bounds), maximum included.
+
+    Examples shrink towards the smallest page size (1).
+
+    Raises:
+        InvalidArgument: unknown flavour, or its list operation has no page size parameter.
+    """
+    _, low, high = _limit_bounds(flavour)
+    return st.one_of(st.integers(low, high), st.just(high))
+
+
+@lru_cache(maxsize=16)
+def _field_paths(flavour: str) -> tuple[str, ...]:
+    doc = _document(flavour)
+    schema = _merged(doc, _customer_schema(doc, flavour))
+    paths: list[str] = []
+    nested: list[str] = []
+    for name, prop in (schema.get("properties") or {}).items():
+        paths.append(name)
+        prop = _merged(doc, prop)
+        items = _merged(doc, prop.get("items") or {}) if prop.get("type") == "array" or "items" in prop else prop
+        nested.extend(f"{name}.{child}" for child in (items.get("properties") or {}))
+    return tuple(paths + nested)
+
+
+def field_selections(flavour: str = "canonical", *, min_size: int = 1,
+                     max_size: int | None = None) -> Strategy[list[str]]:
+    """Lists of distinct field paths of ``flavour``'s customer, nested ones in dot notation.
+
+    For the canonical flavour these are exactly the valid ``fields=`` entries. Examples
+    shrink towards one top-level field, the first property of the schema (``["id"]``).
+
+    Raises:
+        InvalidArgument: unknown flavour, or bad sizes.
+    """
+    paths = _field_paths(flavour)
+    if min_size < 0 or (max_size is not None and max_size < min_size) or min_size > len(paths):
+        raise InvalidArgument(f"need 0 <= min_size <= max_size <= {len(paths)}, got {min_size}, {max_size}")
+    return st.lists(st.sampled_from(paths), min_size=min_size, max_size=max_size, unique=True)
+
+
+def list_queries(flavour: str = "canonical", *, dataset: Any = None) -> Strategy[dict[str, str]]:
+    """Query parameters of a valid first-page list request (no ``cursor``), as strings.
+
+    Each documented parameter is present or absent; values come from its schema (``limit``
+    from :func:`page_sizes`, ``fields`` from :func:`field_selections`). With a
+    ``mockserver.Dataset``, canonical filter values come from real customers so they match.
+    Examples shrink towards ``{}``: the first page with every default.
+
+    Raises:
+        InvalidArgument: unknown flavour, or ``dataset`` given for another flavour or empty.
+    """
+    doc = _document(flavour)
+    params = _list_parameters(doc)
+    if dataset is not None and (flavour != "canonical" or not getattr(dataset, "count", 0)):
+        raise InvalidArgument("dataset= needs the canonical flavour and a Dataset with customers")
+    size_name, _, _ = _limit_bounds(flavour)
+    values: dict[str, Strategy[str]] = {}
+    for name, param in params.items():
+        schema = _merged(doc, param.get("schema") or {})
+        if "cursor" in name.lower() or param.get("required") or name in ("offset", "page"):
+            continue
+        if name == size_name:
+            values[name] = page_sizes(flavour).map(str)
+        elif name == "fields" and flavour == "canonical":
+            values[name] = field_selections().map(",".join)
+        elif dataset is not None and name in _DATASET_FILTERS:
+            values[name] = st.integers(0, dataset.count - 1).map(lambda i, n=name: _DATASET_FILTERS[n](dataset, i))
+        else:
+            values[name] = _Builder(doc).build(schema).map(_query_text)
+    return st.fixed_dictionaries({}, optional=values)
+
+
+def _query_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _phone_of(dataset: Any, i: int) -> str:
+    phone = dataset.customer(i)["phone_numbers"][0]
+    return f"+{phone['country_code']} {phone['area_code'] or ''} {phone['number']}".replace("  ", " ")
+
+
+_DATASET_FILTERS: dict[str, Callable[[Any, int], str]] = {
+    "filter[email]": lambda ds, i: ds.customer(i)["emails"][0]["email"],
+    "filter[phone_number]": _phone_of,
+    "filter[customer_ids]": lambda ds, i: ",".join(ds.id_of(j) for j in range(i, min(i + 3, ds.count))),
+    "filter[created_since]": lambda ds, i: ds.customer(i)["created_at"],
+    "filter[updated_since]": lambda ds, i: ds.customer(i)["updated_at"],
+}
+
+
+@lru_cache(maxsize=1)
+def _other_dataset_cursors() -> tuple[str, ...]:
+    """Real cursors from a mock with a dataset no test uses: valid in form, foreign to any other server."""
+    import tempfile
+
+    from falcon.testing import TestClient
+
+    from mockserver import Settings, create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        client = TestClient(create_app(Settings(seed=-977, count=37, state=f"{tmp}/state.sqlite3")))
+        found = []
+        for query in ("limit=1", "limit=5&sort[by]=name", "limit=2&filter[status]=active"):
+            body = client.simulate_get("/canonical/customers", query_string=query,
+                                       headers={"Authorization": "Bearer x"}).json
+            found.append(body["meta"]["cursors"]["next"])
+    return tuple(c for c in found if c)
+
+
+def foreign_cursors(*, like: str | None = None) -> Strategy[str]:
+    """Cursors the server under test never issued, which it must answer with a 400.
+
+    URL-safe garbage (the cursor's documented alphabet), base64 of JSON that looks like a
+    position, cursors issued by a mock with another dataset, arbitrary unicode and, with
+    ``like`` (a cursor the server did issue), edited copies of it: truncated, one character
+    changed, or extended. Examples shrink towards the single character ``"A"``.
+
+    Raises:
+        InvalidArgument: ``like`` is not a non-empty string.
+    """
+    if like is not None and (not isinstance(like, str) or not like):
+        raise InvalidArgument(f"like must be a non-empty cursor string, got {like!r}")
+    b64 = st.builds(lambda obj: base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("="),
+                    st.one_of(st.lists(st.integers(), max_size=4), st.dictionaries(st.sampled_from(["offset", "id",
+                              "page", "key"]), st.integers(0, 10**9), min_size=1)))
+    options: list[Strategy[str]] = [
+        st.from_regex(r"\A[A-Za-z0-9_-]{1,60}\Z"),
+        b64,
+        st.sampled_from(_other_dataset_cursors()) if _other_dataset_cursors() else st.just("W10"),
+        st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40),
+    ]
+    if like is not None:
+        options.append(st.builds(_edit, st.just(like), st.integers(0, len(like) - 1), st.sampled_from("AZaz09_-"),
+                                 st.sampled_from(["truncate", "replace", "extend"])))
+    return st.one_of(options).filter(lambda c: c != like)
+
+
+def _edit(cursor: str, at: int, char: str, how: str) -> str:
+    if how == "truncate":
+        return cursor[:at] or "A"
+    if how == "replace":
+        return cursor[:at] + (char if cursor[at] != char else "B") + cursor[at + 1:]
+    return cursor + char
+
+
+# ---- pages and errors ----------------------------------------------------------------------
+
+
+def _renumber(customer: dict[str, Any]) -> dict[str, Any]:
+    """Nested ids derived from the customer's id (``<id>-e1``...), as the contract describes them."""
+    for key, tag in (("emails", "e"), ("phone_numbers", "p"), ("addresses", "a"), ("orders", "o")):
+        for n, item in enumerate(customer.get(key) or (), start=1):
+            if key == "orders" or item.get("id") is not None:
+                item["id"] = f"{customer['id']}-{tag}{n}"
+    return customer
+
+
+def _fill(templates: list[dict[str, Any]], count: int, first_id: int) -> list[dict[str, Any]]:
+    """``count`` customers cycling through ``templates``, each with its own id.
+
+    PERF: drawing 200 full customers would exceed Hypothesis's budget per example; a few
+    drawn templates with distinct ids give the maximum page size at the cost of three.
+    """
+    out = []
+    for n in range(count):
+        customer = copy.deepcopy(templates[n % len(templates)])
+        customer["id"] = str(100_000_000 + (first_id - 100_000_000 + n * 7919) % 900_000_000)
+        out.append(_renumber(customer))
+    return out
+
+
+@st.composite
+def _canonical_page(draw: st.DrawFn, limit: int | None, last: bool | None, fields: Sequence[str] | None,
+                    base_url: str) -> dict[str, Any]:
+    size = draw(page_sizes()) if limit is None else limit
+    is_last = draw(st.booleans()) if last is None else last
+    count = draw(st.integers(0, size)) if is_last else size
+    templates = draw(st.lists(customers(fields=None), min_size=1, max_size=3)) if count else []
+    first_id = draw(st.integers(100_000_000, 999_999_999))
+    data = _fill(templates, count, first_id)
+    if fields is not None:
+        from mockserver import CUSTOMER_PATHS, parse_fields, project
+
+        fieldset = parse_fields(",".join(fields), CUSTOMER_PATHS)
+        data = [project(c, fieldset) for c in data]
+    is_first = draw(st.booleans())
+    cursor = st.from_regex(r"\A[A-Za-z0-9_-]{8,40}\Z")
+    current = None if is_first else draw(cursor)
+    previous = None if is_first else draw(cursor)
+    nxt = None if is_last else draw(cursor)
+    before = 0 if is_first else draw(st.integers(1, 10_000))
+    after = 0 if is_last else draw(st.integers(1, 10_000))
+    query: dict[str, Any] = {"limit": size}
+    if fields is not None:
+        query["fields"] = ",".join(fields)
+
+    def link(value: str | None) -> str:
+        return f"{base_url}/customers?" + urlencode({**query, **({"cursor": value} if value else {})})
+
+    return {
+        "data": data,
+        "meta": {"items_on_page": count, "total_count": before + count + after,
+                 "cursors": {"previous": previous, "current": current, "next": nxt}},
+        "links": {"previous": link(previous) if previous else None, "current": link(current),
+                  "next": link(nxt) if nxt else None},
+    }
+
+
+def pages(flavour: str = "canonical", *, limit: int | None = None, last: bool | None = None,
+          fields: Sequence[str] | None = None, base_url: str = "http://127.0.0.1:8000") -> Strategy[dict[str, Any]]:
+    """List response bodies.
+
+    Canonical pages are consistent: ``items_on_page == len(data)``; a page that is not the last
+    holds exactly ``limit`` customers and has a ``next`` cursor and link; the last one has
+    ``next: null`` and 0 to ``limit`` customers (the empty page included); ``total_count``
+    counts the pages around it; ``links`` are absolute and carry the cursors. The maximum
+    page size (200 customers) is drawn too. For another flavour, bodies are drawn from its
+    list response schema (valid, not cross-checked).
+
+    Args:
+        limit: fix the page size (default: drawn from :func:`page_sizes`).
+        last: ``True`` for last pages only, ``False`` for pages with a next one.
+        fields: project every customer as ``fields=`` would (canonical only).
+
+    Examples shrink towards a page of size 1 that is not the first, then to an empty last page.
+
+    Raises:
+        InvalidArgument: unknown flavour, a ``limit`` outside the documented bounds, bad ``fields``.
+    """
+    doc = _document(flavour)
+    _check_fields(flavour, fields)
+    if limit is not None:
+        _, low, high = _limit_bounds(flavour)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not low <= limit <= high:
+            raise InvalidArgument(f"limit={limit!r} is outside the documented bounds {low}..{high}")
+    if last is not None and not isinstance(last, bool):
+        raise InvalidArgument(f"last must be True, False or None, got {last!r}")
+    if flavour == "canonical":
+        return _canonical_page(limit, last, fields, base_url.rstrip("/"))
+    (_, op), _ = _operations(doc)
+    return _Builder(doc).build(_json_schema(doc, (op.get("responses") or {}).get("200")) or {})
+
+
+def _error_responses(doc: Mapping[str, Any]) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for ops in (doc.get("paths") or {}).values():
+        for method, op in (ops or {}).items():
+            if method == "parameters" or not isinstance(op, Mapping):
+                continue
+            for code, response in (op.get("responses") or {}).items():
+                if str(code).isdigit() and int(code) >= 400 and int(code) not in found:
+                    schema = _json_schema(doc, response)
+                    if schema is not None:
+                        found[int(code)] = schema
+    return dict(sorted(found.items()))
+
+
+def error_bodies(status: int | None = None, flavour: str = "canonical") -> Strategy[dict[str, Any]]:
+    """Error bodies as ``flavour`` documents them, for ``status`` or any documented error status.
+
+    Canonical bodies are problem details whose ``type`` matches the status (the table of
+    ``openapi.yaml``), ``title`` is the reason phrase and ``errors`` has 0-3 entries. Examples
+    shrink towards the lowest documented status (400) with no ``errors`` entry.
+
+    Raises:
+        InvalidArgument: unknown flavour, or a status the flavour does not document.
+    """
+    doc = _document(flavour)
+    responses = _error_responses(doc)
+    if status is not None and status not in responses:
+        raise InvalidArgument(f"status={status!r} is not an error status the {flavour} document declares; "
+                              f"declared: {', '.join(map(str, responses))}")
+    statuses = [status] if status is not None else list(responses)
+    if flavour != "canonical":
+        return st.one_of([_Builder(doc).build(responses[s]) for s in statuses])
+    problem = _merged(doc, doc["components"]["schemas"]["Problem"])
+    error_item = _Builder(doc).build(problem["properties"]["errors"]["items"])
+    types = list(problem["properties"]["type"]["enum"])
+
+    def body(code: int) -> Strategy[dict[str, Any]]:
+        kinds = [t for t in types if PROBLEM_STATUS.get(t) == code] or ["/problems/internal"]
+        return st.fixed_dictionaries({
+            "type": st.sampled_from(kinds),
+            "title": st.just(http.HTTPStatus(code).phrase),
+            "status": st.just(code),
+            "detail": _texts(1, 500),
+            "errors": st.lists(error_item, max_size=3),
+        })
+
+    return st.one_of([body(code) for code in statuses])
