@@ -44,10 +44,10 @@ CUSTOMER_PATHS: frozenset[str] = frozenset(
 """Every valid ``fields`` path of the canonical customer."""
 
 READ_ONLY = ("id", "created_at", "updated_at")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-_TOTAL_RE = re.compile(r"^-?\d+\.\d{2}$")
-_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CURRENCY_RE = re.compile(r"[A-Z]{3}")
+_TOTAL_RE = re.compile(r"-?[0-9]+\.[0-9]{2}")
+_COUNTRY_RE = re.compile(r"[A-Z]{2}")
 _ENUMS = {
     ("emails", "type"): EMAIL_TYPES,
     ("phone_numbers", "type"): PHONE_TYPES,
@@ -79,7 +79,7 @@ def _check_string(problems: list[Problem], path: str, value: Any, *, nullable: b
         problems.append(_problem(path, f"must be at least {min_length} characters"))
     elif enum is not None and value not in enum:
         problems.append(_problem(path, f"must be one of: {', '.join(enum)}"))
-    elif pattern is not None and not pattern.match(value):
+    elif pattern is not None and not pattern.fullmatch(value):
         problems.append(_problem(path, f"does not match {pattern.pattern}"))
 
 

@@ -142,7 +142,7 @@ def int_param(req: falcon.Request, name: str, default: int, minimum: int, maximu
     raw = single_param(req, name)
     if raw is None:
         return default
-    text = raw.strip()
+    text = raw
     if not text.lstrip("-").isdigit() or not text.isascii() or len(text) > 18:
         raise InvalidParameter(name, f"must be an integer, got {raw!r}")
     value = int(text)
