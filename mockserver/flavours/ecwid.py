@@ -90,14 +90,24 @@ from mockserver.pools import COUNTRIES, load_pools
 from mockserver.resources import ServerContext, bearer_token, dumps, int_param, read_json, send_bytes, single_param
 
 __all__ = [
-    "MAX_LIMIT",
-    "EcwidCustomers",
-    "InsufficientScope",
+    "CUSTOMER_FIELDS",
+    "customer_id",
+    "Ecwid",
     "ecwid_date",
+    "ecwid_error",
+    "ecwid_token",
+    "EcwidCustomers",
     "from_ecwid",
+    "InsufficientScope",
+    "MAX_LIMIT",
     "parse_date",
     "parse_response_fields",
+    "parse_search",
+    "Search",
+    "SEARCH_FIELDS",
+    "store_id",
     "to_ecwid",
+    "validate_ecwid_body",
 ]
 
 MAX_LIMIT = 100

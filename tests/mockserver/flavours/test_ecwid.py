@@ -19,6 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
 
 from mockserver import Settings, create_app
 from mockserver.app import context_of
@@ -518,10 +519,12 @@ def test_other_errors(ecwid: falcon.testing.TestClient) -> None:
 
 # NOTE: a configured token makes the ignored-auth check meaningful (any secret_ token passes otherwise).
 _APP = create_app(Settings(seed=11, count=150, token="secret_schemathesis"))
-_schema = schemathesis.openapi.from_wsgi("/ecwid/openapi.yaml", _APP)
+_schema = schemathesis.openapi.from_wsgi("/ecwid/openapi.yaml", _APP, config=SchemathesisConfig.from_dict({
+    "auth": {"openapi": {"bearer": {"bearer": "secret_schemathesis"}}},
+}))
 _schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=25)
-_schema.config.update(headers={"Authorization": "Bearer secret_schemathesis"})
 CALLS: Counter[tuple[str, str]] = Counter()
+STATUSES: Counter[tuple[str, int]] = Counter()
 
 
 @_schema.hook
@@ -537,6 +540,7 @@ def test_ecwid_conforms_to_its_openapi_document(case: schemathesis.Case) -> None
     response = case.call_and_validate()
     assert response.status_code < 500
     CALLS[(f"{case.method} {case.path}", mode)] += 1
+    STATUSES[(f"{case.method} {case.path}", response.status_code)] += 1
 
 
 def test_every_ecwid_operation_was_fuzzed_with_both_kinds_of_data() -> None:
@@ -546,6 +550,7 @@ def test_every_ecwid_operation_was_fuzzed_with_both_kinds_of_data() -> None:
         assert CALLS[(label, "positive")] >= 1, (label, CALLS)
     for label in ("GET /api/v3/{storeId}/customers", "POST /api/v3/{storeId}/customers"):
         assert CALLS[(label, "negative")] >= 1, (label, CALLS)
+    assert STATUSES[("GET /api/v3/{storeId}/customers", 200)] >= 1, STATUSES  # the configured auth reached the server
     catalog = context_of(_APP).catalog
     untouched = [i for i in range(150) if i not in catalog.store.latest]
     assert all(catalog.get(catalog.dataset.id_of(i)) == catalog.dataset.customer(i) for i in untouched[:30])
