@@ -105,4 +105,5 @@ from mockserver.flavours import canonical  # noqa: E402,F401
 from mockserver.flavours import apideck  # noqa: E402,F401
 from mockserver.flavours import truto  # noqa: E402,F401
 from mockserver.flavours import ecwid  # noqa: E402,F401
+from mockserver.flavours import ecartapi  # noqa: E402,F401
 from mockserver.flavours import myboxx  # noqa: E402,F401
