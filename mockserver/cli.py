@@ -108,14 +108,20 @@ def _routes(settings: Settings) -> int:
         print(f"{flavour.name}: {flavour.title}")
         for route in flavour.routes(_null_context(settings)):
             mounts = [f"/{flavour.name}"] + ([""] if flavour is root else [])
-            methods = sorted(m[3:].upper().replace("_ITEM", "") for m in dir(route.resource)
-                             if m.startswith("on_") and (m.endswith("_item") == (route.suffix == "item"))
-                             and not m.endswith(("_options",)))
             for mount in mounts:
-                print(f"  {','.join(methods):<22} {mount}{route.path}")
-        print(f"  {'GET':<22} /{flavour.name}/openapi.yaml")
-    print(f"{'':2}{'GET':<22} /health")
+                print(f"  {','.join(_methods(route.resource, route.suffix)):<26} {mount}{route.path}")
+        print(f"  {'GET':<26} /{flavour.name}/openapi.yaml")
+    print(f"{'':2}{'GET':<26} /health")
     return 0
+
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _methods(resource: object, suffix: str | None) -> list[str]:
+    """The methods a Falcon resource answers for a route (``on_get`` or ``on_get_<suffix>``)."""
+    tail = f"_{suffix}" if suffix else ""
+    return [m for m in HTTP_METHODS if callable(getattr(resource, f"on_{m.lower()}{tail}", None))]
 
 
 def _null_context(settings: Settings) -> object:
