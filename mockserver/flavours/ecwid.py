@@ -51,7 +51,8 @@ UNCONFIRMED choices (no primary source settles them):
   merged key by key into the current one on update, ``shippingAddresses`` replaces the address book;
   ``customerGroupId``, ``taxId``, ``taxExempt``, ``acceptMarketing``, ``lang`` and the other Ecwid-only
   fields are type-checked but not stored (reads show the derived values); read-only fields (``id``,
-  ``registered``, ``stats``, ``contacts``...) are ignored. Body errors answer 400 ``WRONG_PARAMETER``.
+  ``registered``, ``stats``, ``contacts``...) are ignored; ``null`` means "not given" and ``""`` clears
+  a value. Body errors answer 400 ``WRONG_PARAMETER``.
 * A customer id that is not a number answers 404 (like an unknown one).
 """
 
@@ -303,7 +304,8 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
         else:
             emails.insert(0, {"email": body["email"], "type": "primary"})
         fields["emails"] = emails
-    person = body.get("billingPerson") or {}
+    # NOTE: null means "not given" (Ecwid's optional fields); "" clears a value.
+    person = {k: v for k, v in (body.get("billingPerson") or {}).items() if v is not None}
     if "name" in person or "firstName" in person or "lastName" in person:
         name = (person.get("name") or "").strip()
         if name:
@@ -320,16 +322,18 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
     addresses = [dict(a) for a in current.get("addresses") or []]
     if any(key in person for key in PERSON_TEXT[4:-1]):
         old = next((a for a in addresses if a.get("type") == "billing"), None)
-        merged = {**_address_fields(old), **{k: v for k, v in person.items() if v is not None}}
+        merged = {**_address_fields(old), **person}
+        if "stateOrProvinceCode" in person and "stateOrProvinceName" not in person:
+            merged["stateOrProvinceName"] = ""  # a new code replaces the old state
         billing = _canonical_address(merged, "billing", old)
         addresses = [a for a in addresses if a is not old]
         if billing is not None:
             addresses.insert(0, billing)
         fields["addresses"] = addresses
-    if "shippingAddresses" in body:
+    if body.get("shippingAddresses") is not None:
         known = {_int_id(a["id"]): a for a in addresses if a.get("type") == "shipping" and a.get("id")}
         shipping = [_canonical_address(item, "shipping", known.get(item.get("id")))  # type: ignore[arg-type]
-                    for item in body["shippingAddresses"] or []]
+                    for item in body["shippingAddresses"]]
         fields["addresses"] = ([a for a in addresses if a.get("type") != "shipping"]
                                + [a for a in shipping if a is not None])
     if "phone" in person:
@@ -338,7 +342,7 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
         first_phone = phones[0] if phones else None
         rest = phones[1:]
         fields["phone_numbers"] = ([_canonical_phone(text, first_phone)] if text else []) + rest
-    if "privateAdminNotes" in body:
+    if body.get("privateAdminNotes") is not None:
         fields["notes"] = _blank(body["privateAdminNotes"])
     return fields
 

@@ -425,6 +425,22 @@ def test_name_only_updates_rederive_first_and_last_name(ecwid: falcon.testing.Te
     assert (person["name"], person["firstName"], person["lastName"]) == ("Mary Ann Evans", "Mary", "Evans")
 
 
+def test_null_means_not_given_and_empty_text_clears(ecwid: falcon.testing.TestClient) -> None:
+    cid = Dataset(7, COUNT).id_of(6)
+    before = ecwid.simulate_get(f"{BASE}/customers/{cid}").json
+    ecwid.simulate_put(f"{BASE}/customers/{cid}", json={
+        "billingPerson": {"name": None, "firstName": None, "city": "Tromsø", "stateOrProvinceCode": "TR",
+                          "companyName": ""},
+        "shippingAddresses": None, "privateAdminNotes": None})
+    after = ecwid.simulate_get(f"{BASE}/customers/{cid}").json
+    assert after["name"] == before["name"] and after["shippingAddresses"] == before["shippingAddresses"]
+    assert after["privateAdminNotes"] == before["privateAdminNotes"]
+    person = after["billingPerson"]
+    assert (person["city"], person["stateOrProvinceCode"], person["stateOrProvinceName"]) == ("Tromsø", "TR", "TR")
+    assert person["companyName"] == "" and after["b2b_b2c"] == "b2c"
+    assert person["street"] == before["billingPerson"]["street"]
+
+
 def test_email_conflicts_answer_409(ecwid: falcon.testing.TestClient) -> None:
     ds = Dataset(7, COUNT)
     taken = ecwid.simulate_get(f"{BASE}/customers/{ds.id_of(1)}").json["email"]
