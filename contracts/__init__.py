@@ -16,6 +16,9 @@ import typing
 if typing.TYPE_CHECKING:
     from contracts.adapter_check import check_adapter
     from contracts.adapters import ADAPTERS, Adapter, AdapterError, AdapterPage, Sort
+    from contracts.check import check_server
+    from contracts.failures import CheckReport, CheckResult, ContractFailure, UsageError
+    from contracts.report import ConsoleHandler, JUnitHandler
     from contracts.gateway import create_gateway
     from contracts.generated import GeneratedAPI, generated_api, generated_apis
 
@@ -28,6 +31,14 @@ _LAZY = {
     "Sort": "contracts.adapters",
     "check_adapter": "contracts.adapter_check",
     "create_gateway": "contracts.gateway",
+    # server checks, failures and reports
+    "check_server": "contracts.check",
+    "CheckReport": "contracts.failures",
+    "CheckResult": "contracts.failures",
+    "ContractFailure": "contracts.failures",
+    "UsageError": "contracts.failures",
+    "ConsoleHandler": "contracts.report",
+    "JUnitHandler": "contracts.report",
     # clients
     "GeneratedAPI": "contracts.generated",
     "generated_api": "contracts.generated",
@@ -40,11 +51,18 @@ __all__ = [
     "AdapterPage",
     "ADAPTERS",
     "check_adapter",
+    "check_server",
+    "CheckReport",
+    "CheckResult",
+    "ConsoleHandler",
+    "ContractFailure",
     "create_gateway",
     "generated_api",
     "generated_apis",
     "GeneratedAPI",
+    "JUnitHandler",
     "Sort",
+    "UsageError",
 ]
 
 

@@ -73,12 +73,16 @@ class ContractFailure(AssertionError):
     def render(self) -> str:
         """Multi-line, human-readable description (what the CLI and pytest show)."""
         lines = [f"FAILED {self.prop}: {self.message}"]
-        if self.expected is not None or self.actual is not None:
+        if self.expected is not None:
             lines.append(f"  expected: {_short(self.expected)}")
+        if self.expected is not None or self.actual is not None:
             lines.append(f"  actual:   {_short(self.actual)}")
         if self.requests:
             lines.append("  requests:")
-            lines.extend(f"    {r}" for r in self.requests)
+            shown = self.requests
+            if len(shown) > 12:  # a long walk: its start and its end tell the story
+                shown = [*shown[:5], f"... {len(shown) - 10} more ...", *shown[-5:]]
+            lines.extend(f"    {r}" for r in shown)
         if self.curl:
             lines.append(f"  reproduce: {self.curl}")
         if self.seed is not None:

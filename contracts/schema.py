@@ -28,7 +28,7 @@ def load_spec(spec: str | None = None) -> dict[str, Any]:
     Raises:
         InvalidSpec: it cannot be read, is not YAML/JSON, or is not an OpenAPI 3 document.
     """
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     spec = spec or BUNDLED_SPEC
     try:
@@ -47,7 +47,8 @@ def load_spec(spec: str | None = None) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - httpx.HTTPError and friends
         raise InvalidSpec(f"cannot fetch the OpenAPI document {spec}: {exc}") from None
     try:
-        document = yaml.safe_load(text)
+        # PERF: the C loader parses the 2,000-line contract ~10x faster than the pure-Python one.
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise InvalidSpec(f"{spec} is not valid YAML or JSON: {exc}") from None
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
@@ -106,7 +107,7 @@ class Contract:
                     operations[operation["operationId"]] = (path, method.upper(), operation)
         try:
             list_path, _, list_op = operations["listCustomers"]
-            item_path, _, get_op = operations["getCustomer"]
+            item_path, _, _ = operations["getCustomer"]
         except KeyError as exc:
             raise InvalidSpec(f"the document has no {exc.args[0]} operation; is it the Customers contract?") from None
         customer = _resolve(document, ((document.get("components") or {}).get("schemas") or {}).get("Customer"))
@@ -147,7 +148,8 @@ class Contract:
             writes=tuple(writes),
         )
 
-    def item_url(self, customer_id: str) -> str:
+    def item_url(self, customer_id: Any) -> str:
+        """The item path for an id (any JSON value a server returned; it is rendered and escaped)."""
         from urllib.parse import quote
 
         return self.item_path.replace("{id}", quote(str(customer_id), safe=""))
@@ -175,10 +177,10 @@ def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, 
         "generation": {"max-examples": max_examples, "mode": "all", "database": "none"},
         "phases": {name: {"enabled": name in phases} for name in every},
         "checks": {
-            # NOTE: schemathesis 4.32.5 passes socket options (max_redirects) to werkzeug when
-            # ignored_auth probes a WSGI app, which crashes; in-process runs rely on the
-            # errors.missing_auth property instead (it sends every operation without a token).
-            "ignored_auth": {"enabled": app is None},
+            # NOTE: the contract lets a server accept any non-empty token, so "invalid credentials
+            # accepted" is no violation; missing or malformed credentials are the errors.missing_auth
+            # property. (ignored_auth also crashes on WSGI apps in 4.32.5: it passes max_redirects to werkzeug.)
+            "ignored_auth": {"enabled": False},
         },
         "operations": [{
             # NOTE: a cursor is any URL-safe string by schema, but only issued cursors are

@@ -1,0 +1,252 @@
+"""The property registry, the context properties run in, and how one property runs.
+
+A property is a plain function registered with :func:`prop`: given the :class:`Context` it
+returns a Hypothesis strategy, explicit examples and a test body. :func:`run_property` runs
+it with a seeded, database-free Hypothesis and turns the (shrunk) failure into a result.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import Flaky
+
+from contracts.failures import CheckResult, ContractFailure
+from contracts.properties.http import Target
+from contracts.properties.invariants import key_of, page_of, pages_for, sort_key, walk
+from contracts.schema import Contract
+
+__all__ = [
+    "PROPERTIES",
+    "Budget",
+    "Context",
+    "Property",
+    "Skip",
+    "Universe",
+    "id_sample",
+    "ids_param",
+    "need_items",
+    "prop",
+    "run_property",
+    "sort_params",
+    "sorts",
+    "walk_order",
+]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much one check run may ask of the server."""
+
+    max_examples: int = 25
+    """Hypothesis examples for cheap properties; walk-heavy ones use a fraction (see ``Property.cost``)."""
+    walk_max_items: int = 1000
+    """Largest reference collection walked in full."""
+    max_pages: int = 100
+    """Most pages one walk may fetch (page sizes are drawn so that a complete walk fits)."""
+
+
+@dataclass
+class Universe:
+    """The reference collection: customers the full-walk properties know about."""
+
+    params: dict[str, str]
+    """Filters that define it (empty: the whole collection)."""
+    items: list[dict[str, Any]]
+    complete: bool
+    """True when it is the whole collection (no window)."""
+
+    @property
+    def ids(self) -> list[Any]:
+        return [item.get("id") for item in self.items]
+
+
+class Skip(Exception):
+    """The property cannot run against this server (e.g. no customers, no write support)."""
+
+
+@dataclass
+class Context:
+    """What a property runs against."""
+
+    target: Target
+    contract: Contract
+    seed: int = 0
+    budget: Budget = field(default_factory=Budget)
+    _universe: Universe | None = None
+
+    def universe(self) -> Universe:
+        """The reference collection (walked once, with the largest page size)."""
+        if self._universe is None:
+            self._universe = self._reference()
+        return self._universe
+
+    def _reference(self) -> Universe:
+        c, budget, target = self.contract, self.budget, self.target
+        first = page_of(target, target.get(c.list_path, params={"limit": c.limit_max}), limit=c.limit_max, first=True)
+        params: dict[str, str] = {}
+        total = first.total if isinstance(first.total, int) else 0
+        if total > budget.walk_max_items and "created_since" in c.filters and "created_at" in c.sort_keys:
+            newest = walk(target, c, {"sort[by]": "created_at", "sort[direction]": "desc"}, limit=c.limit_max,
+                          max_pages=max(1, budget.walk_max_items // c.limit_max))
+            since = newest.items[-1].get("created_at") if newest.items else None
+            if isinstance(since, str):
+                params = {"filter[created_since]": since}
+        pages = min(budget.max_pages, pages_for(min(total, budget.walk_max_items * 2), c.limit_max) + 1)
+        result = walk(target, c, params, limit=c.limit_max, max_pages=pages)
+        items, seen = [], set()
+        for item in result.items:
+            key = key_of(item.get("id"))
+            if key not in seen:
+                seen.add(key)
+                items.append(item)
+        return Universe(params, items, complete=not params)
+
+    def limits(self, size: int) -> st.SearchStrategy[int]:
+        """Page sizes for a walk of ``size`` customers that fits in the page budget (shrinks to the smallest)."""
+        c = self.contract
+        low = max(c.limit_min, math.ceil(max(size, 1) / (self.budget.max_pages - 1)))
+        return st.integers(min(low, c.limit_max), c.limit_max)
+
+    def walk_pages(self, size: int, limit: int) -> int:
+        return min(self.budget.max_pages, pages_for(size, limit) + 2)
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named Hypothesis property: ``build(ctx)`` gives the strategy, explicit examples and the test body."""
+
+    name: str
+    group: str
+    cost: int
+    """Examples are ``max_examples // cost`` (at least 2): walks cost more than single requests."""
+    build: Callable[[Context], tuple[st.SearchStrategy[Any], list[Any], Callable[[Any], None]]]
+    doc: str
+
+
+PROPERTIES: dict[str, Property] = {}
+
+
+def prop(name: str, cost: int = 1) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a property builder under ``name`` (its group is the part before the dot)."""
+
+    def register(build: Callable[..., Any]) -> Callable[..., Any]:
+        if name in PROPERTIES:
+            raise ValueError(f"a property named {name!r} is already registered")
+        PROPERTIES[name] = Property(name, name.split(".")[0], cost, build, (build.__doc__ or "").strip())
+        return build
+
+    return register
+
+
+def run_property(ctx: Context, name: str) -> CheckResult:
+    """Run one registered property with Hypothesis; the result holds its (shrunk) failure, if any."""
+    spec = PROPERTIES[name]
+    started = time.perf_counter()
+    examples_run = 0
+    try:
+        strategy, explicit, body = spec.build(ctx)
+    except Skip as why:
+        return CheckResult(name, skipped=str(why), elapsed=time.perf_counter() - started)
+    except ContractFailure as failure:
+        failure.seed = ctx.seed
+        return CheckResult(name, [failure], time.perf_counter() - started)
+
+    def test(value: Any) -> None:
+        nonlocal examples_run
+        examples_run += 1
+        ctx.target.log.clear()
+        try:
+            body(value)
+        except (ContractFailure, Skip):
+            raise
+        except httpx.HTTPError as exc:
+            raise ctx.target.fail(name, f"the request failed: {type(exc).__name__}: {exc}. The server dropped "
+                                        f"the connection or did not answer in time.") from None
+        except Exception as exc:  # noqa: BLE001 - an answer the check did not foresee is reported, not raised
+            raise ctx.target.fail(name, f"the check could not interpret the server's answers "
+                                        f"({type(exc).__name__}: {exc}).") from None
+
+    runs = max(2, ctx.budget.max_examples // spec.cost)
+    wrapped = given(strategy)(test)
+    for value in reversed(explicit):
+        wrapped = example(value)(wrapped)
+    wrapped = settings(max_examples=runs, deadline=None, database=None, print_blob=False,
+                       report_multiple_bugs=False, verbosity=Verbosity.quiet,
+                       suppress_health_check=list(HealthCheck),
+                       phases=[Phase.explicit, Phase.generate, Phase.shrink])(wrapped)
+    wrapped = hypothesis_seed(ctx.seed)(wrapped)
+    failures: list[ContractFailure] = []
+    skipped = None
+    try:
+        wrapped()
+    except ContractFailure as caught:
+        failures.append(caught)
+    except Skip as why:
+        skipped = str(why)
+    except Flaky as flaky:
+        inner = next((e for e in _leaves(flaky) if isinstance(e, ContractFailure)), None)
+        if inner is None:
+            raise
+        inner.message += (" The failure did not repeat when the same requests were sent again: the server "
+                          "answers the same requests differently.")
+        failures.append(inner)
+    for found in failures:
+        found.seed = ctx.seed
+    return CheckResult(name, failures, time.perf_counter() - started, skipped=skipped,
+                       detail=f"{examples_run} examples")
+
+
+def _leaves(error: BaseException) -> Iterator[BaseException]:
+    yield error
+    for inner in getattr(error, "exceptions", ()) or ():
+        yield from _leaves(inner)
+    if error.__cause__ is not None:
+        yield from _leaves(error.__cause__)
+
+
+def sort_params(by: str | None, direction: str | None) -> dict[str, str]:
+    return {**({"sort[by]": by} if by else {}), **({"sort[direction]": direction} if direction else {})}
+
+
+def sorts(ctx: Context) -> st.SearchStrategy[tuple[str | None, str | None]]:
+    c = ctx.contract
+    return st.tuples(st.sampled_from([None, *c.sort_keys]), st.sampled_from([None, *c.sort_directions]))
+
+
+def need_items(ctx: Context, n: int = 1) -> Universe:
+    universe = ctx.universe()
+    if len(universe.items) < n:
+        raise Skip(f"the server lists {len(universe.items)} customers; this property needs at least {n}")
+    return universe
+
+
+def walk_order(universe: Universe, ids: list[Any] | None, by: str | None, direction: str | None) -> list[Any]:
+    """The expected walk order of ``ids`` (all of the universe when ``None``) under a sort."""
+    wanted = None if ids is None else {key_of(i) for i in ids}
+    items = [i for i in universe.items if wanted is None or key_of(i.get("id")) in wanted]
+    by = by or "created_at"
+    keyed = [(sort_key(i, by), n, i.get("id")) for n, i in enumerate(items)]
+    if any(k is None for k, _, _ in keyed):
+        return [i for _, _, i in keyed]
+    keyed.sort(key=lambda t: (t[0], t[1]), reverse=direction == "desc")
+    return [i for _, _, i in keyed]
+
+
+def id_sample(universe: Universe, max_size: int = 40) -> st.SearchStrategy[list[Any]]:
+    """Distinct ids of the reference collection (shrinks towards the first one alone)."""
+    ids = universe.ids
+    return st.lists(st.integers(0, len(ids) - 1), min_size=1, max_size=min(max_size, len(ids)),
+                    unique=True).map(lambda picks: [ids[i] for i in sorted(picks)])
+
+
+def ids_param(ids: list[Any]) -> str:
+    return ",".join(str(i) for i in ids)
