@@ -96,9 +96,13 @@ def generate_pools() -> Pools:
             else:
                 state = fake.administrative_unit()
                 postal = fake.postcode()
+            # NOTE: some locales put a flat number on its own line ("Flat 7\nLee Passage");
+            # that becomes line1/line2, so no generated value contains a newline.
+            street, _, rest = fake.street_address().partition("\n")
+            secondary = fake.secondary_address() if code in ("US", "MX") and fake.boolean(30) else None
             rows.append({
-                "line1": fake.street_address(),
-                "line2": fake.secondary_address() if code in ("US", "MX") and fake.boolean(30) else None,
+                "line1": street,
+                "line2": rest or secondary,
                 "city": fake.city(),
                 "state": state,
                 "postal_code": postal,
