@@ -93,6 +93,7 @@ def check_server(base_url: str | None = None, *, app: Any = None, spec: str | No
     with httpx.Client(base_url=url, transport=transport, timeout=30.0) as client:
         target = Target(client, token)
         _probe(target, contract, url)
+        writes = _supported_writes(target, contract)
 
         def record(result: CheckResult) -> None:
             report.results.append(result)
@@ -103,9 +104,14 @@ def check_server(base_url: str | None = None, *, app: Any = None, spec: str | No
 
         phases = tuple(p for p in SCHEMATHESIS_PHASES if f"schemathesis.{p}" in selected)
         if phases:
+            unsupported = [m for m in contract.writes if m not in writes]
+            for method in unsupported:
+                path = contract.list_path if method == "POST" else contract.item_path
+                record(CheckResult(f"schemathesis {method} {path}", skipped=f"the server answers 405/501 to "
+                                                                            f"{method}: writes are not supported"))
             _run_schemathesis(document, url=url, app=app, token=token, seed=seed, max_examples=max_examples,
-                              phases=phases, record=record, stats=report.stats)
-        ctx = Context(target, contract, seed=seed, budget=Budget(max_examples=max_examples))
+                              phases=phases, record=record, stats=report.stats, exclude=unsupported)
+        ctx = Context(target, contract, seed=seed, budget=Budget(max_examples=max_examples), writes=writes)
         for name in PROPERTIES:
             if name in selected:
                 record(run_property(ctx, name))
@@ -153,16 +159,43 @@ def _probe(target: Target, contract: Contract, url: str) -> None:
                          f"token with --token (or $CONTRACTS_TOKEN).")
 
 
+def _supported_writes(target: Target, contract: Contract) -> tuple[str, ...]:
+    """The documented write methods the server implements: 405 or 501 means it does not.
+
+    The probes change nothing on a correct server: ``POST {}`` is a 422 (no name), ``PATCH``
+    and ``DELETE`` go to an id that does not exist (404).
+    """
+    supported = []
+    for method in contract.writes:
+        path = contract.list_path if method == "POST" else contract.item_url("no-such-customer")
+        try:
+            reply = target.request(method, path, body=None if method == "DELETE" else {})
+        except httpx.HTTPError:
+            supported.append(method)  # let the properties report the broken connection
+            continue
+        body = reply.json()
+        if method == "POST" and reply.status == 201 and isinstance(body, dict) and isinstance(body.get("data"), dict):
+            target.request("DELETE", contract.item_url(body["data"].get("id")))  # a lenient server created one
+        if reply.status not in (405, 501):
+            supported.append(method)
+    target.log.clear()
+    return tuple(supported)
+
+
 # -------------------------------------------------------------- schemathesis
 
 
 def _run_schemathesis(document: dict[str, Any], *, url: str, app: Any, token: str, seed: int, max_examples: int,
-                      phases: tuple[str, ...], record: Callable[[CheckResult], None], stats: dict[str, Any]) -> None:
-    """Run the selected Schemathesis phases; one result per (operation, phase), one for stateful."""
+                      phases: tuple[str, ...], record: Callable[[CheckResult], None], stats: dict[str, Any],
+                      exclude: Sequence[str] = ()) -> None:
+    """Run the selected Schemathesis phases; one result per (operation, phase), one for stateful.
+
+    ``exclude`` lists write methods the server does not support; their operations are left out.
+    """
     from schemathesis.engine import events, from_schema
 
     schema = schemathesis_schema(document, base_url=url, token=token, seed=seed, max_examples=max_examples,
-                                 app=app, phases=phases)
+                                 app=app, phases=phases, unsupported=tuple(exclude))
     cases = 0
     started = time.perf_counter()
     # NOTE: the stateful phase reports one scenario per generated sequence; they become one result.

@@ -16,7 +16,7 @@ from typing import Any
 
 from contracts.failures import InvalidSpec
 
-__all__ = ["BUNDLED_SPEC", "Contract", "load_spec", "schemathesis_schema"]
+__all__ = ["BUNDLED_SPEC", "SERVICE_TAG", "Contract", "customers_api", "load_spec", "schemathesis_schema"]
 
 BUNDLED_SPEC = "mockserver:specs/canonical.yaml"
 """The canonical contract shipped with the package (``openapi.yaml``), the default ``--spec``."""
@@ -155,16 +155,56 @@ class Contract:
         return self.item_path.replace("{id}", quote(str(customer_id), safe=""))
 
 
+SERVICE_TAG = "Service"
+"""Operations with this tag (``/health``, ``/openapi.yaml``) describe the mock itself, not the
+Customers API a server implements; ``contracts check`` leaves them out."""
+
+
+def customers_api(document: dict[str, Any], *, unsupported: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A copy of the document with only what a server must implement.
+
+    Drops the ``Service``-tagged operations and the write methods in ``unsupported`` (a
+    read-only server answers 405 to them, and its ``Allow`` headers do not list them), and
+    the response links that pointed to a dropped operation.
+    """
+    document = copy.deepcopy(document)
+    dropped: set[str] = set()
+    for path in list(document.get("paths") or {}):
+        item = document["paths"][path]
+        for method in list(item):
+            operation = item[method]
+            if not isinstance(operation, dict) or method in ("parameters", "summary", "description", "servers"):
+                continue
+            if SERVICE_TAG in (operation.get("tags") or ()) or method.upper() in unsupported:
+                dropped.add(str(operation.get("operationId")))
+                del item[method]
+        if not any(isinstance(v, dict) and k not in ("parameters", "servers") for k, v in item.items()):
+            del document["paths"][path]
+    for item in (document.get("paths") or {}).values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or method in ("parameters", "servers"):
+                continue
+            for response in (operation.get("responses") or {}).values():
+                links = response.get("links") if isinstance(response, dict) else None
+                if isinstance(links, dict):
+                    for name in [n for n, link in links.items() if isinstance(link, dict)
+                                 and link.get("operationId") in dropped]:
+                        del links[name]
+    return document
+
+
 def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, seed: int, max_examples: int,
                         app: Any = None, phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful"),
-                        ) -> Any:
-    """The document as a Schemathesis schema sending ``Authorization: Bearer <token>`` to ``base_url``.
+                        unsupported: tuple[str, ...] = ()) -> Any:
+    """The Customers API of the document as a Schemathesis schema aimed at ``base_url``.
 
     Args:
         document: the parsed OpenAPI document (copied; the caller's dict is not changed).
         base_url: replaces the document's ``servers``.
+        token: sent as ``Authorization: Bearer <token>``.
         app: a WSGI app to call in-process instead of the network.
         phases: the Schemathesis phases to run.
+        unsupported: write methods the server does not implement (left out, see :func:`customers_api`).
     """
     import schemathesis
     from schemathesis.config import SchemathesisConfig
@@ -191,7 +231,7 @@ def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, 
         }],
     })
     try:
-        schema = schemathesis.openapi.from_dict(copy.deepcopy(document), config=config)
+        schema = schemathesis.openapi.from_dict(customers_api(document, unsupported=unsupported), config=config)
     except Exception as exc:  # noqa: BLE001 - LoaderError, InvalidSchema
         raise InvalidSpec(f"Schemathesis cannot use the document: {exc}") from None
     if app is not None:

@@ -34,7 +34,7 @@ def _errors_missing_auth(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], 
     WWW-Authenticate header, checked before anything else (nothing is created or changed)."""
     c = ctx.contract
     universe = ctx.universe()
-    operations = ["list", "get"] + [m.lower() for m in c.writes]
+    operations = ["list", "get"] + [m.lower() for m in ctx.supported_writes]
     credentials = [None, "Basic Y29udHJhY3Q6a2l0", "Bearer", "Token contract-token"]
     strategy = st.tuples(st.sampled_from(operations), st.sampled_from(credentials))
 

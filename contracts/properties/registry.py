@@ -81,12 +81,30 @@ class Context:
     contract: Contract
     seed: int = 0
     budget: Budget = field(default_factory=Budget)
+    writes: tuple[str, ...] | None = None
+    """The write methods the server supports (``None``: every one the contract documents)."""
     _universe: Universe | None = None
+    _universe_error: ContractFailure | None = None
+
+    @property
+    def supported_writes(self) -> tuple[str, ...]:
+        return self.contract.writes if self.writes is None else self.writes
 
     def universe(self) -> Universe:
-        """The reference collection (walked once, with the largest page size)."""
+        """The reference collection (walked once, with the largest page size).
+
+        Raises:
+            ContractFailure: the first time, when the list cannot be walked.
+            Skip: afterwards (one failure is reported once, not by every property).
+        """
+        if self._universe_error is not None:
+            raise Skip(f"needs the customer list, which failed ({self._universe_error.prop})")
         if self._universe is None:
-            self._universe = self._reference()
+            try:
+                self._universe = self._reference()
+            except ContractFailure as failure:
+                self._universe_error = failure
+                raise
         return self._universe
 
     def _reference(self) -> Universe:
@@ -159,6 +177,11 @@ def run_property(ctx: Context, name: str) -> CheckResult:
     except ContractFailure as failure:
         failure.seed = ctx.seed
         return CheckResult(name, [failure], time.perf_counter() - started)
+    except httpx.HTTPError as exc:
+        dropped = ctx.target.fail(name, f"the request failed: {type(exc).__name__}: {exc}. The server dropped the "
+                                        f"connection or did not answer in time.")
+        dropped.seed = ctx.seed
+        return CheckResult(name, [dropped], time.perf_counter() - started)
 
     def test(value: Any) -> None:
         nonlocal examples_run

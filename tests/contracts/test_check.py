@@ -25,7 +25,7 @@ from contracts.properties import (
 from contracts.report import ConsoleHandler, JUnitHandler
 from contracts.schema import Contract, load_spec
 from mockserver import Settings, create_app
-from tests.contracts.broken import Middleware, query, with_query
+from tests.contracts.broken import BUGS, Middleware, query, respond, with_query
 
 
 @pytest.fixture
@@ -106,12 +106,40 @@ def test_a_failure_is_shrunk_to_the_minimal_request(small: Settings) -> None:
 
 
 def test_a_custom_token_stays_out_of_curl_lines(small: Settings) -> None:
-    report = check_server(app=_CustomerIdsCapped(create_app(small)), token="s3cret", checks=["filters.match"],
-                          max_examples=60)
+    report = check_server(app=BUGS["status_filter_ignored"].build(small), token="s3cret", checks=["filters.match"],
+                          max_examples=2)
 
     (failure,) = report.failures
     assert failure.curl is not None and "s3cret" not in failure.curl
     assert '"Authorization: Bearer $CONTRACTS_TOKEN"' in failure.curl
+
+
+class _ReadOnly(Middleware):
+    """A server without writes: 405 to POST, PATCH and DELETE, and an Allow header that says so."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] in ("POST", "PATCH", "DELETE"):
+            body = (b'{"type": "/problems/method-not-allowed", "title": "Method Not Allowed", "status": 405, '
+                    b'"detail": "This server is read-only.", "errors": []}')
+            return respond(start_response, "405 Method Not Allowed", [
+                ("Content-Type", "application/problem+json"), ("Allow", "GET, OPTIONS")], body)
+        return super().__call__(environ, start_response)
+
+    def response(self, environ: dict[str, Any], status: str, headers: list[tuple[str, str]],
+                 body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+        allow = [(k, ", ".join(m for m in v.split(", ") if m not in ("POST", "PATCH", "DELETE")))
+                 if k.lower() == "allow" else (k, v) for k, v in headers]
+        return status, allow, body
+
+
+def test_a_read_only_server_passes_with_writes_skipped(small: Settings) -> None:
+    report = check_server(app=_ReadOnly(create_app(small)), max_examples=3)
+
+    assert report.ok, report.render()
+    skipped = {r.name for r in report.results if r.skipped}
+    assert {"writes.lifecycle", "schemathesis POST /customers", "schemathesis PATCH /customers/{id}",
+            "schemathesis DELETE /customers/{id}"} <= skipped
+    assert "writes.lifecycle" not in report.passed
 
 
 # ------------------------------------------------------------------- invariants
