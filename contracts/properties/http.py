@@ -14,7 +14,7 @@ import httpx
 
 from contracts.failures import ContractFailure, curl_line
 
-__all__ = ["DEFAULT_TOKEN", "PROBLEM_JSON", "TOKEN_VARIABLE", "Reply", "Target"]
+__all__ = ["DEFAULT_TOKEN", "PROBLEM_JSON", "TOKEN_VARIABLE", "Reply", "Target", "masked_curl"]
 
 PROBLEM_JSON = "application/problem+json"
 TOKEN_VARIABLE = "CONTRACTS_TOKEN"
@@ -58,6 +58,18 @@ class Reply:
         return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def masked_curl(method: str, url: str, headers: dict[str, str], body: str | None, token: str) -> str:
+    """A curl line; a token other than the default is read from ``$CONTRACTS_TOKEN``, never printed."""
+    headers = dict(headers)
+    secret = headers.get("Authorization") == f"Bearer {token}" and token != DEFAULT_TOKEN
+    if secret:
+        headers["Authorization"] = "Bearer __TOKEN__"
+    line = curl_line(method, url, headers, body)
+    if secret:
+        line = line.replace("'Authorization: Bearer __TOKEN__'", f'"Authorization: Bearer ${TOKEN_VARIABLE}"')
+    return line
+
+
 class Target:
     """The server under test: an ``httpx.Client`` that records every exchange.
 
@@ -94,15 +106,8 @@ class Target:
         return self.request("GET", path, **kwargs)
 
     def curl(self, reply: Reply) -> str:
-        """A curl line for ``reply``'s request; a token other than the default is read from $CONTRACTS_TOKEN."""
-        headers = dict(reply.request_headers)
-        secret = headers.get("Authorization") == f"Bearer {self.token}" and self.token != DEFAULT_TOKEN
-        if secret:
-            headers["Authorization"] = "Bearer __TOKEN__"
-        line = curl_line(reply.method, reply.url, headers, reply.request_body)
-        if secret:
-            line = line.replace("'Authorization: Bearer __TOKEN__'", f'"Authorization: Bearer ${TOKEN_VARIABLE}"')
-        return line
+        """A curl line for ``reply``'s request (see :func:`masked_curl`)."""
+        return masked_curl(reply.method, reply.url, reply.request_headers, reply.request_body, self.token)
 
     def fail(self, prop: str, message: str, *, expected: Any = None, actual: Any = None,
              reply: Reply | None = None) -> ContractFailure:

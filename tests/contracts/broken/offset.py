@@ -20,6 +20,10 @@ from tests.contracts.broken import WSGIApp, bug, call, problem, query, respond, 
 LIST_PATH = "/customers"
 
 
+class CursorError(ValueError):
+    """A cursor this server did not issue, or issued for another query (a 400)."""
+
+
 class OffsetServer:
     """The canonical app with the list served by offset pagination (a second, correct implementation)."""
 
@@ -35,15 +39,19 @@ class OffsetServer:
         return end if end < total else None
 
     def decode(self, cursor: str, signature: list[list[str]]) -> int:
-        """The offset in ``cursor``; ``ValueError`` when it is not one of ours or is for another query."""
+        """The offset in ``cursor``.
+
+        Raises:
+            CursorError: it is not one of ours, or it is for another query.
+        """
         try:
             raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise ValueError("the cursor is malformed") from None
+            raise CursorError("the cursor is malformed") from None
         if not isinstance(raw, dict) or not isinstance(raw.get("o"), int) or raw["o"] < 0:
-            raise ValueError("the cursor is malformed")
+            raise CursorError("the cursor is malformed")
         if raw.get("q") != signature:
-            raise ValueError("the cursor belongs to another query")
+            raise CursorError("the cursor belongs to another query")
         return int(raw["o"])
 
     # ---- plumbing -----------------------------------------------------------------------
@@ -74,7 +82,7 @@ class OffsetServer:
         if cursors:
             try:
                 offset = self.decode(cursors[0], signature)
-            except ValueError as exc:
+            except CursorError as exc:
                 return problem(400, "invalid-cursor", f"Invalid query parameter 'cursor': {exc}", "cursor")
         everything = self.collection(environ, rest)
         size = self.page_size(limit)
@@ -193,7 +201,10 @@ def limit_clamped(settings: Settings) -> OffsetServer:
 
 class _CursorCrash(OffsetServer):
     def decode(self, cursor: str, signature: list[list[str]]) -> int:
+        # The bug: decoding is not guarded, so a malformed cursor raises whatever base64/json raise.
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if raw.get("q") != signature:
+            raise CursorError("the cursor belongs to another query")
         return int(raw["o"])
 
     def list(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -213,7 +224,7 @@ class _ForeignCursorAccepted(OffsetServer):
     def decode(self, cursor: str, signature: list[list[str]]) -> int:
         try:
             return super().decode(cursor, signature)
-        except ValueError as exc:
+        except CursorError as exc:
             if "another query" in str(exc):
                 raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
                 return int(raw["o"])
