@@ -10,7 +10,17 @@ from typing import Any
 from hypothesis import strategies as st
 
 from contracts.properties.invariants import check_walk, key_of, matches_filter, parse_time, sort_key, walk
-from contracts.properties.registry import Context, Skip, Universe, id_sample, need_items, prop, sort_params, sorts
+from contracts.properties.registry import (
+    Context,
+    Skip,
+    Universe,
+    after_last,
+    id_sample,
+    need_items,
+    prop,
+    sort_params,
+    sorts,
+)
 
 
 def _filter_values(ctx: Context, universe: Universe, name: str) -> st.SearchStrategy[str]:
@@ -82,7 +92,7 @@ def _filters_match(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], None]]
             params[key] = text
         params.update(sort_params(by, direction))
         wanted = [i for i in universe.items if all(matches_filter(i, n, v) for n, v in chosen)]
-        result = walk(ctx.target, c, params, limit=limit, max_pages=ctx.walk_pages(len(universe.items), limit))
+        result = walk(ctx.target, c, params, limit=limit, max_pages=ctx.budget.max_pages)
         described = "&".join(f"filter[{n}]={v}" for n, v in chosen)
         for page in result.pages:
             for item in page.items:
@@ -92,7 +102,7 @@ def _filters_match(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], None]]
                                                            f"which does not satisfy filter[{broken[0]}].",
                                           expected=f"customers with {described}",
                                           actual=_filter_view(item, broken[0]), reply=page.reply)
-        check_walk(ctx.target, result)
+        check_walk(ctx.target, result, after_last=after_last(ctx, params))
         got = {key_of(i) for i in result.ids}
         missing = [i.get("id") for i in wanted if key_of(i.get("id")) not in got]
         if missing:
@@ -128,8 +138,8 @@ def _sort_order(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], None]]:
         by, direction, limit = value
         limit = max(limit, c.limit_min, math.ceil(size / (ctx.budget.max_pages - 1)))
         params = {**universe.params, **sort_params(by, direction)}
-        result = walk(ctx.target, c, params, limit=limit, max_pages=ctx.walk_pages(size, limit))
-        check_walk(ctx.target, result)
+        result = walk(ctx.target, c, params, limit=limit, max_pages=ctx.budget.max_pages)
+        check_walk(ctx.target, result, after_last=after_last(ctx, params))
         previous: Any = None
         for n, page in enumerate(result.pages):
             for item in page.items:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -147,8 +148,10 @@ def page_of(target: Target, reply: Reply, *, limit: int, first: bool) -> Page:
 
 
 def walk(target: Target, contract: Contract, params: dict[str, str], *, limit: int, max_pages: int) -> Walk:
-    """Fetch the first page and follow ``meta.cursors.next`` until it is null (at most ``max_pages`` pages).
+    """Fetch the first page and follow ``meta.cursors.next`` until it is null.
 
+    Fetches at most ``max_pages`` pages, and never more than the first page's ``total_count``
+    needs (plus two), so a server whose cursors never end is caught without walking forever.
     Checks each page on the way (status, shape, ``items_on_page``, at most ``limit`` items,
     ``links.next`` agreeing with the cursor) and stops early on a cursor already followed.
 
@@ -163,6 +166,8 @@ def walk(target: Target, contract: Contract, params: dict[str, str], *, limit: i
         reply = target.get(contract.list_path, params={**query, **({"cursor": cursor} if cursor else {})})
         page = page_of(target, reply, limit=limit, first=cursor is None)
         result.pages.append(page)
+        if len(result.pages) == 1 and isinstance(page.total, int):
+            max_pages = min(max_pages, pages_for(page.total, limit) + 2)
         if page.next is None:
             result.ended = True
             break
@@ -178,12 +183,16 @@ def key_of(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def check_walk(target: Target, result: Walk, *, expected_order: list[Any] | None = None) -> None:
+def check_walk(target: Target, result: Walk, *, expected_order: list[Any] | None = None,
+               after_last: Callable[[Walk], list[Any]] | None = None) -> None:
     """The walk ended, visited every customer of ``total_count`` exactly once, with full pages.
 
     Args:
-        expected_order: the collection's ids in walk order when known independently (used
-            only to tell a ``next`` that is null too early from a gap between pages).
+        expected_order: the collection's ids in walk order when known independently.
+        after_last: asks the server, another way, which customers come after the walk's last one.
+
+        Both are used only to tell a ``next`` that is null too early (every customer not reached
+        comes after the last one: ``last_page``) from gaps between pages (``complete``).
 
     Raises:
         ContractFailure: ``pagination.terminates``, ``no_duplicates``, ``last_page``, ``limit``
@@ -236,8 +245,11 @@ def check_walk(target: Target, result: Walk, *, expected_order: list[Any] | None
                           actual=f"page {len(pages) - 1} had next={pages[-2].next!r}", reply=pages[-2].reply)
     total = result.total
     if isinstance(total, int) and len(ids) < total:
-        missing = _missing_after_last(result, expected_order)
-        if missing is not None and pages[-1].items and len(pages[-1].items) == limit:
+        missing = _missing_after_last(result, expected_order, total)
+        if missing is None and after_last is not None and result.ids:
+            beyond = after_last(result)
+            missing = beyond if len(beyond) == total - len(ids) else None
+        if missing:
             raise target.fail("pagination.last_page", f"meta.cursors.next is null after {len(ids)} of "
                                                       f"{total} customers: the walk stops before the end.",
                               expected=f"{total} customers, then next=null",
@@ -253,14 +265,14 @@ def check_walk(target: Target, result: Walk, *, expected_order: list[Any] | None
                           reply=pages[0].reply)
 
 
-def _missing_after_last(result: Walk, expected_order: list[Any] | None) -> list[Any] | None:
-    """Ids not reached, when every one of them comes after the last visited customer; else ``None``."""
+def _missing_after_last(result: Walk, expected_order: list[Any] | None, total: int) -> list[Any] | None:
+    """Ids not reached, when they are all of them and all come after the last visited customer; else ``None``."""
     if not expected_order:
         return None
     visited = {key_of(i) for i in result.ids}
     order = [key_of(i) for i in expected_order]
     missing = [i for i, k in zip(expected_order, order) if k not in visited]
-    if not missing or not result.ids:
+    if not missing or not result.ids or len(missing) != total - len(visited):
         return None
     last = key_of(result.ids[-1])
     if last not in order:

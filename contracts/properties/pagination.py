@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from contracts.properties.invariants import check_walk, expect_problem, key_of, page_of, walk
 from contracts.properties.registry import (
     Context,
+    after_last,
     id_sample,
     ids_param,
     need_items,
@@ -46,9 +47,9 @@ def _pagination_walk(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], None
         params = {**universe.params, **sort_params(by, direction)}
         if ids is not None:
             params["filter[customer_ids]"] = ids_param(ids)
-        n = len(ids) if ids is not None else size
-        result = walk(ctx.target, c, params, limit=limit, max_pages=ctx.walk_pages(n, limit))
-        check_walk(ctx.target, result, expected_order=walk_order(universe, ids, by, direction))
+        result = walk(ctx.target, c, params, limit=limit, max_pages=ctx.budget.max_pages)
+        check_walk(ctx.target, result, expected_order=walk_order(universe, ids, by, direction),
+                   after_last=after_last(ctx, params))
 
     return strategy, explicit, body
 
@@ -63,7 +64,7 @@ def _pagination_stable(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], No
     def body(value: Any) -> None:
         limit, (by, direction) = value
         params = {**universe.params, **sort_params(by, direction)}
-        pages = ctx.walk_pages(size, limit)
+        pages = ctx.budget.max_pages
         first = walk(ctx.target, ctx.contract, params, limit=limit, max_pages=pages)
         second = walk(ctx.target, ctx.contract, params, limit=limit, max_pages=pages)
         a = [[key_of(i) for i in p.items] for p in first.pages]

@@ -21,7 +21,7 @@ from hypothesis.errors import Flaky
 
 from contracts.failures import CheckResult, ContractFailure
 from contracts.properties.http import Target
-from contracts.properties.invariants import key_of, page_of, pages_for, sort_key, walk
+from contracts.properties.invariants import Walk, key_of, page_of, pages_for, parse_time, sort_key, walk
 from contracts.schema import Contract
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Property",
     "Skip",
     "Universe",
+    "after_last",
     "id_sample",
     "ids_param",
     "need_items",
@@ -118,8 +119,9 @@ class Context:
             since = newest.items[-1].get("created_at") if newest.items else None
             if isinstance(since, str):
                 params = {"filter[created_since]": since}
-        pages = min(budget.max_pages, pages_for(min(total, budget.walk_max_items * 2), c.limit_max) + 1)
-        result = walk(target, c, params, limit=c.limit_max, max_pages=pages)
+        # NOTE: a window that holds more than twice walk_max_items (a broken filter) is cut short.
+        result = walk(target, c, params, limit=c.limit_max,
+                      max_pages=min(budget.max_pages, pages_for(2 * budget.walk_max_items, c.limit_max) + 1))
         items, seen = [], set()
         for item in result.items:
             key = key_of(item.get("id"))
@@ -134,8 +136,6 @@ class Context:
         low = max(c.limit_min, math.ceil(max(size, 1) / (self.budget.max_pages - 1)))
         return st.integers(min(low, c.limit_max), c.limit_max)
 
-    def walk_pages(self, size: int, limit: int) -> int:
-        return min(self.budget.max_pages, pages_for(size, limit) + 2)
 
 
 @dataclass(frozen=True)
@@ -250,6 +250,31 @@ def need_items(ctx: Context, n: int = 1) -> Universe:
     if len(universe.items) < n:
         raise Skip(f"the server lists {len(universe.items)} customers; this property needs at least {n}")
     return universe
+
+
+def after_last(ctx: Context, params: dict[str, str]) -> Callable[[Walk], list[Any]] | None:
+    """For walks in the default order: which customers the server lists after the walk's last
+    one, asked through ``filter[created_since]`` (``None`` when the walk or contract has no such order)."""
+    c = ctx.contract
+    if params.get("sort[by]", "created_at") != "created_at" or params.get("sort[direction]", "asc") != "asc" \
+            or "created_since" not in c.filters:
+        return None
+
+    def probe(result: Walk) -> list[Any]:
+        since = result.items[-1].get("created_at")
+        last, window = parse_time(since), parse_time(params.get("filter[created_since]"))
+        if last is None:
+            return []
+        if window is not None and window > last:
+            since = params["filter[created_since]"]
+        reply = ctx.target.get(c.list_path, params={**params, "filter[created_since]": since, "limit": c.limit_max})
+        if reply.status != 200:
+            return []
+        visited = {key_of(i) for i in result.ids}
+        return [i.get("id") for i in page_of(ctx.target, reply, limit=c.limit_max, first=True).items
+                if key_of(i.get("id")) not in visited]
+
+    return probe
 
 
 def walk_order(universe: Universe, ids: list[Any] | None, by: str | None, direction: str | None) -> list[Any]:

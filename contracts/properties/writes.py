@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from contracts.properties.http import Reply
 from contracts.properties.invariants import check_walk, expect_problem, page_of, parse_time, walk
-from contracts.properties.registry import Context, Skip, prop
+from contracts.properties.registry import Context, Skip, after_last, prop
 
 _names = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Zl", "Zp"]), min_size=1,
                  max_size=40).filter(lambda s: s.strip() != "")
@@ -134,9 +134,8 @@ def _list_ids(ctx: Context, record: dict[str, Any]) -> tuple[list[Any], int]:
     window = universe.params.get("filter[created_since]")
     stamp, since = parse_time(record.get("created_at")), parse_time(window) if window else None
     if universe.complete or (stamp is not None and since is not None and stamp >= since):
-        size = len(universe.items) + 1
-        result = walk(ctx.target, c, universe.params, limit=c.limit_max, max_pages=ctx.walk_pages(size, c.limit_max))
-        check_walk(ctx.target, result)
+        result = walk(ctx.target, c, universe.params, limit=c.limit_max, max_pages=ctx.budget.max_pages)
+        check_walk(ctx.target, result, after_last=after_last(ctx, universe.params))
         found += [i for i in result.items if str(i.get("id")) == str(customer)]
         expected += 1
     return found, expected

@@ -186,6 +186,9 @@ def test_walk_invariants_name_the_broken_property() -> None:
     assert gap.expected == 4 and gap.actual == 3
     early = _fails("pagination.last_page", _walk([["a", "b"]], limit=2, total=4), expected_order=["a", "b", "c", "d"])
     assert "c" in str(early.actual)
+    # Without a reference order, the server is asked what comes after the last customer.
+    _fails("pagination.last_page", _walk([["a", "b"]], limit=2, total=4), after_last=lambda walk: ["c", "d"])
+    _fails("pagination.complete", _walk([["a", "b"]], limit=2, total=4), after_last=lambda walk: ["d"])
 
 
 def test_projection_keeps_selected_paths_in_record_order() -> None:
