@@ -6,6 +6,7 @@
     OffsetServer         (offset.py) an independent, *correct* implementation with offset cursors;
                          its subclasses carry the pagination bugs
     BUGS                 name -> Bug(flags=<the property check_server must name>, build(settings))
+    offset.py, responses.py, errors.py, writes.py    the bugs, by what they break
 
 Every bug is one change around ``mockserver.create_app(Settings(...))``, served in-process.
 """
@@ -131,7 +132,7 @@ def records(body: Any) -> list[dict[str, Any]]:
     return [data] if isinstance(data, dict) else []
 
 
-from tests.contracts.broken import errors, offset, records_bugs, writes  # noqa: F401
+from tests.contracts.broken import errors, offset, responses, writes  # noqa: F401
 
 __all__ = ["BUGS", "Bug", "JSONRewrite", "Middleware", "bug", "call", "problem", "query", "records", "respond",
            "with_query"]

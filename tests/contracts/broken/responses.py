@@ -1,4 +1,4 @@
-"""Bugs in what the server says about customers: fields, gets, types, filters, sort, headers."""
+"""Bugs in what the server says: fields, gets, types and formats, filters, sort, counts, headers."""
 
 from __future__ import annotations
 
