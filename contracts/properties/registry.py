@@ -113,12 +113,19 @@ class Context:
         first = page_of(target, target.get(c.list_path, params={"limit": c.limit_max}), limit=c.limit_max, first=True)
         params: dict[str, str] = {}
         total = first.total if isinstance(first.total, int) else 0
-        if total > budget.walk_max_items and "created_since" in c.filters and "created_at" in c.sort_keys:
-            newest = walk(target, c, {"sort[by]": "created_at", "sort[direction]": "desc"}, limit=c.limit_max,
-                          max_pages=max(1, budget.walk_max_items // c.limit_max))
-            since = newest.items[-1].get("created_at") if newest.items else None
-            if isinstance(since, str):
-                params = {"filter[created_since]": since}
+        if total > budget.walk_max_items:
+            if "created_since" in c.filters and "created_at" in c.sort_keys:
+                newest = walk(target, c, {"sort[by]": "created_at", "sort[direction]": "desc"}, limit=c.limit_max,
+                              max_pages=max(1, budget.walk_max_items // c.limit_max))
+                since = newest.items[-1].get("created_at") if newest.items else None
+                if isinstance(since, str):
+                    params = {"filter[created_since]": since}
+            if not params and "customer_ids" in c.filters:
+                some = walk(target, c, {}, limit=c.limit_max, max_pages=max(1, budget.walk_max_items // c.limit_max))
+                params = {"filter[customer_ids]": ",".join(str(i.get("id")) for i in some.items)}
+            if not params:
+                raise Skip(f"the server lists {total} customers and the contract has no filter to walk a "
+                           f"smaller part of them")
         # NOTE: a window that holds more than twice walk_max_items (a broken filter) is cut short.
         result = walk(target, c, params, limit=c.limit_max,
                       max_pages=min(budget.max_pages, pages_for(2 * budget.walk_max_items, c.limit_max) + 1))
