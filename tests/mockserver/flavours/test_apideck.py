@@ -25,6 +25,7 @@ from mockserver.dataset import Dataset
 from mockserver.flavours.ecwid import to_ecwid
 from mockserver.model import CUSTOMER_PATHS
 from tests.fixtures.apps import AUTH
+from tests.fixtures.fuzzing import swap_in_issued_cursor
 from tests.mockserver.test_fields import reference_projection
 
 BASE = "/apideck/ecommerce/customers"
@@ -318,17 +319,8 @@ def apideck_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     @schema.hook
     def map_case(ctx: Any, case: Any) -> Any:
-        """Cursors are signed, so a generated one is never valid: in positive cases swap it for a
-        real cursor of the same query (or drop it when that query has a single page)."""
-        if case.meta is None or not case.meta.generation.mode.is_positive or "cursor" not in (case.query or {}):
-            return case
-        query = {k: v for k, v in case.query.items() if k != "cursor"}
-        probe = case.operation.Case(query={**query, "limit": 1}, headers=case.headers,
-                                    path_parameters=case.path_parameters)
-        response = probe.call(headers={"Authorization": f"Bearer {AUTH_TOKEN}"})
-        nxt = response.json()["meta"]["cursors"]["next"] if response.status_code == 200 else None
-        case.query = query if nxt is None else {**case.query, "cursor": nxt}
-        return case
+        return swap_in_issued_cursor(case, "cursor", lambda body: body["meta"]["cursors"]["next"],
+                                     {"Authorization": f"Bearer {AUTH_TOKEN}"})
 
     return schema
 

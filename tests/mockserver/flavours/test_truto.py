@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
+from tests.fixtures.fuzzing import swap_in_issued_cursor
 from mockserver import Settings, create_app
 from mockserver.dataset import Dataset
 from mockserver.flavours.ecwid import to_ecwid
@@ -328,17 +329,8 @@ def truto_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     @schema.hook
     def map_case(ctx: Any, case: Any) -> Any:
-        """Cursors are signed, so a generated one is never valid: in positive cases swap it for a
-        real cursor of the same query (or drop it when that query has a single page)."""
-        if case.meta is None or not case.meta.generation.mode.is_positive or not (case.query or {}).get("next_cursor"):
-            return case
-        query = {k: v for k, v in case.query.items() if k != "next_cursor"}
-        probe = case.operation.Case(query={**query, "limit": 1}, headers=case.headers,
-                                    path_parameters=case.path_parameters)
-        response = probe.call(headers={"Authorization": f"Bearer {AUTH_TOKEN}"})
-        nxt = response.json()["next_cursor"] if response.status_code == 200 else None
-        case.query = query if nxt is None else {**case.query, "next_cursor": nxt}
-        return case
+        return swap_in_issued_cursor(case, "next_cursor", lambda body: body["next_cursor"],
+                                     {"Authorization": f"Bearer {AUTH_TOKEN}"})
 
     return schema
 
