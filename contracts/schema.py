@@ -212,6 +212,8 @@ def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, 
     every = ("examples", "coverage", "fuzzing", "stateful")
     config = SchemathesisConfig.from_dict({
         "seed": seed,
+        # NOTE: no .schemathesis/ cache in the user's directory: a check run is self-contained.
+        "cache": {"enabled": False},
         "base-url": base_url,
         "headers": {"Authorization": f"Bearer {token}"},
         "generation": {"max-examples": max_examples, "mode": "all", "database": "none"},
