@@ -42,7 +42,8 @@ class GeneratedAPI:
     """The canonical read API (``GET /customers``, ``GET /customers/{id}``) over a fixed list.
 
     Args:
-        customers: full canonical customers, in creation order (ids must be unique).
+        customers: full canonical customers with unique ids; listed by ``created_at`` (ties in list
+            order) unless ``sort[...]`` says otherwise, as the contract orders them.
         faults: request number (0 for the first request this app receives) -> error body
             (a problem with a ``status``) to answer instead of the normal response.
         token: the only accepted bearer token; ``None`` accepts any non-empty one.
@@ -192,6 +193,8 @@ def _apis(draw: st.DrawFn, min_size: int, max_size: int, faults: bool, token: st
     count = draw(st.integers(min_size, max_size))
     templates = draw(st.lists(customers(), min_size=1, max_size=4)) if count else []
     people = _fill(templates, count, draw(st.integers(100_000_000, 999_999_999)))
+    # NOTE: the list is the creation order, which the default sort (created_at) must agree with.
+    people = [c for _, c in sorted(enumerate(people), key=lambda pair: (pair[1]["created_at"], pair[0]))]
     injected = draw(st.dictionaries(st.integers(0, 8), error_bodies(), max_size=2)) if faults else {}
     return GeneratedAPI(people, faults=injected, token=token)
 

@@ -108,7 +108,7 @@ def _json_schema(doc: Mapping[str, Any], response: Any) -> Any:
     response = _resolve(doc, response)
     for media, content in ((response or {}).get("content") or {}).items():
         if "json" in media and "schema" in content:
-            return _resolve(doc, content["schema"])
+            return content["schema"]  # NOTE: unresolved: a $ref may carry sibling keywords
     return None
 
 
@@ -133,26 +133,49 @@ def _customer_schema(doc: Mapping[str, Any], flavour: str) -> dict[str, Any]:
     return found
 
 
-def _array_of_objects(doc: Mapping[str, Any], schema: Any) -> dict[str, Any] | None:
+def _array_of_objects(doc: Mapping[str, Any], schema: Any, depth: int = 3) -> dict[str, Any] | None:
+    """The item schema of the first array of objects in ``schema``, looking ``depth`` objects deep."""
     schema = _merged(doc, schema)
-    if schema.get("type") == "array" or "items" in schema:
-        items = _merged(doc, schema.get("items") or {})
-        return items if items.get("properties") else None
-    for prop in (schema.get("properties") or {}).values():
-        prop = _merged(doc, prop)
-        if prop.get("type") == "array" or "items" in prop:
-            items = _merged(doc, prop.get("items") or {})
-            if items.get("properties"):
-                return items
+    for option in _options(doc, schema):
+        if option.get("type") == "array" or "items" in option:
+            for item in _options(doc, option.get("items") or {}):
+                if item.get("properties"):
+                    return item
+    if depth:
+        for prop in (schema.get("properties") or {}).values():
+            found = _array_of_objects(doc, prop, depth - 1)
+            if found is not None:
+                return found
     return None
 
 
+def _options(doc: Mapping[str, Any], schema: Any) -> list[dict[str, Any]]:
+    """``schema`` and the branches of its ``oneOf``/``anyOf``, resolved."""
+    if not isinstance(schema, Mapping):
+        return []
+    schema = _merged(doc, schema)
+    return [schema, *(_merged(doc, b) for b in (schema.get("oneOf") or []) + (schema.get("anyOf") or []))]
+
+
 def _merged(doc: Mapping[str, Any], schema: Any) -> dict[str, Any]:
-    """``schema`` with ``$ref`` resolved and ``allOf`` folded in (properties and required united)."""
-    schema = dict(_resolve(doc, schema) or {})
+    """``schema`` with ``$ref`` resolved and ``allOf`` folded in (properties merged, required united).
+
+    A ``$ref`` with sibling keywords (allowed in OpenAPI 3.1) counts as one more ``allOf`` part.
+    """
+    if not isinstance(schema, Mapping):
+        return {}
+    schema = dict(schema)
+    if "$ref" in schema:
+        target = _resolve(doc, {"$ref": schema.pop("$ref")})
+        if not schema:
+            return _merged(doc, target)
+        schema["allOf"] = [target, *schema.get("allOf", [])]
     for part in schema.pop("allOf", []):
         part = _merged(doc, part)
-        props = {**(part.get("properties") or {}), **(schema.get("properties") or {})}
+        props = dict(part.get("properties") or {})
+        for name, sub in (schema.get("properties") or {}).items():
+            both = name in props and sub is not False and props[name] is not False
+            props[name] = {"allOf": [props[name], sub]} if both else sub
         required = list(dict.fromkeys(list(part.get("required") or []) + list(schema.get("required") or [])))
         schema = {**part, **schema}
         if props:
@@ -232,6 +255,10 @@ class _Builder:
     def build(self, schema: Any, path: str = "") -> Strategy[Any]:
         if path in self.hints:
             return self.hints[path]
+        if schema is True:
+            schema = {}
+        if schema is False:
+            return st.nothing()
         schema = _merged(self.doc, schema)
         if "const" in schema:
             return st.just(schema["const"])
@@ -269,11 +296,17 @@ class _Builder:
         if types == "object":
             props = schema.get("properties") or {}
             if not props:
-                return st.dictionaries(st.text(max_size=10), st.one_of(st.none(), st.text(max_size=10)), max_size=2)
+                extra = schema.get("additionalProperties", True)
+                if extra is False:
+                    return st.just({})
+                values = self.build(extra, path) if isinstance(extra, Mapping) else st.one_of(
+                    st.none(), st.text(max_size=10))
+                return st.dictionaries(st.text(max_size=10), values, max_size=2)
             order = tuple(props)
             # NOTE: keys keep the schema's order, as real responses do.
+            # NOTE: a property whose schema is `false` is forbidden: it is left out.
             return st.fixed_dictionaries({name: self.build(sub, f"{path}.{name}".lstrip("."))
-                                          for name, sub in props.items()}).map(
+                                          for name, sub in props.items() if sub is not False}).map(
                 lambda d: {k: d[k] for k in order if k in d})
         return st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=10))
 
@@ -384,7 +417,8 @@ def page_sizes(flavour: str = "canonical") -> Strategy[int]:
         InvalidArgument: unknown flavour, or its list operation has no page size parameter.
     """
     _, low, high = _limit_bounds(flavour)
-    return st.one_of(st.integers(low, high), st.just(high))
+    # NOTE: one draw in ten is the maximum; the pair shrinks to (low, 0), i.e. to the minimum.
+    return st.tuples(st.integers(low, high), st.integers(0, 9)).map(lambda p: high if p[1] == 9 else p[0])
 
 
 @lru_cache(maxsize=16)
@@ -397,7 +431,7 @@ def _field_paths(flavour: str) -> tuple[str, ...]:
         paths.append(name)
         prop = _merged(doc, prop)
         items = _merged(doc, prop.get("items") or {}) if prop.get("type") == "array" or "items" in prop else prop
-        nested.extend(f"{name}.{child}" for child in (items.get("properties") or {}))
+        nested.extend(f"{name}.{child}" for child, sub in (items.get("properties") or {}).items() if sub is not False)
     return tuple(paths + nested)
 
 
@@ -494,7 +528,7 @@ def foreign_cursors(*, like: str | None = None) -> Strategy[str]:
     URL-safe garbage (the cursor's documented alphabet), base64 of JSON that looks like a
     position, cursors issued by a mock with another dataset, arbitrary unicode and, with
     ``like`` (a cursor the server did issue), edited copies of it: truncated, one character
-    changed, or extended. Examples shrink towards the single character ``"A"``.
+    changed, or extended. Examples shrink towards the single character ``"0"``.
 
     Raises:
         InvalidArgument: ``like`` is not a non-empty string.
@@ -505,7 +539,8 @@ def foreign_cursors(*, like: str | None = None) -> Strategy[str]:
                     st.one_of(st.lists(st.integers(), max_size=4), st.dictionaries(st.sampled_from(["offset", "id",
                               "page", "key"]), st.integers(0, 10**9), min_size=1)))
     options: list[Strategy[str]] = [
-        st.from_regex(r"\A[A-Za-z0-9_-]{1,60}\Z"),
+        st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), min_size=1,
+                max_size=60),
         b64,
         st.sampled_from(_other_dataset_cursors()) if _other_dataset_cursors() else st.just("W10"),
         st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40),
@@ -603,7 +638,7 @@ def pages(flavour: str = "canonical", *, limit: int | None = None, last: bool | 
         last: ``True`` for last pages only, ``False`` for pages with a next one.
         fields: project every customer as ``fields=`` would (canonical only).
 
-    Examples shrink towards a page of size 1 that is not the first, then to an empty last page.
+    Examples shrink towards an empty page that is both the first and the last.
 
     Raises:
         InvalidArgument: unknown flavour, a ``limit`` outside the documented bounds, bad ``fields``.
@@ -641,7 +676,7 @@ def error_bodies(status: int | None = None, flavour: str = "canonical") -> Strat
 
     Canonical bodies are problem details whose ``type`` matches the status (the table of
     ``openapi.yaml``), ``title`` is the reason phrase and ``errors`` has 0-3 entries. Examples
-    shrink towards the lowest documented status (400) with no ``errors`` entry.
+    shrink towards a body with a one-character ``detail`` and no ``errors`` entry.
 
     Raises:
         InvalidArgument: unknown flavour, or a status the flavour does not document.
@@ -653,7 +688,7 @@ def error_bodies(status: int | None = None, flavour: str = "canonical") -> Strat
                               f"declared: {', '.join(map(str, responses))}")
     statuses = [status] if status is not None else list(responses)
     if flavour != "canonical":
-        return st.one_of([_Builder(doc).build(responses[s]) for s in statuses])
+        return st.sampled_from(statuses).flatmap(lambda code: _Builder(doc).build(responses[code]))
     problem = _merged(doc, doc["components"]["schemas"]["Problem"])
     error_item = _Builder(doc).build(problem["properties"]["errors"]["items"])
     types = list(problem["properties"]["type"]["enum"])
@@ -666,6 +701,6 @@ def error_bodies(status: int | None = None, flavour: str = "canonical") -> Strat
             "status": st.just(code),
             "detail": _texts(1, 500),
             "errors": st.lists(error_item, max_size=3),
-        })
+        }).map(lambda d: {k: d[k] for k in ("type", "title", "status", "detail", "errors")})
 
-    return st.one_of([body(code) for code in statuses])
+    return st.sampled_from(statuses).flatmap(body)
