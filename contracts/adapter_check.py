@@ -393,23 +393,25 @@ class _Check:
         keys = self.filter_keys()
 
         @st.composite
-        def draw(draw: st.DrawFn) -> tuple[int | None, dict[str, str], int, Sort]:
+        def draw(draw: st.DrawFn) -> tuple[int | None, list[dict[str, str]], int, Sort]:
             seed = draw(self.worlds.seeds)
-            world = self.worlds.get(seed)
-            everyone = world.truth_walk({})
-            chosen = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=2, unique=True)) if keys else []
-            filters = {key: draw(_filter_value(key, everyone)) for key in chosen}
+            everyone = self.worlds.get(seed).truth_walk({})
+            values = {key: draw(_filter_value(key, everyone)) for key in keys}
+            pair = draw(st.lists(st.sampled_from(keys), min_size=2, max_size=2, unique=True)) if len(keys) > 1 else []
+            # NOTE: every filter alone (so none is left unchecked), then two of them together.
+            queries = [{key: values[key]} for key in keys] + ([{k: values[k] for k in pair}] if pair else [])
             sort = draw(st.sampled_from([Sort()] + [Sort(b, d) for b in SORT_FIELDS for d in (False, True)]))
-            return seed, filters, draw(LIMITS), sort
+            return seed, queries, draw(LIMITS), sort
 
-        def body(value: tuple[int | None, dict[str, str], int, Sort]) -> None:
-            seed, filters, limit, sort = value
+        def body(value: tuple[int | None, list[dict[str, str]], int, Sort]) -> None:
+            seed, queries, limit, sort = value
             world = self.worlds.get(seed)
-            world.calls.clear()
-            params = _query(filters=filters, sort=sort)
-            truth = world.truth_walk(params)
-            got = _walk(world, "adapter.filters", limit, None, filters, sort, len(truth))
-            _compare_walk(world, self.excluded, "adapter.filters", truth, got, _path(params))
+            for filters in queries:
+                world.calls.clear()
+                params = _query(filters=filters, sort=sort)
+                truth = world.truth_walk(params)
+                got = _walk(world, "adapter.filters", limit, None, filters, sort, len(truth))
+                _compare_walk(world, self.excluded, "adapter.filters", truth, got, _path(params))
 
         return draw(), body
 
