@@ -51,6 +51,8 @@ PHONE_SPAN = 10_000_000
 STATUS_PERIOD = 97
 STATUS_ARCHIVED = 9  # residues out of STATUS_PERIOD that are archived (about 9 %)
 
+CUSTOMER_CACHE = 128  # built customer dicts kept per process
+
 ORDER_STATUSES = ("completed", "completed", "completed", "active", "cancelled", "archived")
 _EMAIL_INDEX = re.compile(r"^[a-z]+[._]?[a-z]*?(\d+)@", re.IGNORECASE)
 _DIGITS = re.compile(r"\D+")
@@ -167,7 +169,9 @@ class Dataset:
             for code, country in countries.items() if code in self._addresses
         }
         self.fingerprint = f"{seed}:{count}"
-        self.customer = lru_cache(maxsize=20_000)(self._build)
+        # PERF: served bytes are cached per flavour (resources.BytesCache); this holds the dicts a
+        # page or a filter rebuilds across flavours. Kept small: ~3 KB per dict, per worker.
+        self.customer = lru_cache(maxsize=CUSTOMER_CACHE)(self._build)
 
     # ---- cheap attributes (no customer is built) --------------------------------
 
@@ -275,7 +279,8 @@ class Dataset:
         """Customer ``i`` as a canonical dict. Cached: callers must not mutate it."""
         # PERF: the hot path of every cold page (20 calls per page); it inlines id_of,
         # status_of, created_of and updated_of and reads precomputed tables. The output is
-        # byte-identical to the straightforward version (checked against stored hashes).
+        # byte-identical to the straightforward version it replaced (compared on 100,000 customers
+        # across seeds and dataset sizes; timestamps against format_timestamp in tests).
         if not 0 <= i < self.count:
             raise IndexError(f"customer index {i} outside 0..{self.count - 1}")
         cid = str(ID_BASE + (i * self._id_mul + self._id_add) % ID_SPAN)

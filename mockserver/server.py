@@ -8,6 +8,7 @@ tests and the benchmark use it, so they all exercise the server exactly as users
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import shutil
@@ -57,13 +58,29 @@ def _check_port(host: str, port: int) -> None:
             raise InvalidSettings(f"cannot bind {host}:{port}: {exc.strerror}") from None
 
 
+GUNICORN_THREADS = 1
+"""One request thread per worker: the app's caches are per process and not shared by threads."""
+
+
+def _freeze_gc(server: Any, worker: Any) -> None:
+    gc.freeze()
+
+
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     """The gunicorn settings ``serve`` runs with (the benchmark's ceiling app reuses them)."""
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     return {
         "bind": f"{host}:{settings.port}",
         "workers": settings.workers,
-        "worker_class": "sync",
+        # PERF: gthread keeps HTTP/1.1 connections alive (sync closes after every response and
+        # then waits for the client to close too); clients (SDKs, test suites, browsers, wrk)
+        # reuse connections. bench/ compared sync and gthread with 1, 2 and 4 threads.
+        "worker_class": "gthread",
+        "threads": GUNICORN_THREADS,
+        "keepalive": 5,
+        # PERF: objects built before the fork move to GC's permanent generation, so collections
+        # in the workers neither walk them nor write to (and so copy) their pages.
+        "pre_fork": _freeze_gc,
         # NOTE: preload builds the app (and its temp state file) once in the master;
         # the forked workers then share the dataset tables and the state file.
         "preload_app": True,

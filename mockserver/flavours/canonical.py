@@ -7,7 +7,9 @@ notation, ``filter[...]`` and ``sort[...]``, reads and writes, and RFC 9457
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 import falcon
 
@@ -23,7 +25,6 @@ from mockserver.resources import (
     bearer_token,
     dumps,
     int_param,
-    link_with,
     read_json,
     send_bytes,
     single_param,
@@ -103,13 +104,6 @@ class CustomersResource:
     def _auth(self, req: falcon.Request) -> None:
         self.context.check_token(bearer_token(req))
 
-    def _customer_bytes(self, record: dict[str, Any], ordinal: int | None, fields_raw: str,
-                        fields: FieldSet | None) -> bytes:
-        build = lambda: dumps(project(record, fields))  # noqa: E731
-        if ordinal is None:
-            return build()
-        return self.context.record_bytes(self.name, fields_raw, ordinal, build)
-
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._auth(req)
         version = self.catalog.store.refresh()
@@ -121,29 +115,29 @@ class CustomersResource:
 
     def _list(self, req: falcon.Request) -> bytes:
         limit = int_param(req, "limit", 20, 1, 200)
-        fields_raw, fields = fields_param(req)
+        _, fields = fields_param(req)
         query = parse_list_query(req)
+        signature = query.signature
         secret = self.catalog.dataset.fingerprint
         cursor = single_param(req, "cursor")
-        position = decode_cursor(cursor, secret, query.signature) if cursor is not None else None
+        position = decode_cursor(cursor, secret, signature) if cursor is not None else None
         page = self.catalog.list(query, limit, position)
-        parts = [self._customer_bytes(r, o, fields_raw, fields) for r, o in zip(page.records, page.ordinals)]
+        # PERF: one orjson call for the whole list (the page itself is cached in on_get). Per-record
+        # byte caching does not pay here: the catalog has already built every record's dict.
+        data = dumps(page.records if fields is None else [project(r, fields) for r in page.records])
         next_cursor = prev_cursor = None
         if page.has_next and page.last_key is not None:
-            next_cursor = encode_cursor(_position(page.last_key, False, page.version, query), secret)
+            next_cursor = encode_cursor(Position(page.last_key, False, page.version, signature), secret)
         if page.has_previous and page.first_key is not None:
-            prev_cursor = encode_cursor(_position(page.first_key, True, page.version, query), secret)
+            prev_cursor = encode_cursor(Position(page.first_key, True, page.version, signature), secret)
         meta = {
-            "items_on_page": len(parts),
+            "items_on_page": len(page.records),
             "total_count": page.total,
             "cursors": {"previous": prev_cursor, "current": cursor, "next": next_cursor},
         }
-        links = {
-            "previous": link_with(req, {"cursor": prev_cursor}) if prev_cursor else None,
-            "current": link_with(req, {}),
-            "next": link_with(req, {"cursor": next_cursor}) if next_cursor else None,
-        }
-        return b'{"data":[' + b",".join(parts) + b'],"meta":' + dumps(meta) + b',"links":' + dumps(links) + b"}"
+        # PERF: one join copies the ~18 KB page once; chained + would copy it five times.
+        return b"".join((b'{"data":', data, b',"meta":', dumps(meta), b',"links":',
+                         dumps(_page_links(req, prev_cursor, next_cursor)), b"}"))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._auth(req)
@@ -155,10 +149,16 @@ class CustomersResource:
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:  # noqa: A002
         self._auth(req)
         fields_raw, fields = fields_param(req)
-        state = self.catalog.state()
-        record = self.catalog.get(id)
-        ordinal = self.catalog.ordinal_of(id, state)
-        send_bytes(resp, b'{"data":' + self._customer_bytes(record, ordinal, fields_raw, fields) + b"}")
+        catalog = self.catalog
+        state = catalog.state()
+        ordinal = catalog.ordinal_of(id, state)
+        if ordinal is None:  # NotFound, unless another worker created it a moment ago
+            send_bytes(resp, b'{"data":' + dumps(project(catalog.get(id), fields)) + b"}")
+            return
+        # PERF: one overlay refresh per get, and the dict is built only when the bytes are not cached.
+        body = self.context.record_bytes(self.name, fields_raw, ordinal,
+                                         lambda: dumps(project(catalog.record(ordinal, state), fields)))
+        send_bytes(resp, b'{"data":' + body + b"}")
 
     def on_patch_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:  # noqa: A002
         self._auth(req)
@@ -173,8 +173,41 @@ class CustomersResource:
         resp.status = 204
 
 
-def _position(key: tuple[Any, ...], before: bool, version: int, query: ListQuery) -> Position:
-    return Position(key, before, version, query.signature)
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
+"""Characters ``quote_plus`` never changes: such a value encodes as itself (cursors are base64url)."""
+
+
+def _encoded(key: str, value: str) -> str:
+    """``urlencode([(key, value)])``."""
+    if _URL_SAFE.fullmatch(key) and _URL_SAFE.fullmatch(value):
+        return f"{key}={value}"
+    return urlencode([(key, value)])
+
+
+def _page_links(req: falcon.Request, previous: str | None, following: str | None) -> dict[str, str | None]:
+    """``links``: the request's URL, and with ``cursor`` replaced by each cursor given.
+
+    Equal to ``link_with(req, {"cursor": ...})`` and ``link_with(req, {})``: ``urlencode`` of
+    pairs is the ``&``-join of each pair's encoding, so the pairs other than ``cursor`` are
+    encoded once for the three links (PERF: ``urlencode`` was a tenth of a cold page).
+    """
+    base = f"{req.prefix}{req.path}"
+    current, others = [], []
+    for key, value in req.params.items():
+        for v in value if isinstance(value, list) else (value,):
+            encoded = _encoded(key, v)
+            current.append(encoded)
+            if key != "cursor":
+                others.append(encoded)
+
+    def with_cursor(value: str) -> str:
+        return f"{base}?{'&'.join([*others, _encoded('cursor', value)])}"
+
+    return {
+        "previous": with_cursor(previous) if previous else None,
+        "current": f"{base}?{'&'.join(current)}" if current else base,
+        "next": with_cursor(following) if following else None,
+    }
 
 
 @FLAVOURS.register

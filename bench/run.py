@@ -1,0 +1,713 @@
+#!/usr/bin/env python3
+"""The benchmark, one command: ``python bench/run.py`` (full, ~13 min) or ``--quick`` (~3 min).
+
+Starts ``mockserver serve`` as a user would (``python -m mockserver serve``, real gunicorn) and,
+in the same run, the constant-bytes ceiling (``bench/ceiling.py``) under the same gunicorn
+settings; loads both only on 127.0.0.1 with ``wrk`` (installed from Debian packages when missing,
+else a Python load generator); writes ``bench/results/latest.{md,json}``. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import report  # noqa: E402
+from bench.loadgen import LoadGenerator, find_load_generator  # noqa: E402
+
+HOST = "127.0.0.1"
+AUTH = {"Authorization": "Bearer bench-token"}
+FIELDS = "id,name,emails.email,addresses.city"
+PAGE = 20
+
+# Each flavour's first list page of 20 (same size as the canonical page); flavours registered
+# at run time but missing here are reported as skipped.
+FLAVOUR_LISTS: dict[str, tuple[str, dict[str, str]]] = {
+    "canonical": ("/canonical/customers?limit=20", {}),
+    "apideck": ("/apideck/ecommerce/customers?limit=20",
+                {"x-apideck-consumer-id": "bench", "x-apideck-app-id": "bench"}),
+    "truto": ("/truto/unified/ecommerce/customers?integrated_account_id=x&limit=20", {}),
+    "ecartapi": ("/ecartapi/api/v2/customers?limit=20", {}),
+    "ecwid": ("/ecwid/api/v3/1003/customers?token=secret_x&limit=20", {"Authorization": ""}),
+    "myboxx": ("/myboxx/api/json/v1/ecwid/customers?limit=20", {}),
+}
+
+MODES: dict[str, dict[str, Any]] = {
+    #            seconds per measured run, warm-up seconds, repetitions, soak requests, warm-up requests
+    "full": {"duration": 5, "warmup": 2, "reps": 3, "soak": 200_000, "warm_requests": 1000,
+             "sizes": (1_000, 1_000_000, 10_000_000), "count": 1_000_000, "startups": 3, "paths": 20_000,
+             "soak_seconds": 300},
+    "quick": {"duration": 1, "warmup": 1, "reps": 3, "soak": 20_000, "warm_requests": 200,
+              "sizes": (1_000, 1_000_000, 10_000_000), "count": 1_000_000, "startups": 2, "paths": 3_000,
+              "soak_seconds": 60},
+    "selftest": {"duration": 1, "warmup": 1, "reps": 2, "soak": 2_000, "warm_requests": 100,
+                 "sizes": (1_000, 50_000), "count": 50_000, "startups": 1, "paths": 500, "soak_seconds": 30},
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---- processes and memory ------------------------------------------------------------
+
+
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants (gunicorn master + workers)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo and len(found) < 256:
+        current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo.extend(int(p) for p in f.read().split())
+    return found
+
+
+def _kib_fields(path: str, names: tuple[str, ...]) -> dict[str, int]:
+    values: dict[str, int] = {}
+    with contextlib.suppress(OSError):
+        with open(path) as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in names:
+                    values[key] = int(rest.split()[0])
+    return values
+
+
+def tree_memory(pid: int) -> dict[str, Any]:
+    """RSS, PSS (``smaps_rollup``) and peak RSS (``VmHWM``) summed over the tree, MiB."""
+    rss = pss = hwm = 0
+    pids = tree_pids(pid)
+    for p in pids:
+        rollup = _kib_fields(f"/proc/{p}/smaps_rollup", ("Rss", "Pss"))
+        status = _kib_fields(f"/proc/{p}/status", ("VmHWM",))
+        rss += rollup.get("Rss", 0)
+        pss += rollup.get("Pss", 0)
+        hwm += status.get("VmHWM", 0)
+    return {"processes": len(pids), "rss_mib": rss / 1024, "pss_mib": pss / 1024, "peak_rss_mib": hwm / 1024}
+
+
+class MemorySampler:
+    """Samples a process tree every ``interval`` seconds to catch peaks between checkpoints."""
+
+    def __init__(self, pid: int, interval: float = 1.0) -> None:
+        self.pid, self.interval = pid, interval
+        self.peak_rss = self.peak_pss = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def sample(self) -> dict[str, Any]:
+        memory = tree_memory(self.pid)
+        self.peak_rss = max(self.peak_rss, memory["rss_mib"])
+        self.peak_pss = max(self.peak_pss, memory["pss_mib"])
+        return memory
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class Server:
+    """A gunicorn process tree started from a command line, ready when ``probe`` answers 200."""
+
+    def __init__(self, name: str, command: list[str], port: int, probe: str, headers: dict[str, str],
+                 log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.name, self.command, self.port, self.probe, self.headers = name, command, port, probe, headers
+        self.env = env
+        self.base_url = f"http://{HOST}:{port}"
+        self.log_path = log_dir / f"{name}-{port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.startup_s: float | None = None
+
+    def start(self, timeout: float = 30.0) -> Server:
+        with open(self.log_path, "wb") as out:
+            started = time.perf_counter()
+            self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True, cwd=REPO, env={**os.environ, **(self.env or {})})
+        deadline = started + timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.process.returncode}): {self.log_tail()}")
+            status = http_status(self.base_url, self.probe, self.headers, timeout=1.0)
+            if status == 200:
+                self.startup_s = time.perf_counter() - started
+                return self
+            time.sleep(0.005)
+        self.stop()
+        raise RuntimeError(f"{self.name} not ready within {timeout} s: {self.log_tail()}")
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def log_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")[-1500:]
+        return ""
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)  # gunicorn's master stops its workers
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: only this tree
+            process.wait(timeout=5)
+
+
+def http_status(base_url: str, path: str, headers: dict[str, str], timeout: float = 2.0) -> int | None:
+    host, port = base_url.rsplit("//", 1)[1].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def http_json(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, Any]:
+    host, port = base_url.rsplit("//", 1)[1].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        try:
+            return response.status, json.loads(body)
+        except ValueError:
+            return response.status, None
+    finally:
+        conn.close()
+
+
+def free_port() -> int:
+    from mockserver.server import free_port as _free
+
+    return _free(HOST)
+
+
+def mock_server(count: int, seed: int, workers: int, log_dir: Path) -> Server:
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver", "serve", "--host", HOST, "--port", str(port), "--seed", str(seed),
+               "--count", str(count), "--workers", str(workers)]
+    return Server(f"mock-{count}", command, port, f"/customers?limit={PAGE}", AUTH, log_dir)
+
+
+def ceiling_server(workers: int, log_dir: Path) -> Server:
+    from bench.ceiling import OPTIONS_ENV, encode_options
+    from mockserver.server import gunicorn_options
+    from mockserver.settings import Settings
+
+    port = free_port()
+    command = [sys.executable, str(REPO / "bench" / "ceiling.py"), "--host", HOST, "--port", str(port),
+               "--workers", str(workers)]
+    env = {OPTIONS_ENV: encode_options(gunicorn_options(Settings(host=HOST, port=port, workers=workers)))}
+    return Server("ceiling", command, port, "/customers", {}, log_dir, env=env)
+
+
+# ---- workloads --------------------------------------------------------------------------
+
+
+class Workload:
+    """A named set of request paths (one is picked at random per request) plus headers."""
+
+    def __init__(self, name: str, paths: list[str], headers: dict[str, str], description: str) -> None:
+        self.name, self.paths, self.headers, self.description = name, paths, headers, description
+
+
+def mint_cursor_paths(count: int, seed: int, how_many: int, rng: random.Random, extra: str = "") -> list[tuple[int,
+                                                                                                               str]]:
+    """``(i, path)`` for the canonical page of 20 starting at customer ``i`` (uniform in the dataset).
+
+    The cursor is the one the server puts in ``meta.cursors.next`` of the page ending at
+    ``i - 1`` (default order: created_at ascending, no writes); :func:`check_cursor_paths`
+    verifies that against the running server.
+    """
+    from mockserver.catalog import ListQuery
+    from mockserver.dataset import Dataset
+    from mockserver.pagination import Position, encode_cursor
+
+    ds = Dataset(seed, count)
+    signature = ListQuery().signature
+    out = []
+    for _ in range(how_many):
+        i = rng.randrange(1, max(2, count - PAGE))
+        cursor = encode_cursor(Position((ds.created_of(i - 1), i - 1), False, 0, signature), ds.fingerprint)
+        out.append((i, f"/customers?limit={PAGE}{extra}&cursor={quote(cursor)}"))
+    return out
+
+
+def check_cursor_paths(server: Server, count: int, seed: int, sample: list[tuple[int, str]]) -> None:
+    """The minted cursors are exactly the server's own, and each lands on customer ``i``.
+
+    Raises:
+        RuntimeError: a mismatch (the benchmark would measure error pages otherwise).
+    """
+    from mockserver.catalog import ListQuery
+    from mockserver.dataset import Dataset
+    from mockserver.pagination import Position, encode_cursor
+
+    ds = Dataset(seed, count)
+    status, body = http_json(server.base_url, f"/customers?limit={PAGE}", AUTH)
+    issued = (body or {}).get("meta", {}).get("cursors", {}).get("next")
+    expected = encode_cursor(Position((ds.created_of(PAGE - 1), PAGE - 1), False, 0, ListQuery().signature),
+                             ds.fingerprint)
+    if status != 200 or issued != expected:
+        raise RuntimeError(f"minted cursor differs from the server's next cursor: {issued!r} != {expected!r}")
+    for i, path in sample:
+        status, body = http_json(server.base_url, path, AUTH)
+        first = ((body or {}).get("data") or [{}])[0].get("id")
+        if status != 200 or first != ds.id_of(i):
+            raise RuntimeError(f"{path} answered {status} starting at {first}, expected customer {i} {ds.id_of(i)}")
+
+
+def build_workloads(count: int, seed: int, n_paths: int, flavours: list[str],
+                    skipped: list[str]) -> dict[str, Workload]:
+    from mockserver.dataset import Dataset
+
+    rng = random.Random(20260601 + count)
+    ds = Dataset(seed, count)
+    pages = [p for _, p in mint_cursor_paths(count, seed, n_paths, rng)]
+    fields_pages = [p for _, p in mint_cursor_paths(count, seed, n_paths, rng, f"&fields={FIELDS}")]
+    gets = [f"/customers/{ds.id_of(rng.randrange(count))}" for _ in range(n_paths)]
+    workloads = {
+        "hot": Workload("hot", [f"/customers?limit={PAGE}"], AUTH,
+                        f"the same list page, `GET /customers?limit={PAGE}`, every request"),
+        "random_pages": Workload("random_pages", pages, AUTH,
+                                 f"`GET /customers?limit={PAGE}&cursor=…`: the page of {PAGE} starting at a customer "
+                                 f"drawn uniformly from all {count:,} ({n_paths:,} distinct pages, one picked at "
+                                 "random per request); each cursor is the server's own `meta.cursors.next` for the "
+                                 "page before it (checked against the server before measuring)"),
+        "random_gets": Workload("random_gets", gets, AUTH,
+                                f"`GET /customers/{{id}}` for ids of {n_paths:,} customers drawn uniformly "
+                                f"(`Dataset(seed, count).id_of(i)`)"),
+        "fields_hot": Workload("fields_hot", [f"/customers?limit={PAGE}&fields={FIELDS}"], AUTH,
+                               f"the same list page with `fields={FIELDS}`"),
+        "fields_random": Workload("fields_random", fields_pages, AUTH,
+                                  f"random pages as `random_pages`, with `fields={FIELDS}`"),
+    }
+    for name in flavours:
+        if name not in FLAVOUR_LISTS:
+            skipped.append(f"flavour {name}: registered, but the benchmark knows no list path for it")
+            continue
+        path, headers = FLAVOUR_LISTS[name]
+        sent = {k: v for k, v in {**AUTH, **headers}.items() if v}  # "" drops a header (Ecwid: token in query)
+        workloads[f"flavour:{name}"] = Workload(f"flavour:{name}", [path], sent,
+                                                f"`GET {path}` (headers: {', '.join(sent) or 'none'})")
+    for name in FLAVOUR_LISTS:
+        if name not in flavours:
+            skipped.append(f"flavour {name}: not registered in this build")
+    return workloads
+
+
+def check_workloads(server: Server, workloads: dict[str, Workload], skipped: list[str]) -> None:
+    """Drop (and report) a workload whose first path does not answer 200."""
+    for name in list(workloads):
+        workload = workloads[name]
+        status = http_status(server.base_url, workload.paths[0], workload.headers, timeout=30)
+        if status != 200:
+            skipped.append(f"{name}: `{workload.paths[0]}` answered {status}; not measured")
+            del workloads[name]
+
+
+# ---- the run ---------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, mode: dict[str, Any], work: Path) -> None:
+        self.args, self.mode, self.work = args, mode, work
+        self.loadgen: LoadGenerator = find_load_generator(work, prefer=args.loadgen, install=not args.no_install,
+                                                          log=log)
+        self.deadline = time.monotonic() + args.max_minutes * 60
+        self.notes: list[str] = []
+        self.skipped: list[str] = []
+
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def load(self, server: Server, workload: Workload, connections: int, seconds: float,
+             quota: int = 0) -> dict[str, Any]:
+        if self.time_left() < 0:
+            raise TimeoutError("the run exceeded --max-minutes")
+        return self.loadgen.run(server.base_url, workload.paths, workload.headers, connections, seconds, quota)
+
+    def load_count(self, server: Server, workload: Workload, connections: int, count: int,
+                   max_seconds: float) -> int:
+        """About ``count`` requests (at most ``max_seconds``); returns how many were served.
+
+        wrk always runs for its whole ``-d`` even when every thread has met its quota, so the
+        count is reached in short runs sized from the rate seen so far.
+        """
+        served, rate, started = 0, 0.0, time.monotonic()
+        while served < count:
+            elapsed = time.monotonic() - started
+            if elapsed >= max_seconds:
+                break
+            seconds = 1.0 if not rate else min(30.0, max(1.0, (count - served) / rate))
+            result = self.load(server, workload, connections, min(seconds, max(1.0, max_seconds - elapsed)),
+                               quota=count - served)
+            served += result["requests"]
+            rate = max(result["rps"], 1.0)
+        return served
+
+    def warm_up(self, server: Server, workloads: list[Workload]) -> int:
+        """The fixed warm-up: ``warm_requests`` requests of each workload at 32 connections."""
+        return sum(self.load_count(server, workload, 32, self.mode["warm_requests"], 30) for workload in workloads)
+
+    def startup_times(self, make: Callable[[], Server], times: int) -> list[float]:
+        found = []
+        for _ in range(times):
+            server = make()
+            try:
+                server.start()
+                assert server.startup_s is not None
+                found.append(server.startup_s)
+            finally:
+                server.stop()
+        return found
+
+    def run(self) -> dict[str, Any]:
+        args, mode = self.args, self.mode
+        started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        t0 = time.monotonic()
+        from mockserver import FLAVOURS, Settings
+        from mockserver.server import gunicorn_options
+
+        workers = args.workers or Settings().workers
+        options = gunicorn_options(Settings(workers=workers))
+        gunicorn_desc = ", ".join(f"{k}={options[k]}" for k in ("worker_class", "workers", "threads", "keepalive")
+                                  if k in options)
+        results: dict[str, Any] = {
+            "started_at": started_at,
+            "machine": machine_info(),
+            "versions": versions(self.loadgen),
+            "config": {"mode": args.mode, "loadgen": f"{self.loadgen.name} {getattr(self.loadgen, 'version', '')}",
+                       "gunicorn": gunicorn_desc, "reps": mode["reps"], "duration_s": mode["duration"],
+                       "warmup_s": mode["warmup"], "count": mode["count"], "seed": args.seed,
+                       "connections": list(args.connections), "sizes": list(mode["sizes"]),
+                       "warm_requests_per_workload": mode["warm_requests"], "soak_requests": mode["soak"]},
+            "notes": self.notes, "skipped": self.skipped,
+        }
+        flavours = FLAVOURS.names()
+        log(f"load generator: {results['config']['loadgen']}; gunicorn {gunicorn_desc}; flavours: {flavours}")
+
+        # -- startup -----------------------------------------------------------------------
+        compile_bytecode()
+        startup: dict[str, Any] = {}
+        for size in mode["sizes"]:
+            times = self.startup_times(lambda s=size: mock_server(s, args.seed, workers, self.work),
+                                       mode["startups"])
+            startup[str(size)] = _startup_summary(times)
+            log(f"startup {size:>11,}: {', '.join(f'{t:.3f}' for t in times)} s")
+        times = self.startup_times(lambda: ceiling_server(workers, self.work), mode["startups"])
+        startup["ceiling"] = _startup_summary(times)
+        for size in mode["sizes"]:
+            startup[str(size)]["ratio"] = report.ratio(startup[str(size)]["median_s"],
+                                                       startup["ceiling"]["median_s"])
+        startup["ceiling"]["ratio"] = 1.0
+        results["startup"] = startup
+
+        # -- memory per dataset size (same warm-up for each) ------------------------------------
+        memory_rows: list[dict[str, Any]] = []
+        warm_rss: dict[int, float] = {}
+        main_count = mode["count"]
+        main: Server | None = None
+        ceiling: Server | None = None
+        try:
+            ceiling = ceiling_server(workers, self.work).start()
+            ceiling_wl = Workload("ceiling", ["/customers"], {}, "constant ~14 KB JSON from a bare Falcon app")
+            with MemorySampler(ceiling.pid) as sampler:
+                memory_rows.append(_row("ceiling", "after start", sampler.sample(), sampler))
+                self.warm_up(ceiling, [ceiling_wl] * (len(FLAVOUR_LISTS) + 5))
+                ceiling_warm = _row("ceiling", "after warm-up", sampler.sample(), sampler)
+                memory_rows.append(ceiling_warm)
+
+            for size in sorted(set(mode["sizes"]) | {main_count}):
+                server = mock_server(size, args.seed, workers, self.work).start()
+                keep = size == main_count
+                try:
+                    health = http_json(server.base_url, "/health", {})[1] or {}
+                    workloads = build_workloads(size, args.seed, mode["paths"] if keep else 2000,
+                                                list(health.get("flavours") or flavours),
+                                                self.skipped if keep else [])
+                    check_workloads(server, workloads, self.skipped if keep else [])
+                    if keep:
+                        check_cursor_paths(server, size, args.seed, [mint_cursor_paths(
+                            size, args.seed, 8, random.Random(5))[k] for k in range(8)])
+                    sampler = MemorySampler(server.pid).__enter__()
+                    start_row = _row(f"mock {size:,}", "after start", sampler.sample(), sampler)
+                    memory_rows.append(start_row)
+                    served = self.warm_up(server, list(workloads.values()))
+                    row = _row(f"mock {size:,}", f"after warm-up ({served:,} requests)", sampler.sample(), sampler)
+                    memory_rows.append(row)
+                    warm_rss[size] = row["rss_mib"]
+                    log(f"memory {size:>11,}: {row['rss_mib']:.1f} MiB RSS, {row['pss_mib']:.1f} MiB PSS after "
+                        f"warm-up")
+                    if keep:
+                        main, main_workloads, main_sampler, main_warm, main_start = server, workloads, sampler, row, \
+                            start_row
+                    else:
+                        sampler.__exit__()
+                finally:
+                    if not keep:
+                        server.stop()
+            assert main is not None
+
+            # -- throughput ------------------------------------------------------------------
+            results["scenarios"] = {name: {"description": w.description, "distinct_paths": len(w.paths)}
+                                    for name, w in main_workloads.items()}
+            results["scenarios"]["ceiling"] = {"description": ceiling_wl.description, "distinct_paths": 1}
+            throughput = self.throughput(main, ceiling, main_workloads, ceiling_wl)
+            results["throughput"] = throughput
+            memory_rows.append(_row(f"mock {main_count:,}", "after throughput runs", main_sampler.sample(),
+                                    main_sampler))
+            ceiling_sampler = MemorySampler(ceiling.pid)
+            memory_rows.append(_row("ceiling", "after throughput runs", ceiling_sampler.sample(), ceiling_sampler))
+            ceiling.stop()
+
+            # -- soak --------------------------------------------------------------------------
+            soak_mix = Workload("soak", main_workloads["random_pages"].paths + main_workloads["random_gets"].paths
+                                + main_workloads["fields_random"].paths, AUTH,
+                                "random pages, random gets and random fields pages, mixed")
+            served = self.load_count(main, soak_mix, 32, mode["soak"], mode["soak_seconds"])
+            soak_row = _row(f"mock {main_count:,}", f"after soak ({served:,} random requests)",
+                            main_sampler.sample(), main_sampler)
+            memory_rows.append(soak_row)
+            main_sampler.__exit__()
+            log(f"soak: {served:,} requests; RSS {main_warm['rss_mib']:.1f} -> {soak_row['rss_mib']:.1f} MiB")
+            if served < mode["soak"]:
+                self.notes.append(f"the soak stopped at {served:,} of {mode['soak']:,} requests (time bound)")
+        finally:
+            for running in (main, ceiling):
+                if running is not None:
+                    running.stop()
+
+        for row in memory_rows:
+            row["rss_ratio"] = report.ratio(row["rss_mib"], ceiling_warm["rss_mib"])
+        smallest, largest = min(warm_rss), max(warm_rss)
+        results["memory"] = {
+            "rows": memory_rows,
+            "rss_by_size_after_warmup": {str(k): v for k, v in sorted(warm_rss.items())},
+            "rss_size_ratio": report.ratio(warm_rss[largest], warm_rss[smallest]),
+            "rss_size_pair": [smallest, largest],
+            "soak_requests": served,
+            "rss_soak_ratio": report.ratio(soak_row["rss_mib"], main_warm["rss_mib"]),
+            "rss_soak_vs_start_ratio": report.ratio(soak_row["rss_mib"], main_start["rss_mib"]),
+        }
+        results["machine"]["loadavg_after"] = _loadavg()
+        results["elapsed_s"] = time.monotonic() - t0
+        return results
+
+    def throughput(self, main: Server, ceiling: Server, workloads: dict[str, Workload],
+                   ceiling_wl: Workload) -> dict[str, Any]:
+        mode = self.mode
+        raw: dict[str, dict[int, list[dict[str, Any]]]] = {"ceiling": {}}
+        for name in workloads:
+            raw[name] = {}
+        for conns in self.args.connections:
+            log(f"warm-up at {conns} connection(s)")
+            self.load(ceiling, ceiling_wl, conns, mode["warmup"])
+            for workload in workloads.values():
+                self.load(main, workload, conns, mode["warmup"])
+            for rep in range(mode["reps"]):
+                order = list(workloads.values())
+                rotate = rep % len(order)
+                order = order[rotate:] + order[:rotate]  # spread drift across scenarios
+                plan = [(ceiling, ceiling_wl)] + [(main, w) for w in order]
+                for server, workload in plan:
+                    measurement = self.load(server, workload, conns, mode["duration"])
+                    raw[workload.name].setdefault(conns, []).append(measurement)
+                    log(f"  c={conns:<3} rep {rep + 1} {workload.name:<18} {measurement['rps']:>8.0f} req/s  "
+                        f"p50 {measurement['p50_ms']:6.2f} ms  p99 {measurement['p99_ms']:7.2f} ms"
+                        + (f"  errors {measurement['errors']}" if measurement["errors"] else ""))
+        out: dict[str, Any] = {}
+        for name, per_conns in raw.items():
+            out[name] = {}
+            for conns, measured in per_conns.items():
+                out[name][str(conns)] = report.summarize(measured)
+        for name, per_conns in out.items():
+            for conns, cell in per_conns.items():
+                cell["ratios"] = report.cell_ratios(cell, out["ceiling"][conns])
+                if cell["errors"]:
+                    self.notes.append(f"{name} at {conns} connection(s) had {cell['errors']} errors")
+        return out
+
+
+def compile_bytecode() -> None:
+    """Write mockserver's ``.pyc`` files, as ``pip install`` does, so start-up is not a first run.
+
+    (With ``PYTHONDONTWRITEBYTECODE`` set, every start would otherwise compile the sources.)
+    """
+    import mockserver
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(mockserver.__file__).parent)],
+                   capture_output=True, timeout=120, check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
+
+
+def _startup_summary(times: list[float]) -> dict[str, Any]:
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "values_s": times}
+
+
+def _row(server: str, point: str, memory: dict[str, Any], sampler: MemorySampler) -> dict[str, Any]:
+    return {"server": server, "point": point, **memory, "peak_pss_mib": sampler.peak_pss}
+
+
+def _loadavg() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {"nproc": os.cpu_count(), "platform": platform.platform(),
+                            "loadavg_before": _loadavg()}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["mem_total_mib"] = int(line.split()[1]) / 1024
+    return info
+
+
+def versions(loadgen: LoadGenerator) -> dict[str, str]:
+    import falcon
+    import gunicorn
+    import orjson
+
+    import mockserver
+
+    commit = "?"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=False).stdout.strip() or "?"
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "mockserver"],
+                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+        if dirty:
+            commit += " (mockserver/ has uncommitted changes)"
+    return {"python": platform.python_version(), "falcon": falcon.__version__, "gunicorn": gunicorn.__version__,
+            "orjson": orjson.__version__, "mockserver": mockserver.__version__, "commit": commit,
+            "load generator": f"{loadgen.name} {getattr(loadgen, 'version', '')}".strip()}
+
+
+def check_results(results: dict[str, Any]) -> list[str]:
+    """What a self-test requires of a results document (empty list: fine)."""
+    problems = []
+    throughput = results.get("throughput", {})
+    for name in ("ceiling", "hot", "random_pages", "random_gets", "fields_hot", "fields_random"):
+        if name not in throughput:
+            problems.append(f"no throughput for {name}")
+            continue
+        for conns, cell in throughput[name].items():
+            if not cell["rps"]["median"] or cell["rps"]["median"] <= 0:
+                problems.append(f"{name} c={conns}: no requests measured")
+            if cell["errors"]:
+                problems.append(f"{name} c={conns}: {cell['errors']} errors")
+            if cell["ratios"]["rps"] is None:
+                problems.append(f"{name} c={conns}: no ratio to the ceiling")
+    if not any(name.startswith("flavour:") for name in throughput):
+        problems.append("no flavour measured")
+    if not all(s.get("median_s") for s in results.get("startup", {}).values()):
+        problems.append("a startup time is missing")
+    memory = results.get("memory", {})
+    if memory.get("rss_size_ratio") is None or memory.get("rss_soak_ratio") is None:
+        problems.append("memory ratios missing")
+    if len(results.get("targets", [])) != len(report.TARGETS):
+        problems.append("target verdicts missing")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                      help="1 s runs, 20,000-request soak (~3 min); writes bench/results/raw/quick.*")
+    kind.add_argument("--selftest", dest="mode", action="store_const", const="selftest",
+                      help="a tiny run into a temporary directory, then check its output (exit 1 if wrong)")
+    parser.set_defaults(mode="full")
+    parser.add_argument("--out", type=Path, help="results directory (default bench/results)")
+    parser.add_argument("--loadgen", choices=("wrk", "python"), default="wrk",
+                        help="wrk (default; installed with apt-get if missing and root) or the Python generator")
+    parser.add_argument("--no-install", action="store_true", help="never run apt-get")
+    parser.add_argument("--workers", type=int, help="gunicorn workers for both servers (default: serve's default)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--connections", type=lambda s: [int(x) for x in s.split(",")], default=[1, 32],
+                        help="comma-separated connection counts (default 1,32)")
+    parser.add_argument("--max-minutes", type=float, default=25.0, help="abort a run that takes longer")
+    args = parser.parse_args(argv)
+    mode = MODES[args.mode]
+
+    work = Path(tempfile.mkdtemp(prefix="mockserver-bench-"))
+    try:
+        bench = Bench(args, mode, work)
+        results = bench.run()
+        if args.mode == "selftest":
+            out_dir, stem = (args.out or work / "results"), "selftest"
+        elif args.mode == "quick":
+            out_dir, stem = (args.out or REPO / "bench" / "results" / "raw"), "quick"
+        else:
+            out_dir, stem = (args.out or REPO / "bench" / "results"), "latest"
+        json_path, md_path = report.write_results(results, out_dir, stem)
+        if args.mode == "full" and args.out is None:  # keep every full run's raw figures (git-ignored)
+            raw = REPO / "bench" / "results" / "raw"
+            raw.mkdir(parents=True, exist_ok=True)
+            shutil.copy(json_path, raw / f"run-{results['started_at'].replace(':', '')}.json")
+        print(md_path.read_text())
+        log(f"wrote {json_path} and {md_path}")
+        if args.mode == "selftest":
+            problems = check_results(json.loads(json_path.read_text()))
+            for problem in problems:
+                print(f"selftest: {problem}", file=sys.stderr)
+            print("selftest: " + ("FAILED" if problems else "ok"))
+            return 1 if problems else 0
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

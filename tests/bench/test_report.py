@@ -1,0 +1,118 @@
+"""The benchmark's arithmetic and output on synthetic figures (no server, no timing)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import report
+from bench.run import check_results, tree_memory, tree_pids
+
+
+def measurement(rps: float, p50: float, p99: float, errors: int = 0) -> dict:
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": int(rps * 5), "errors": errors}
+
+
+def test_summarize_takes_median_and_range_of_each_metric() -> None:
+    cell = report.summarize([measurement(100, 1, 9), measurement(300, 3, 7), measurement(200, 2, 8, errors=2)])
+    assert cell["rps"] == {"median": 200, "min": 100, "max": 300, "values": [100, 300, 200]}
+    assert cell["p99_ms"]["median"] == 8
+    assert cell["reps"] == 3
+    assert cell["errors"] == 2
+    assert cell["requests"] == 500 + 1500 + 1000
+
+
+def test_ratio_is_value_over_reference_and_none_when_undefined() -> None:
+    assert report.ratio(50, 200) == 0.25
+    assert report.ratio(None, 200) is None
+    assert report.ratio(50, 0) is None
+    assert report.ratio(50, None) is None
+
+
+def synthetic_results() -> dict:
+    ceiling = {"1": report.summarize([measurement(1000, 1, 2)] * 3),
+               "32": report.summarize([measurement(4000, 8, 10)] * 3)}
+
+    def cell(rps1: float, rps32: float, p99_32: float = 12) -> dict:
+        per = {"1": report.summarize([measurement(rps1, 1.2, 2.5)] * 3),
+               "32": report.summarize([measurement(rps32, 9, p99_32)] * 3)}
+        for conns, c in per.items():
+            c["ratios"] = report.cell_ratios(c, ceiling[conns])
+        return per
+
+    for c in ceiling.values():
+        c["ratios"] = report.cell_ratios(c, c)
+    return {
+        "started_at": "2026-01-01T00:00:00+00:00", "elapsed_s": 600,
+        "machine": {"nproc": 2, "cpu_model": "test cpu", "mem_total_mib": 1024},
+        "versions": {"python": "3.11"}, "config": {"mode": "full", "count": 1_000_000, "seed": 42},
+        "throughput": {
+            "ceiling": ceiling,
+            "hot": cell(950, 3800, p99_32=25),          # 0.95 / 0.95; p99 2.5x: a miss
+            "random_pages": cell(500, 1000),             # 0.5 / 0.25: a miss at 32
+            "random_gets": cell(700, 2600),              # 0.7 / 0.65
+            "fields_hot": cell(900, 3000),
+            "fields_random": cell(450, 1700),
+            "flavour:canonical": cell(900, 3600),
+            "flavour:ecwid": cell(300, 3600),            # 0.3 at 1 connection: a miss
+        },
+        "startup": {"1000": {"median_s": 0.3, "min_s": 0.3, "max_s": 0.31},
+                    "10000000": {"median_s": 0.45, "min_s": 0.4, "max_s": 0.5},
+                    "ceiling": {"median_s": 0.25, "min_s": 0.25, "max_s": 0.25, "ratio": 1.0}},
+        "memory": {"rows": [{"server": "mock", "point": "after warm-up", "rss_mib": 100.0, "pss_mib": 50.0,
+                             "peak_rss_mib": 101.0, "peak_pss_mib": 51.0, "rss_ratio": 1.2}],
+                   "rss_size_ratio": 1.04, "rss_soak_ratio": 1.3, "soak_requests": 200_000},
+    }
+
+
+def test_targets_take_the_worst_figure_over_connection_counts() -> None:
+    verdicts = {v["key"]: v for v in report.evaluate_targets(synthetic_results())}
+    assert verdicts["hot_rps"]["worst"] == pytest.approx(0.95) and verdicts["hot_rps"]["passed"] is True
+    assert verdicts["hot_p99"]["worst"] == pytest.approx(2.5) and verdicts["hot_p99"]["passed"] is False
+    assert verdicts["random_pages_rps"]["measured"] == {"c=1": pytest.approx(0.5), "c=32": pytest.approx(0.25)}
+    assert verdicts["random_pages_rps"]["passed"] is False
+    assert verdicts["random_gets_rps"]["passed"] is True
+    assert verdicts["flavour_rps"]["worst"] == pytest.approx(0.3) and verdicts["flavour_rps"]["passed"] is False
+    assert set(verdicts["flavour_rps"]["measured"]) == {"flavour:canonical c=1", "flavour:canonical c=32",
+                                                        "flavour:ecwid c=1", "flavour:ecwid c=32"}
+    assert verdicts["startup"]["worst"] == 0.45 and verdicts["startup"]["passed"] is True
+    assert verdicts["rss_size"]["passed"] is True
+    assert verdicts["rss_soak"]["passed"] is False
+
+
+def test_unmeasured_target_has_no_verdict() -> None:
+    results = synthetic_results()
+    del results["throughput"]["fields_hot"]
+    verdicts = {v["key"]: v for v in report.evaluate_targets(results)}
+    assert verdicts["fields_hot_rps"]["passed"] is None
+
+
+def test_write_results_writes_json_and_markdown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    json_path, md_path = report.write_results(synthetic_results(), tmp_path, "t")
+    data = json.loads(json_path.read_text())
+    assert len(data["targets"]) == len(report.TARGETS)
+    text = md_path.read_text()
+    assert "| hot | 32 | 3,800 (3,800–3,800) | 0.95 |" in text
+    assert "**MISS**" in text
+    assert "test cpu" in text
+
+
+def test_selftest_check_flags_missing_and_erroneous_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    results = synthetic_results()
+    report.write_results(results, tmp_path, "t")
+    assert check_results(results) == []
+    results["throughput"]["hot"]["32"]["errors"] = 3
+    del results["throughput"]["random_gets"]
+    problems = check_results(results)
+    assert "hot c=32: 3 errors" in problems
+    assert "no throughput for random_gets" in problems
+
+
+def test_tree_memory_reads_this_process() -> None:
+    import os
+
+    assert tree_pids(os.getpid())[0] == os.getpid()
+    memory = tree_memory(os.getpid())
+    assert memory["processes"] >= 1
+    assert memory["rss_mib"] > 1 and memory["pss_mib"] > 0 and memory["peak_rss_mib"] >= memory["rss_mib"] * 0.5
