@@ -124,12 +124,12 @@ def mock_settings(request: pytest.FixtureRequest) -> Settings:
     marker = request.node.get_closest_marker("mockserver")
     if marker is not None:
         if marker.args:
-            raise pytest.UsageError("@pytest.mark.mockserver takes keyword arguments only, "
-                                    "e.g. @pytest.mark.mockserver(seed=7, count=50)")
+            pytest.fail("@pytest.mark.mockserver takes keyword arguments only, "
+                        "e.g. @pytest.mark.mockserver(seed=7, count=50)", pytrace=False)
         unknown = set(marker.kwargs) - set(_SETTINGS)
         if unknown:
-            raise pytest.UsageError(f"@pytest.mark.mockserver got unknown argument(s) {sorted(unknown)}; "
-                                    f"valid: {', '.join(_SETTINGS)}")
+            pytest.fail(f"@pytest.mark.mockserver got unknown argument(s) {sorted(unknown)}; "
+                        f"valid: {', '.join(_SETTINGS)}", pytrace=False)
         values.update(marker.kwargs)
     return Settings(seed=values["seed"], count=values["count"], flavour=values["flavour"], token=values["token"])
 
@@ -276,8 +276,11 @@ class Contract:
         """Check a server against the canonical contract (``contracts check``); fail the test if it breaks it.
 
         Args:
-            url: the server's base URL; default ``--contract-base-url``, else the in-process mock.
-            options: passed to :func:`contracts.check.check_server` (``spec``, ``token``, ``checks``...).
+            url: the server's base URL; default ``--contract-base-url``, else the in-process mock
+                (``mock_app``).
+            options: passed to :func:`contracts.check.check_server` (``app``, ``spec``, ``token``,
+                ``checks``...); ``seed`` defaults to the mock seed, ``max_examples`` to
+                ``--contract-max-examples``.
 
         Returns:
             the :class:`~contracts.failures.CheckReport` when every property held.
@@ -288,7 +291,9 @@ class Contract:
         options.setdefault("seed", self.settings.seed)
         options.setdefault("max_examples", self.max_examples)
         target = url or self.base_url
-        if target is None:
+        if "app" in options:
+            report = check_server(**options)
+        elif target is None:
             report = check_server(app=self.request.getfixturevalue("mock_app"), **options)
         else:
             report = check_server(target, **options)
