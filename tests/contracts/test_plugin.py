@@ -6,6 +6,8 @@ on top of it would register the module twice).
 
 from __future__ import annotations
 
+import re
+
 import socket
 import subprocess
 import sys
@@ -148,7 +150,8 @@ def test_a_broken_adapter_fails_the_test_with_the_readable_report(pytester: pyte
     result.stdout.fnmatch_lines(["*FAILED adapter ecwid: 0 properties held, 1 failed*",
                                  "*FAILED adapter.ground_truth: customer * differs from the ground truth in "
                                  "phone_numbers*", "*expected:*", "*actual:*", "*seed: 42*"])
-    assert "site-packages" not in result.stdout.str(), "no traceback into the kit"
+    # no traceback frames into the kit's own source (pytest's own warnings may name site-packages)
+    assert not re.search(r"contracts/[\w/]+\.py:\d+", result.stdout.str()), "no traceback into the kit"
 
 
 @pytest.fixture
