@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TARGETS", "evaluate_targets", "ratio", "render_markdown", "summarize", "write_results"]
+__all__ = ["TARGETS", "evaluate_targets", "median_ratios", "paired_ratios", "ratio", "render_markdown", "summarize",
+           "write_results"]
 
 METRICS = ("rps", "p50_ms", "p99_ms")
 
@@ -68,8 +69,31 @@ def summarize(measurements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def paired_ratios(measurement: Mapping[str, Any], before: Mapping[str, Any],
+                  after: Mapping[str, Any]) -> dict[str, float | None]:
+    """A measurement's metrics over the mean of the ceiling runs just before and after it."""
+    out: dict[str, float | None] = {}
+    for metric in METRICS:
+        refs = [float(m[metric]) for m in (before, after) if m.get(metric) is not None]
+        out[metric] = ratio(measurement.get(metric), sum(refs) / len(refs) if refs else None)
+    return out
+
+
+def median_ratios(pairs: Sequence[Mapping[str, float | None]]) -> dict[str, float | None]:
+    """Median over repetitions of each metric's paired ratio."""
+    out: dict[str, float | None] = {}
+    for metric in METRICS:
+        values = [p[metric] for p in pairs if p.get(metric) is not None]
+        out[metric] = statistics.median(values) if values else None  # type: ignore[type-var]
+    return out
+
+
 def cell_ratios(cell: Mapping[str, Any], ceiling: Mapping[str, Any]) -> dict[str, float | None]:
-    """Ratios of a summarized cell to the summarized ceiling cell (medians over medians)."""
+    """Ratios of a summarized cell to the summarized ceiling cell (medians over medians).
+
+    The benchmark reports :func:`median_ratios` of bracketed runs instead; this is the fallback
+    when a cell has no paired ceiling runs.
+    """
     return {metric: ratio(cell[metric]["median"], ceiling[metric]["median"]) for metric in METRICS}
 
 
@@ -116,7 +140,8 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
                 if size != "ceiling":
                     measured[f"{int(size):,}"] = (summary or {}).get("median_s")
         elif figure == "rss_size":
-            measured["10M/1k"] = results.get("memory", {}).get("rss_size_ratio")
+            pair = results.get("memory", {}).get("rss_size_pair") or [1000, 10_000_000]
+            measured[f"{pair[1]:,}/{pair[0]:,}"] = results.get("memory", {}).get("rss_size_ratio")
         elif figure == "rss_soak":
             measured["soak/warm"] = results.get("memory", {}).get("rss_soak_ratio")
         worst = _worst(measured.values(), op)
@@ -158,8 +183,9 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         for note in results["notes"]:
             lines.append(f"- note: {note}")
     lines.append("")
-    lines.append("Every ratio is the mock's median over the constant-bytes ceiling's median measured in the same "
-                 "run (req/s: higher is better; latency and memory: lower is better).")
+    lines.append("Every ratio is to the constant-bytes ceiling measured in the same run (req/s: higher is better; "
+                 "latency and memory: lower is better). Throughput and latency: each run is divided by the mean of "
+                 "the ceiling runs just before and after it, and the median over repetitions is shown.")
     lines.append("")
     lines.append("## Targets")
     lines.append("")
@@ -172,7 +198,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     lines.append("")
     lines.append("## Throughput and latency")
     lines.append("")
-    lines.append("Median (min–max) of the repetitions; ratios are to the ceiling at the same connection count.")
+    lines.append("Median (min–max) of the repetitions; ×ceiling is the median of the bracketed ratios (see above) "
+                 "at the same connection count.")
     lines.append("")
     lines.append("| scenario | conns | req/s | ×ceiling | p50 ms | ×ceiling | p99 ms | ×ceiling | errors |")
     lines.append("|---|---|---|---|---|---|---|---|---|")

@@ -38,6 +38,8 @@ from bench import report  # noqa: E402
 from bench.loadgen import LoadGenerator, find_load_generator  # noqa: E402
 
 HOST = "127.0.0.1"
+CEILING_EVERY = 4
+"""Workloads measured between two ceiling runs (see :meth:`Bench.throughput`)."""
 AUTH = {"Authorization": "Bearer bench-token"}
 FIELDS = "id,name,emails.email,addresses.city"
 PAGE = 20
@@ -56,7 +58,7 @@ FLAVOUR_LISTS: dict[str, tuple[str, dict[str, str]]] = {
 
 MODES: dict[str, dict[str, Any]] = {
     #            seconds per measured run, warm-up seconds, repetitions, soak requests, warm-up requests
-    "full": {"duration": 5, "warmup": 2, "reps": 3, "soak": 200_000, "warm_requests": 1000,
+    "full": {"duration": 4, "warmup": 2, "reps": 3, "soak": 200_000, "warm_requests": 1000,
              "sizes": (1_000, 1_000_000, 10_000_000), "count": 1_000_000, "startups": 3, "paths": 20_000,
              "soak_seconds": 300},
     "quick": {"duration": 1, "warmup": 1, "reps": 3, "soak": 20_000, "warm_requests": 200,
@@ -541,10 +543,16 @@ class Bench:
 
     def throughput(self, main: Server, ceiling: Server, workloads: dict[str, Workload],
                    ceiling_wl: Workload) -> dict[str, Any]:
+        """Every workload at each connection count, ``reps`` times, bracketed by ceiling runs.
+
+        In each repetition the ceiling runs first and then after every ``CEILING_EVERY``
+        workloads, so each workload's figures are divided by the mean of the two ceiling runs
+        just before and after it (a burst of other load on a shared machine hits both sides of
+        a ratio); the reported ratio is the median of those over repetitions.
+        """
         mode = self.mode
-        raw: dict[str, dict[int, list[dict[str, Any]]]] = {"ceiling": {}}
-        for name in workloads:
-            raw[name] = {}
+        raw: dict[str, dict[int, list[dict[str, Any]]]] = {name: {} for name in ["ceiling", *workloads]}
+        paired: dict[str, dict[int, list[dict[str, float | None]]]] = {name: {} for name in workloads}
         for conns in self.args.connections:
             log(f"warm-up at {conns} connection(s)")
             self.load(ceiling, ceiling_wl, conns, mode["warmup"])
@@ -554,24 +562,40 @@ class Bench:
                 order = list(workloads.values())
                 rotate = rep % len(order)
                 order = order[rotate:] + order[:rotate]  # spread drift across scenarios
-                plan = [(ceiling, ceiling_wl)] + [(main, w) for w in order]
-                for server, workload in plan:
-                    measurement = self.load(server, workload, conns, mode["duration"])
-                    raw[workload.name].setdefault(conns, []).append(measurement)
-                    log(f"  c={conns:<3} rep {rep + 1} {workload.name:<18} {measurement['rps']:>8.0f} req/s  "
-                        f"p50 {measurement['p50_ms']:6.2f} ms  p99 {measurement['p99_ms']:7.2f} ms"
-                        + (f"  errors {measurement['errors']}" if measurement["errors"] else ""))
+                ceiling_runs = [self._measure(ceiling, ceiling_wl, conns, rep, raw)]
+                pending: list[tuple[str, dict[str, Any]]] = []
+                for k, workload in enumerate(order, start=1):
+                    pending.append((workload.name, self._measure(main, workload, conns, rep, raw)))
+                    if k % CEILING_EVERY == 0 or k == len(order):
+                        ceiling_runs.append(self._measure(ceiling, ceiling_wl, conns, rep, raw))
+                        before, after = ceiling_runs[-2], ceiling_runs[-1]
+                        for name, measurement in pending:
+                            paired[name].setdefault(conns, []).append(report.paired_ratios(measurement, before,
+                                                                                           after))
+                        pending = []
         out: dict[str, Any] = {}
         for name, per_conns in raw.items():
             out[name] = {}
             for conns, measured in per_conns.items():
-                out[name][str(conns)] = report.summarize(measured)
-        for name, per_conns in out.items():
-            for conns, cell in per_conns.items():
-                cell["ratios"] = report.cell_ratios(cell, out["ceiling"][conns])
-                if cell["errors"]:
-                    self.notes.append(f"{name} at {conns} connection(s) had {cell['errors']} errors")
+                cell = report.summarize(measured)
+                if name == "ceiling":
+                    cell["ratios"] = {metric: 1.0 for metric in report.METRICS}
+                else:
+                    cell["paired_ratios"] = paired[name][conns]
+                    cell["ratios"] = report.median_ratios(paired[name][conns])
+                    if cell["errors"]:
+                        self.notes.append(f"{name} at {conns} connection(s) had {cell['errors']} errors")
+                out[name][str(conns)] = cell
         return out
+
+    def _measure(self, server: Server, workload: Workload, conns: int, rep: int,
+                 raw: dict[str, dict[int, list[dict[str, Any]]]]) -> dict[str, Any]:
+        measurement = self.load(server, workload, conns, self.mode["duration"])
+        raw[workload.name].setdefault(conns, []).append(measurement)
+        log(f"  c={conns:<3} rep {rep + 1} {workload.name:<18} {measurement['rps']:>8.0f} req/s  "
+            f"p50 {measurement['p50_ms']:6.2f} ms  p99 {measurement['p99_ms']:7.2f} ms"
+            + (f"  errors {measurement['errors']}" if measurement["errors"] else ""))
+        return measurement
 
 
 def compile_bytecode() -> None:

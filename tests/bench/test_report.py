@@ -116,3 +116,10 @@ def test_tree_memory_reads_this_process() -> None:
     memory = tree_memory(os.getpid())
     assert memory["processes"] >= 1
     assert memory["rss_mib"] > 1 and memory["pss_mib"] > 0 and memory["peak_rss_mib"] >= memory["rss_mib"] * 0.5
+
+
+def test_paired_ratio_divides_by_the_mean_of_the_bracketing_ceiling_runs() -> None:
+    pair = report.paired_ratios(measurement(150, 2, 20), measurement(100, 1, 10), measurement(200, 3, 30))
+    assert pair == {"rps": pytest.approx(1.0), "p50_ms": pytest.approx(1.0), "p99_ms": pytest.approx(1.0)}
+    assert report.median_ratios([{"rps": 0.5, "p50_ms": 1, "p99_ms": 2}, {"rps": 0.9, "p50_ms": 3, "p99_ms": None},
+                                 {"rps": 0.7, "p50_ms": 2, "p99_ms": 4}]) == {"rps": 0.7, "p50_ms": 2, "p99_ms": 3}
