@@ -18,11 +18,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import islice
 from typing import Any
 
+import orjson
+
 from mockserver.dataset import UPDATE_HORIZON, Dataset, bisect_combo, format_timestamp
 from mockserver.errors import NotFound
+from mockserver.fields import FieldSet, project
 from mockserver.pagination import Position
 from mockserver.store import Entry, Store
 
@@ -79,14 +83,47 @@ class ListQuery:
 
 @dataclass
 class Page:
-    records: list[dict[str, Any]]
-    ordinals: list[int]
+    """One page of a walk. Records are built only when asked for, in dict or JSON form."""
+
+    items: list[int | Entry]
+    """Each customer on the page, in order: a base index, or the overlay entry that replaced it."""
     first_key: tuple[Any, ...] | None
     last_key: tuple[Any, ...] | None
     has_next: bool
     has_previous: bool
     total: int | None
     version: int
+    dataset: Dataset | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def records(self) -> list[dict[str, Any]]:
+        """Canonical dicts (shared and cached: do not mutate)."""
+        customer = self.dataset.customer if self.dataset is not None else None
+        return [item.record or {} if isinstance(item, Entry) else customer(item)  # type: ignore[misc]
+                for item in self.items]
+
+    @cached_property
+    def ordinals(self) -> list[int]:
+        return [item.ordinal if isinstance(item, Entry) else item for item in self.items]
+
+    def records_json(self, fields: FieldSet | None = None) -> list[bytes]:
+        """Each record as canonical JSON, projected to ``fields`` when given.
+
+        Equal to ``dumps(project(record, fields))`` for each of :attr:`records`.
+
+        # PERF: base customers are written straight to JSON (``Dataset.customer_json``), so a
+        # cold canonical page builds no customer dicts.
+        """
+        dataset = self.dataset
+        if dataset is None:
+            return [orjson.dumps(project(item.record or {}, fields)) for item in self.items]  # type: ignore[union-attr]
+        if fields is None:
+            write: Callable[[int], bytes] = dataset.customer_json
+        else:
+            def write(i: int) -> bytes:
+                return dataset.customer_json_fields(i, fields)
+        return [orjson.dumps(project(item.record or {}, fields)) if isinstance(item, Entry) else write(item)
+                for item in self.items]
 
 
 def _phone_digits(phone: dict[str, Any]) -> tuple[str, ...]:
@@ -246,7 +283,7 @@ class Catalog:
             items = list(islice(self._walk(query, state, position.key, reverse=True), limit + 1))
             has_next, has_previous = True, len(items) > limit
             items = items[:limit][::-1]
-        return self._page(items, state, has_next, has_previous, self.total(query, state), version)
+        return self._page(items, has_next, has_previous, self.total(query, state), version)
 
     def list_at_offset(self, query: ListQuery, offset: int, limit: int) -> Page:
         """One page of ``limit`` customers starting at ``offset`` (for offset-paged flavours)."""
@@ -261,7 +298,7 @@ class Catalog:
             self._offset_marks[(query.signature, version, offset + len(items))] = items[-1][0]
             if len(self._offset_marks) > 1024:
                 self._offset_marks.popitem(last=False)
-        return self._page(items, state, has_next, offset > 0, self.total(query, state), version)
+        return self._page(items, has_next, offset > 0, self.total(query, state), version)
 
     def _offset_start(self, query: ListQuery, state: dict[int, Entry], version: int,
                       offset: int) -> tuple[tuple[Any, ...] | None, int]:
@@ -282,19 +319,10 @@ class Catalog:
             return (ds.combo_name(combo), -1), offset - prefix[combo]
         return None, offset
 
-    def _page(self, items: list[Item], state: dict[int, Entry], has_next: bool, has_previous: bool,
-              total: int | None, version: int) -> Page:
-        records, ordinals = [], []
-        customer = self.dataset.customer
-        for _key, payload in items:
-            if isinstance(payload, Entry):
-                records.append(payload.record or {})
-                ordinals.append(payload.ordinal)
-            else:
-                records.append(customer(payload))
-                ordinals.append(payload)
-        return Page(records, ordinals, items[0][0] if items else None, items[-1][0] if items else None,
-                    has_next, has_previous, total, version)
+    def _page(self, items: list[Item], has_next: bool, has_previous: bool, total: int | None,
+              version: int) -> Page:
+        return Page([payload for _key, payload in items], items[0][0] if items else None,
+                    items[-1][0] if items else None, has_next, has_previous, total, version, self.dataset)
 
     # ---- ordered walk -----------------------------------------------------------
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from mockserver.errors import InvalidCursor
 
@@ -37,14 +38,16 @@ class Position:
 
 
 def _mac(secret: str, payload: bytes) -> bytes:
-    return hmac.new(secret.encode(), payload, hashlib.sha256).digest()[:8]
+    # PERF: the one-shot hmac.digest (OpenSSL) is several times faster than hmac.new().digest()
+    return hmac.digest(secret.encode(), payload, "sha256")[:8]
 
 
 def encode_cursor(position: Position, secret: str) -> str:
-    payload = json.dumps(
-        [_VERSION, list(position.key), 1 if position.before else 0, position.version, position.query],
-        separators=(",", ":"), ensure_ascii=False,
-    ).encode()
+    fields = [_VERSION, list(position.key), 1 if position.before else 0, position.version, position.query]
+    try:
+        payload = orjson.dumps(fields)
+    except TypeError:  # an integer beyond 64 bits: the same JSON, written by the slower encoder
+        payload = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(payload + _mac(secret, payload)).decode().rstrip("=")
 
 
@@ -64,7 +67,7 @@ def decode_cursor(cursor: str, secret: str, query: str, *, name: str = "cursor")
         raise InvalidCursor("the cursor was not issued by this server for this dataset (seed and count)",
                             name=name)
     try:
-        version, key, before, overlay_version, signed_query = json.loads(payload)
+        version, key, before, overlay_version, signed_query = json.loads(payload)  # not orjson: it reads big integers as floats
     except (ValueError, TypeError):  # pragma: no cover - only reachable with a forged MAC
         raise InvalidCursor("the cursor is malformed", name=name) from None
     if version != _VERSION:

@@ -549,7 +549,7 @@ class CustomersResource:
         version = self.catalog.store.refresh()
         total = self.catalog.total(query, self.catalog.store.state_at(version))
         if total is not None and offset >= total:  # PERF: no walk to find nothing
-            return Page([], [], None, None, False, offset > 0, total, version)
+            return Page([], None, None, False, offset > 0, total, version)
         return self.catalog.list_at_offset(query, offset, limit)
 
     def get_count(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mockserver import dataset as dataset_module
 from mockserver.dataset import UPDATE_HORIZON, Dataset, format_timestamp, parse_timestamp
 
 BIG = 10_000_000
@@ -172,3 +177,41 @@ def test_timestamp_helpers_round_trip() -> None:
         parse_timestamp("2019-01-01")
     with pytest.raises(ValueError):
         parse_timestamp("2019-01-01T00:00:00")
+
+
+HOSTILE = {
+    "first_names": ['Zoë "Q"', "back\\slash", "tab\there", "emoji 😀", "ctl\x01x"],
+    "last_names": ["line\nbreak", "sep\u2028arator", "O'Brien </script>"],
+    "company": 'A "quoted" \\ & <Co> ünïcode',
+    "note": 'multi\nline "note" \\ \x7f end',
+}
+
+
+@pytest.fixture
+def hostile_pools(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """The shipped pools with values that need JSON escaping at the front of each list."""
+    pools = copy.deepcopy(dataset_module.load_pools())
+    pools["first_names"][: len(HOSTILE["first_names"])] = HOSTILE["first_names"]
+    pools["last_names"][: len(HOSTILE["last_names"])] = HOSTILE["last_names"]
+    pools["companies"][0]["name"] = HOSTILE["company"]
+    pools["notes"][0] = HOSTILE["note"]
+    monkeypatch.setattr(dataset_module, "load_pools", lambda: pools)
+    dataset_module._json_tables.cache_clear()  # the fragments are built once per process
+    yield pools
+    dataset_module._json_tables.cache_clear()
+
+
+def test_written_json_escapes_every_pool_value_as_a_serializer_would(hostile_pools: dict[str, Any]) -> None:
+    """``customer_json`` pastes pre-escaped fragments: the result must parse, carry the pool values
+    unchanged, and be exactly what orjson writes for the parsed record."""
+    ds = Dataset(7, 6000)
+    seen: set[str] = set()
+    for i in range(6000):
+        raw = ds.customer_json(i)
+        record = orjson.loads(raw)
+        assert orjson.dumps(record) == raw
+        assert record["first_name"] in hostile_pools["first_names"]
+        assert record["last_name"] in hostile_pools["last_names"]
+        assert record["name"] == f"{record['first_name']} {record['last_name']}"
+        seen.update((record["first_name"], record["last_name"], record["company_name"], record["notes"]))
+    assert set(HOSTILE["first_names"]) | set(HOSTILE["last_names"]) | {HOSTILE["company"], HOSTILE["note"]} <= seen

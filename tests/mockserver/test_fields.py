@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -66,3 +67,13 @@ def test_paths_of_lists_nested_paths() -> None:
     ds = Dataset(3, 50)
     found = set().union(*(paths_of(ds.customer(i)) for i in range(50)))
     assert found == CUSTOMER_PATHS
+
+
+@given(paths=st.lists(st.sampled_from(PATHS), min_size=1, max_size=8), seed=st.integers(0, 2**32),
+       i=st.integers(0, 1999))
+def test_written_projection_is_the_projected_record_serialized(paths: list[str], seed: int, i: int) -> None:
+    """``Dataset.customer_json_fields`` writes the projection without building the record: it must
+    equal the independent reference projection of the record, serialized."""
+    ds = Dataset(seed, 2000)
+    written = ds.customer_json_fields(i, parse_fields(",".join(paths), CUSTOMER_PATHS))
+    assert written == orjson.dumps(reference_projection(ds.customer(i), paths))
