@@ -65,6 +65,9 @@ class Filters:
         return self.ids is not None or self.email is not None or self.phone is not None
 
 
+NO_FILTERS = Filters()
+
+
 @dataclass(frozen=True)
 class ListQuery:
     filters: Filters = field(default_factory=Filters)
@@ -269,11 +272,19 @@ class Catalog:
 
     # ---- lists ------------------------------------------------------------------
 
-    def list(self, query: ListQuery, limit: int, position: Position | None = None) -> Page:
-        """One page of ``limit`` customers after (or before) ``position``."""
-        latest = self.store.refresh()
+    def list(self, query: ListQuery, limit: int, position: Position | None = None, *,
+             latest: int | None = None) -> Page:
+        """One page of ``limit`` customers after (or before) ``position``.
+
+        ``latest`` is the store version if the caller has just refreshed it (saves a refresh).
+        """
+        if latest is None:
+            latest = self.store.refresh()
         version = latest if position is None else position.version
         state = self.store.state_at(version)
+        if not state and query.sort == "created_at" and (position is None or not position.before) \
+                and query.filters == NO_FILTERS:
+            return self._created_page(query, limit, position, version)
         if position is None or not position.before:
             after = position.key if position else None
             items = list(islice(self._walk(query, state, after, reverse=False), limit + 1))
@@ -284,6 +295,35 @@ class Catalog:
             has_next, has_previous = True, len(items) > limit
             items = items[:limit][::-1]
         return self._page(items, has_next, has_previous, self.total(query, state), version)
+
+    def _created_page(self, query: ListQuery, limit: int, position: Position | None, version: int) -> Page:
+        """:meth:`list` forward in created order with no filter and no overlay, without a walk.
+
+        # PERF: the most common list (every plain ``GET /customers`` page): created order is index
+        # order, so the page is a range of indexes found one square root away from the cursor.
+        """
+        ds = self.dataset
+        count, created_of = ds.count, ds.created_of
+        after = position.key if position is not None else None
+        if not query.descending:
+            start = 0
+            if after is not None:
+                start = max(0, ds.first_created_at_or_after(int(after[0])) - 1)
+                while start < count and (created_of(start), start) <= after:
+                    start += 1
+            indexes = range(start, min(count, start + limit + 1))
+        else:
+            start = count - 1
+            if after is not None:
+                start = min(count - 1, ds.first_created_at_or_after(int(after[0])))
+                while start >= 0 and (created_of(start), start) >= after:
+                    start -= 1
+            indexes = range(start, max(-1, start - limit - 1), -1)
+        items = indexes[:limit]
+        first_key = (created_of(items[0]), items[0]) if items else None
+        last_key = (created_of(items[-1]), items[-1]) if items else None
+        return Page(list(items), first_key, last_key, len(indexes) > limit, position is not None,
+                    self.total(query, {}), version, ds)
 
     def list_at_offset(self, query: ListQuery, offset: int, limit: int) -> Page:
         """One page of ``limit`` customers starting at ``offset`` (for offset-paged flavours)."""

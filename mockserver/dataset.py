@@ -123,18 +123,27 @@ CUSTOMER_KEYS = ("id", "name", "first_name", "last_name", "company_name", "statu
                  "phone_numbers", "addresses", "orders", "notes", "created_at", "updated_at")
 """The members of a base customer, in the order :meth:`Dataset.customer_json` writes them."""
 
-_PLANS: dict[int, tuple[FieldSet, list[tuple[int, str, FieldSet | None]]]] = {}
+# Parts of a customer that cost real work, so that a projection can skip them (bit masks).
+NEED_EMAILS, NEED_PHONES, NEED_ADDRESSES, NEED_ORDERS, NEED_NOTES, NEED_TIMES = 1, 2, 4, 8, 16, 32
+NEED_ALL = 63
+_NEEDS = {"emails": NEED_EMAILS, "phone_numbers": NEED_PHONES, "addresses": NEED_ADDRESSES, "orders": NEED_ORDERS,
+          "notes": NEED_NOTES, "created_at": NEED_TIMES, "updated_at": NEED_TIMES}
+
+Plan = tuple[int, list[tuple[int, str, "FieldSet | None"]]]
+_PLANS: dict[int, tuple[FieldSet, Plan]] = {}
 
 
-def _projection_plan(fields: FieldSet) -> list[tuple[int, str, FieldSet | None]]:
-    """(member index, ``"key":``, sub-selection or ``None``) of each selected member, in member order.
+def _projection_plan(fields: FieldSet) -> Plan:
+    """What a ``fields`` projection needs built (``NEED_*`` mask), and (member index, ``"key":``,
+    sub-selection or ``None``) of each selected member, in member order.
 
     Cached by identity: ``parse_fields`` returns the same compiled object for the same text.
     """
     cached = _PLANS.get(id(fields))
     if cached is not None and cached[0] is fields:
         return cached[1]
-    plan = [(index, f'"{key}":', fields[key]) for index, key in enumerate(CUSTOMER_KEYS) if key in fields]
+    members = [(index, f'"{key}":', fields[key]) for index, key in enumerate(CUSTOMER_KEYS) if key in fields]
+    plan = (sum({_NEEDS[key] for key in fields if key in _NEEDS}), members)
     if len(_PLANS) > 256:
         _PLANS.clear()
     _PLANS[id(fields)] = (fields, plan)  # holds ``fields``, so its id cannot be reused meanwhile
@@ -166,9 +175,10 @@ class _JsonTables(NamedTuple):
     domains: list[str]
     notes: list[str]
     """``notes`` values as JSON"""
-    countries: list[tuple[str, str, list[str], list[str]]]
-    """1,000 slots weighted by country: escaped dial code, currency and area codes, and each
-    address row as the JSON object members after ``id`` and ``type`` (closing brace included)."""
+    countries: list[tuple[str, list[str], list[str], list[str]]]
+    """1,000 slots weighted by country: its escaped currency; for each area code, a phone's members
+    from the end of ``id`` to the start of ``number``; each address row as the members after ``id``
+    (closing brace included), as billing and as shipping address."""
 
 
 @lru_cache(maxsize=1)
@@ -179,14 +189,16 @@ def _json_tables() -> _JsonTables:
     like the concatenated text would: :meth:`Dataset.customer_json` relies on it.
     """
     pools = load_pools()
-    countries: list[tuple[str, str, list[str], list[str]]] = []
+    countries: list[tuple[str, list[str], list[str], list[str]]] = []
     for code, country in pools["countries"].items():
         rows = [orjson.dumps({"line1": row["line1"], "line2": row["line2"], "city": row["city"],
                               "state": row["state"], "postal_code": row["postal_code"],
                               "country": code}).decode()[1:]
                 for row in pools["addresses"][code]]
-        entry = (_escaped(country["dial"]), _escaped(country["currency"]),
-                 [_escaped(area) for area in country["areas"]], rows)
+        dial = _escaped(country["dial"])
+        heads = [f'","country_code":"{dial}","area_code":"{_escaped(area)}","number":"' for area in country["areas"]]
+        entry = (_escaped(country["currency"]), heads, [f'"type":"billing",{row}' for row in rows],
+                 [f'"type":"shipping",{row}' for row in rows])
         countries.extend([entry] * int(country["weight"]))
     if len(countries) != 1000:
         raise ValueError(f"country weights must sum to 1000, got {len(countries)}")
@@ -389,17 +401,21 @@ class Dataset:
         # PERF: only the selected members are written; a member selected in part (``emails.email``)
         # is the only part parsed back and projected, the rest of the customer never becomes a dict.
         """
+        need, members = _projection_plan(fields)
         (cid, first, last, company, status, currency, emails, phones, addresses, orders, notes, created,
-         updated) = self._pieces(i)
+         updated) = self._pieces(i, need)
         values = (f'"{cid}"', f'"{first} {last}"', f'"{first}"', f'"{last}"', company, f'"{status}"',
                   f'"{currency}"', f"[{emails}]", f"[{phones}]", f"[{addresses}]", f"[{orders}]", notes,
                   f'"{created}"', f'"{updated}"')
         parts = [f"{prefix}{values[index]}" if sub is None else f"{prefix}{_project_json(values[index], sub)}"
-                 for index, prefix, sub in _projection_plan(fields)]
+                 for index, prefix, sub in members]
         return f"{{{','.join(parts)}}}".encode()
 
-    def _pieces(self, i: int) -> tuple[str, ...]:
-        """The JSON text of customer ``i``'s members, unquoted where the template quotes them."""
+    def _pieces(self, i: int, need: int = NEED_ALL) -> tuple[str, ...]:
+        """The JSON text of customer ``i``'s members, unquoted where the template quotes them.
+
+        Members outside ``need`` (``NEED_*`` bits) are not built and come back empty.
+        """
         if not 0 <= i < self.count:
             raise IndexError(f"customer index {i} outside 0..{self.count - 1}")
         cid = str(ID_BASE + (i * self._id_mul + self._id_add) % ID_SPAN)
@@ -408,52 +424,65 @@ class Dataset:
         h1 = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
         h1 = ((h1 ^ (h1 >> 27)) * 0x94D049BB133111EB) & MASK64
         h1 ^= h1 >> 31
-        h2 = h1 ^ 0x2
-        h2 = ((h2 ^ (h2 >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-        h2 = ((h2 ^ (h2 >> 27)) * 0x94D049BB133111EB) & MASK64
-        h2 ^= h2 >> 31
-        h3 = h1 ^ 0x3
-        h3 = ((h3 ^ (h3 >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-        h3 = ((h3 ^ (h3 >> 27)) * 0x94D049BB133111EB) & MASK64
-        h3 ^= h3 >> 31
+        if need & (NEED_PHONES | NEED_ADDRESSES):
+            h2 = h1 ^ 0x2
+            h2 = ((h2 ^ (h2 >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            h2 = ((h2 ^ (h2 >> 27)) * 0x94D049BB133111EB) & MASK64
+            h2 ^= h2 >> 31
+        if need & (NEED_ORDERS | NEED_NOTES):
+            h3 = h1 ^ 0x3
+            h3 = ((h3 ^ (h3 >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            h3 = ((h3 ^ (h3 >> 27)) * 0x94D049BB133111EB) & MASK64
+            h3 ^= h3 >> 31
         first_idx, last_idx = divmod((i * self._name_mul + self._name_add) % self.combos, self._last_count)
         first, last = self._first_json[first_idx], self._last_json[last_idx]
         slug_first, slug_last = self._first_slug[first_idx], self._last_slug[last_idx]
-        dial, currency, areas, address_rows = self._country_json[h1 % 1000]
+        currency, phone_heads, billing_rows, shipping_rows = self._country_json[h1 % 1000]
         company = self._companies_json[(h1 >> 10) % len(self._companies_json)] if (h1 >> 20) % 100 < 35 else None
-        emails = (f'{{"id":"{cid}-e1","email":"{slug_first}{"._"[(h1 >> 31) & 1]}{slug_last}{i}@'
-                  f'{self._domains[(h1 >> 27) % len(self._domains)]}","type":"primary"}}')
-        if (h1 >> 32) % 100 < 40:
-            if company is not None:
-                emails += (f',{{"id":"{cid}-e2","email":"{slug_first[:1]}{slug_last}{i}@{company[1]}",'
-                           f'"type":"work"}}')
-            else:
-                other = self._domains[(h1 >> 39) % len(self._domains)]
-                emails += (f',{{"id":"{cid}-e2","email":"{slug_last}{slug_first[:1]}{i}@{other}",'
-                           f'"type":"personal"}}')
-        high, low = divmod((i * self._phone_mul + self._phone_add) % PHONE_SPAN, 10_000)
-        phones = (f'{{"id":"{cid}-p1","country_code":"{dial}","area_code":"{areas[(h2 >> 3) % len(areas)]}",'
-                  f'"number":"{_THREE_DIGITS[high]}-{_FOUR_DIGITS[low]}","extension":null,"type":"mobile"}}')
-        if h2 % 100 < 30:
-            high2 = (high + PHONE_SPAN // 20_000) % 1000  # the number plus PHONE_SPAN // 2
-            extension = f'"{100 + (h2 >> 17) % 900}"' if (h2 >> 27) % 2 else "null"
-            phones += (f',{{"id":"{cid}-p2","country_code":"{dial}","area_code":"{areas[(h2 >> 11) % len(areas)]}",'
-                       f'"number":"{_THREE_DIGITS[high2]}-{_FOUR_DIGITS[low]}","extension":{extension},'
-                       f'"type":"work"}}')
-        addresses = f'{{"id":"{cid}-a1","type":"billing",{address_rows[(h2 >> 28) % len(address_rows)]}'
-        if (h2 >> 35) % 100 < 50:
-            addresses += f',{{"id":"{cid}-a2","type":"shipping",{address_rows[(h2 >> 42) % len(address_rows)]}'
-        orders = ""
-        for n in range(1, (h3 % 7) // 2 + 1):  # 0..3 orders, mostly 0 or 1
-            hn = _mix(h3 ^ n)
-            euros, cents = divmod(999 + hn % 49_000, 100)
-            orders += (f'{"," if n > 1 else ""}{{"id":"{cid}-o{n}","total":"{euros}.{_TWO_DIGITS[cents]}",'
-                       f'"status":"{ORDER_STATUSES[(hn >> 20) % len(ORDER_STATUSES)]}"}}')
-        notes = self._notes_json[(h3 >> 8) % len(self._notes_json)] if (h3 >> 16) % 100 < 20 else "null"
-        lag_hash = _mix(x ^ 0xA11CE)  # update_lag(i)
-        lag = 0 if lag_hash % 10 < 3 else 1 + (lag_hash >> 8) % UPDATE_HORIZON
-        created = _timestamp_text(EPOCH + math.isqrt(CREATED_SCALE_SQ * i))
-        updated = _timestamp_text(EPOCH + math.isqrt(CREATED_SCALE_SQ * (i + lag))) if lag else created
+        emails = phones = addresses = orders = notes = created = updated = ""
+        if need & NEED_EMAILS:
+            emails = (f'{{"id":"{cid}-e1","email":"{slug_first}{"._"[(h1 >> 31) & 1]}{slug_last}{i}@'
+                      f'{self._domains[(h1 >> 27) % len(self._domains)]}","type":"primary"}}')
+            if (h1 >> 32) % 100 < 40:
+                if company is not None:
+                    emails += (f',{{"id":"{cid}-e2","email":"{slug_first[:1]}{slug_last}{i}@{company[1]}",'
+                               f'"type":"work"}}')
+                else:
+                    other = self._domains[(h1 >> 39) % len(self._domains)]
+                    emails += (f',{{"id":"{cid}-e2","email":"{slug_last}{slug_first[:1]}{i}@{other}",'
+                               f'"type":"personal"}}')
+        if need & NEED_PHONES:
+            high, low = divmod((i * self._phone_mul + self._phone_add) % PHONE_SPAN, 10_000)
+            phones = (f'{{"id":"{cid}-p1{phone_heads[(h2 >> 3) % len(phone_heads)]}{_THREE_DIGITS[high]}-'
+                      f'{_FOUR_DIGITS[low]}","extension":null,"type":"mobile"}}')
+            if h2 % 100 < 30:
+                high2 = (high + PHONE_SPAN // 20_000) % 1000  # the number plus PHONE_SPAN // 2
+                extension = f'"{100 + (h2 >> 17) % 900}"' if (h2 >> 27) % 2 else "null"
+                phones += (f',{{"id":"{cid}-p2{phone_heads[(h2 >> 11) % len(phone_heads)]}{_THREE_DIGITS[high2]}-'
+                           f'{_FOUR_DIGITS[low]}","extension":{extension},"type":"work"}}')
+        if need & NEED_ADDRESSES:
+            addresses = f'{{"id":"{cid}-a1",{billing_rows[(h2 >> 28) % len(billing_rows)]}'
+            if (h2 >> 35) % 100 < 50:
+                addresses += f',{{"id":"{cid}-a2",{shipping_rows[(h2 >> 42) % len(shipping_rows)]}'
+        if need & NEED_ORDERS:
+            for n in range(1, (h3 % 7) // 2 + 1):  # 0..3 orders, mostly 0 or 1
+                hn = h3 ^ n  # _mix inlined
+                hn = ((hn ^ (hn >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+                hn = ((hn ^ (hn >> 27)) * 0x94D049BB133111EB) & MASK64
+                hn ^= hn >> 31
+                euros, cents = divmod(999 + hn % 49_000, 100)
+                orders += (f'{"," if n > 1 else ""}{{"id":"{cid}-o{n}","total":"{euros}.{_TWO_DIGITS[cents]}",'
+                           f'"status":"{ORDER_STATUSES[(hn >> 20) % len(ORDER_STATUSES)]}"}}')
+        if need & NEED_NOTES:
+            notes = self._notes_json[(h3 >> 8) % len(self._notes_json)] if (h3 >> 16) % 100 < 20 else "null"
+        if need & NEED_TIMES:
+            lag = x ^ 0xA11CE  # update_lag(i), _mix inlined
+            lag = ((lag ^ (lag >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            lag = ((lag ^ (lag >> 27)) * 0x94D049BB133111EB) & MASK64
+            lag ^= lag >> 31
+            lag = 0 if lag % 10 < 3 else 1 + (lag >> 8) % UPDATE_HORIZON
+            created = _timestamp_text(EPOCH + math.isqrt(CREATED_SCALE_SQ * i))
+            updated = _timestamp_text(EPOCH + math.isqrt(CREATED_SCALE_SQ * (i + lag))) if lag else created
         return (cid, first, last, company[0] if company is not None else "null", self._statuses[i % STATUS_PERIOD],
                 currency, emails, phones, addresses, orders, notes, created, updated)
 

@@ -1,8 +1,8 @@
 """Opaque keyset cursors: encode, sign and decode, pure functions.
 
 A cursor says "the page after (or before) this sort key, for this query, as of this
-overlay version". It is URL-safe base64 of compact JSON plus a short HMAC keyed by the
-dataset fingerprint, so a cursor from another dataset or server (or an edited one) is
+overlay version". It is URL-safe base64 of compact JSON plus a short MAC (keyed BLAKE2b)
+whose key is the dataset fingerprint, so a cursor from another dataset or server (or an edited one) is
 rejected as *foreign*, and one from another query (other filters or sort) as *mismatched*:
 both are :class:`~mockserver.errors.InvalidCursor`, never page one and never a 500.
 """
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -37,9 +39,23 @@ class Position:
     """Signature of the query (filters and sort) the cursor belongs to."""
 
 
+def _loads(payload: bytes) -> Any:
+    value = orjson.loads(payload)
+    # orjson reads integers beyond 64 bits as floats, and cursors never hold floats
+    if isinstance(value, list) and len(value) > 1 and isinstance(value[1], list) \
+            and any(isinstance(part, float) for part in value[1]):
+        return json.loads(payload)
+    return value
+
+
+@lru_cache(maxsize=64)
+def _mac_key(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()  # any secret length fits BLAKE2b's 64-byte key
+
+
 def _mac(secret: str, payload: bytes) -> bytes:
-    # PERF: the one-shot hmac.digest (OpenSSL) is several times faster than hmac.new().digest()
-    return hmac.digest(secret.encode(), payload, "sha256")[:8]
+    # PERF: keyed BLAKE2b is a MAC in one call, about five times faster than HMAC-SHA256 here
+    return hashlib.blake2b(payload, key=_mac_key(secret), digest_size=8).digest()
 
 
 def encode_cursor(position: Position, secret: str) -> str:
@@ -67,7 +83,7 @@ def decode_cursor(cursor: str, secret: str, query: str, *, name: str = "cursor")
         raise InvalidCursor("the cursor was not issued by this server for this dataset (seed and count)",
                             name=name)
     try:
-        version, key, before, overlay_version, signed_query = json.loads(payload)  # not orjson: it reads big integers as floats
+        version, key, before, overlay_version, signed_query = _loads(payload)
     except (ValueError, TypeError):  # pragma: no cover - only reachable with a forged MAC
         raise InvalidCursor("the cursor is malformed", name=name) from None
     if version != _VERSION:

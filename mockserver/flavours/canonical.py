@@ -110,10 +110,10 @@ class CustomersResource:
         cache_key = (self.name, req.prefix, req.path, req.query_string, version)
         cached = self.context.pages.get(cache_key)
         if cached is None:
-            cached = self.context.pages.put(cache_key, self._list(req))
+            cached = self.context.pages.put(cache_key, self._list(req, version))
         send_bytes(resp, cached)
 
-    def _list(self, req: falcon.Request) -> bytes:
+    def _list(self, req: falcon.Request, latest: int) -> bytes:
         limit = int_param(req, "limit", 20, 1, 200)
         _, fields = fields_param(req)
         query = parse_list_query(req)
@@ -121,7 +121,7 @@ class CustomersResource:
         secret = self.catalog.dataset.fingerprint
         cursor = single_param(req, "cursor")
         position = decode_cursor(cursor, secret, signature) if cursor is not None else None
-        page = self.catalog.list(query, limit, position)
+        page = self.catalog.list(query, limit, position, latest=latest)
         # PERF: records are written straight to JSON, without dicts (the page itself is cached in on_get).
         data = b"[" + b",".join(page.records_json(fields)) + b"]"
         next_cursor = prev_cursor = None

@@ -236,3 +236,30 @@ def test_pages_written_as_json_equal_their_records_serialized(written: Catalog, 
                 break
             position = Position(page.last_key, False, page.version, ListQuery(sort=sort).signature)
         assert pages > 5 and overlay_seen == 24  # 12 created + 12 updated customers were on the pages
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("limit", [1, 7, 399, 400, 401])
+def test_plain_created_walks_without_writes_match_brute_force(catalog: Catalog, descending: bool,
+                                                               limit: int) -> None:
+    """No filter, no write: the created-order page is computed as an index range, not walked."""
+    query = ListQuery(sort="created_at", descending=descending)
+    pages = list(walk(catalog, query, limit))
+    assert [i for ids, _ in pages for i in ids] == brute(catalog, query)
+    assert all(total == COUNT for _, total in pages)
+    assert len(pages) == -(-COUNT // limit)  # the last page says it is last
+
+
+@given(j=st.integers(-5, COUNT + 5), shift=st.sampled_from([-1, 0, 1]), descending=st.booleans())
+def test_created_pages_start_right_after_any_key(j: int, shift: int, descending: bool) -> None:
+    """Keys between, before and beyond the dataset's own: the page starts at the first key past it."""
+    with tempfile.TemporaryDirectory() as directory:
+        catalog = new_catalog(directory)
+        ds = catalog.dataset
+        query = ListQuery(descending=descending)
+        key = (ds.created_of(max(j, 0)) + shift, j)
+        page = catalog.list(query, 5, Position(key, False, 0, query.signature))
+        order = sorted(range(COUNT), key=lambda i: (ds.created_of(i), i), reverse=descending)
+        expected = [i for i in order if ((ds.created_of(i), i) < key if descending else (ds.created_of(i), i) > key)]
+        assert page.items == expected[:5]
+        assert page.has_next == (len(expected) > 5)
