@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TARGETS", "evaluate_targets", "median_ratios", "paired_ratios", "ratio", "render_markdown", "summarize",
+__all__ = ["TARGETS", "evaluate_targets", "median_ratios", "paired_ratios", "ratio", "render_markdown",
+           "steal_percent", "summarize",
            "write_results"]
 
 METRICS = ("rps", "p50_ms", "p99_ms")
@@ -54,6 +55,19 @@ def ratio(value: float | None, reference: float | None) -> float | None:
     if reference <= 0:
         return None
     return value / reference
+
+
+def steal_percent(before: Sequence[int] | None, after: Sequence[int] | None) -> float | None:
+    """Share of CPU time the hypervisor gave to other guests between two ``/proc/stat`` ``cpu`` lines.
+
+    The fields are user, nice, system, idle, iowait, irq, softirq, steal (guest time is already in
+    user). A high share means other machines on the host made the absolute figures noisy.
+    """
+    if not before or not after or len(before) < 8 or len(after) < 8:
+        return None
+    delta = [b - a for a, b in zip(before[:8], after[:8])]
+    total = sum(delta)
+    return 100 * delta[7] / total if total > 0 else None
 
 
 def summarize(measurements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -173,7 +187,9 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     lines.append(f"- when: {results.get('started_at', '?')} ({_fmt(results.get('elapsed_s'), 0)} s)")
     lines.append(f"- machine: {machine.get('cpu_model', '?')}, {machine.get('nproc', '?')} CPUs, "
                  f"{_fmt(machine.get('mem_total_mib'), 0)} MiB RAM, load average before/after "
-                 f"{machine.get('loadavg_before', '?')} / {machine.get('loadavg_after', '?')}")
+                 f"{machine.get('loadavg_before', '?')} / {machine.get('loadavg_after', '?')}"
+                 + (f", CPU time stolen by the hypervisor during the run {machine['steal_pct']:.0f} %"
+                    if machine.get("steal_pct") is not None else ""))
     lines.append("- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     lines.append(f"- load generator: {config.get('loadgen', '?')}; gunicorn: {config.get('gunicorn', '?')}; "
                  f"{config.get('reps', '?')} repetitions of {config.get('duration_s', '?')} s after "

@@ -538,6 +538,8 @@ class Bench:
             "rss_soak_vs_start_ratio": report.ratio(soak_row["rss_mib"], main_start["rss_mib"]),
         }
         results["machine"]["loadavg_after"] = _loadavg()
+        results["machine"]["steal_pct"] = report.steal_percent(results["machine"].pop("cpu_times_before", None),
+                                                               _cpu_times())
         results["elapsed_s"] = time.monotonic() - t0
         return results
 
@@ -623,9 +625,16 @@ def _loadavg() -> str:
     return "?"
 
 
+def _cpu_times() -> list[int] | None:
+    """The aggregate ``cpu`` line of ``/proc/stat`` (clock ticks), or ``None`` off Linux."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return None
+
+
 def machine_info() -> dict[str, Any]:
     info: dict[str, Any] = {"nproc": os.cpu_count(), "platform": platform.platform(),
-                            "loadavg_before": _loadavg()}
+                            "loadavg_before": _loadavg(), "cpu_times_before": _cpu_times()}
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

@@ -129,8 +129,9 @@ class EcwidAdapter(HttpAdapter):
     excluded_fields: ClassVar[frozenset[str]] = frozenset({
         "status", "currency", "orders", "emails.id", "emails.type", "phone_numbers.id", "phone_numbers.type",
         "addresses.id",
-        # NOTE: Ecwid keeps one multi-line `street`; canonical line1 may itself hold a line break
-        # (the mock's GB addresses do), so the line1/line2 split is not recoverable.
+        # NOTE: Ecwid keeps one multi-line `street`; a canonical line1 may itself hold a line break
+        # (real address data can, though the mock's pools no longer do), so the split is not
+        # recoverable in general.
         "addresses.line1", "addresses.line2"})
     native_filters: ClassVar[frozenset[str]] = frozenset({"email", "phone_number", "created_since", "updated_since"})
     native_sorts: ClassVar[frozenset[Sort]] = frozenset(SORT_BY)

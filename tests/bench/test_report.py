@@ -123,3 +123,12 @@ def test_paired_ratio_divides_by_the_mean_of_the_bracketing_ceiling_runs() -> No
     assert pair == {"rps": pytest.approx(1.0), "p50_ms": pytest.approx(1.0), "p99_ms": pytest.approx(1.0)}
     assert report.median_ratios([{"rps": 0.5, "p50_ms": 1, "p99_ms": 2}, {"rps": 0.9, "p50_ms": 3, "p99_ms": None},
                                  {"rps": 0.7, "p50_ms": 2, "p99_ms": 4}]) == {"rps": 0.7, "p50_ms": 2, "p99_ms": 3}
+
+
+def test_steal_share_is_steal_ticks_over_all_ticks_between_two_readings() -> None:
+    before = [100, 0, 50, 800, 0, 0, 0, 50, 0, 0]
+    after = [200, 0, 100, 900, 0, 0, 0, 100, 0, 0]  # +100 user +50 system +100 idle +50 steal
+    assert report.steal_percent(before, after) == pytest.approx(100 * 50 / 300)
+    assert report.steal_percent(before, before) is None  # no time passed
+    assert report.steal_percent(None, after) is None
+    assert report.steal_percent([1, 2, 3], after) is None  # a kernel without the steal field
