@@ -11,7 +11,7 @@ Fixtures (settings: marker > command-line option > environment variable > defaul
 ``mock_app``           function   in-process WSGI app (``falcon.App``) with a fresh write store
 ``mock_client``        function   ``httpx.Client`` bound to ``mock_app``, sending the bearer token
 ``mock_dataset``       function   ground truth: ``mockserver.Dataset(seed, count)``
-``mock_server``        function   a real gunicorn server (:class:`MockServer`: ``.url``, ``.url_for``)
+``mock_server``        function   real gunicorn server, writes reset per test (:class:`MockServer`: ``.url``)
 ``mock_server_factory`` session   starts one server per distinct settings, stops them at the end
 ``contract``           function   :class:`Contract`: ``check_server(url)``, ``check_adapter(adapter)``
 ``contract_base_url``  function   ``--contract-base-url`` if given, else ``mock_server.url``
@@ -217,6 +217,20 @@ class MockServer:
         """A token the server accepts."""
         return _token(self.settings)
 
+    def reset(self) -> None:
+        """Forget every write made so far (``POST /__admin/reset``), in every worker.
+
+        Raises:
+            RuntimeError: the server did not answer 204.
+        """
+        import urllib.request
+
+        request = urllib.request.Request(f"{self.url}/__admin/reset", method="POST",
+                                         headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own local server
+            if response.status != 204:
+                raise RuntimeError(f"{self.url} answered {response.status} to a reset")
+
 
 class MockServerFactory:
     """Starts one real server per distinct settings, on a free port, and stops them all at the end."""
@@ -252,12 +266,14 @@ def mock_server_factory() -> Iterator[MockServerFactory]:
 
 @pytest.fixture
 def mock_server(mock_server_factory: MockServerFactory, mock_settings: Settings) -> MockServer:
-    """A real gunicorn mock server for this test's settings (shared by tests with the same settings).
+    """A real gunicorn mock server for this test's settings, reset to the seeded data.
 
-    NOTE: writes persist across the tests sharing a server (the server has no reset endpoint
-    yet); tests that write should create customers with unique names.
+    One server is shared by the tests with the same settings (starting one takes a fraction of a
+    second); each test gets it with the writes of earlier tests forgotten.
     """
-    return mock_server_factory.get(mock_settings)
+    server = mock_server_factory.get(mock_settings)
+    server.reset()
+    return server
 
 
 # ---- contract checks ---------------------------------------------------------------------

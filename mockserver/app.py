@@ -9,6 +9,7 @@ from importlib import resources
 
 import falcon
 
+from mockserver.admin import RESET_PATH, ResetResource
 from mockserver.catalog import Catalog
 from mockserver.dataset import Dataset
 from mockserver.errors import (
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> falcon.App:
                 app.add_route(prefix + route.path, route.resource, suffix=route.suffix)
             app.add_route(f"{prefix}/openapi.yaml", SpecResource(flavour))
     app.add_route("/health", HealthResource(context))
+    app.add_route(RESET_PATH, ResetResource(context))
 
     def render(req: falcon.Request, resp: falcon.Response, error: MockServerError) -> None:
         flavour = mounts.flavour_for(req.path)

@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _routes(settings: Settings) -> int:
+    from mockserver.admin import RESET_PATH
     from mockserver.flavours import FLAVOURS
 
     root = FLAVOURS.get(settings.flavour)
@@ -112,6 +113,7 @@ def _routes(settings: Settings) -> int:
                 print(f"  {','.join(_methods(route.resource, route.suffix)):<26} {mount}{route.path}")
         print(f"  {'GET':<26} /{flavour.name}/openapi.yaml")
     print(f"{'':2}{'GET':<26} /health")
+    print(f"{'':2}{'POST':<26} {RESET_PATH}  (forget every write)")
     return 0
 
 

@@ -214,3 +214,27 @@ def test_the_entry_point_can_be_disabled(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-q", "-p", "no:mockserver")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*fixture 'mock_app' not found*"])
+
+
+@pytest.mark.integration
+def test_mock_server_forgets_the_writes_of_earlier_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import httpx
+
+        def auth(server):
+            return {"Authorization": f"Bearer {server.token}"}
+
+        def test_writes(mock_server):
+            url = mock_server.url_for("/customers")
+            created = httpx.post(url, json={"first_name": "Only", "last_name": "Here"}, headers=auth(mock_server))
+            assert created.status_code == 201
+            deleted = httpx.delete(f"{url}/{mock_server.dataset.id_of(0)}", headers=auth(mock_server))
+            assert deleted.status_code == 204
+
+        def test_sees_the_seeded_data_only(mock_server):
+            body = httpx.get(mock_server.url_for("/customers"), params={"limit": "200"},
+                             headers=auth(mock_server)).json()
+            assert body["meta"]["total_count"] == mock_server.dataset.count
+            assert [c["id"] for c in body["data"][:3]] == [mock_server.dataset.id_of(i) for i in range(3)]
+    """)
+    pytester.runpytest("-q").assert_outcomes(passed=2)

@@ -111,3 +111,23 @@ def test_env_variables_configure_the_server(tmp_path: Any) -> None:
         status, body = call(f"{running.url}/customers", headers={"Authorization": "Bearer from-env"})
         assert status == 200 and body["data"][0] == Dataset(5, 20).customer(0)
     assert os.environ.get("MOCKSERVER_TOKEN") is None
+
+
+def test_admin_reset_forgets_every_write_in_every_worker(server: ServerProcess) -> None:
+    ds = Dataset(3, 500)
+    first_page = f"{server.url}/customers?limit=5"
+    status, created = call(f"{server.url}/customers", "POST", {"first_name": "Reset", "last_name": "Me"})
+    assert status == 201
+    created_id = created["data"]["id"]
+    assert call(f"{server.url}/customers/{ds.id_of(0)}", "PATCH", {"first_name": "Changed"})[0] == 200
+    assert call(f"{server.url}/customers/{ds.id_of(1)}", "DELETE")[0] == 204
+    for _ in range(20):  # both workers cache the written first page
+        assert call(first_page)[1]["data"][0]["first_name"] == "Changed"
+
+    assert call(f"{server.url}/__admin/reset", "POST", headers={"Authorization": ""})[0] == 401
+    assert call(f"{server.url}/__admin/reset", "POST") == (204, None)
+
+    for _ in range(20):  # every answer, from either worker, is the seeded data again
+        assert call(f"{server.url}/customers/{created_id}")[0] == 404
+        assert call(f"{server.url}/customers/{ds.id_of(1)}") == (200, {"data": ds.customer(1)})
+        assert call(first_page)[1]["data"] == [ds.customer(i) for i in range(5)]
