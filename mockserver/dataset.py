@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from mockserver.fields import FieldSet, project
+from mockserver.fields import FieldSet
 from mockserver.pools import ascii_slug, load_pools
 
 __all__ = ["EPOCH", "Dataset", "format_timestamp", "parse_timestamp"]
@@ -122,6 +122,13 @@ def parse_timestamp(text: str) -> int:
 CUSTOMER_KEYS = ("id", "name", "first_name", "last_name", "company_name", "status", "currency", "emails",
                  "phone_numbers", "addresses", "orders", "notes", "created_at", "updated_at")
 """The members of a base customer, in the order :meth:`Dataset.customer_json` writes them."""
+ITEM_KEYS = {
+    "emails": ("id", "email", "type"),
+    "phone_numbers": ("id", "country_code", "area_code", "number", "extension", "type"),
+    "addresses": ("id", "type", "line1", "line2", "city", "state", "postal_code", "country"),
+    "orders": ("id", "total", "status"),
+}
+"""The keys of each array member's objects, in the order they are written."""
 
 # Parts of a customer that cost real work, so that a projection can skip them (bit masks).
 NEED_EMAILS, NEED_PHONES, NEED_ADDRESSES, NEED_ORDERS, NEED_NOTES, NEED_TIMES = 1, 2, 4, 8, 16, 32
@@ -129,20 +136,27 @@ NEED_ALL = 63
 _NEEDS = {"emails": NEED_EMAILS, "phone_numbers": NEED_PHONES, "addresses": NEED_ADDRESSES, "orders": NEED_ORDERS,
           "notes": NEED_NOTES, "created_at": NEED_TIMES, "updated_at": NEED_TIMES}
 
-Plan = tuple[int, list[tuple[int, str, "FieldSet | None"]]]
+Plan = tuple[int, list[tuple[int, str, "tuple[str, ...] | None"]]]
 _PLANS: dict[int, tuple[FieldSet, Plan]] = {}
 
 
 def _projection_plan(fields: FieldSet) -> Plan:
     """What a ``fields`` projection needs built (``NEED_*`` mask), and (member index, ``"key":``,
-    sub-selection or ``None``) of each selected member, in member order.
+    the selected item keys in written order, or ``None`` for the whole member) of each selected
+    member, in member order.
 
     Cached by identity: ``parse_fields`` returns the same compiled object for the same text.
     """
     cached = _PLANS.get(id(fields))
     if cached is not None and cached[0] is fields:
         return cached[1]
-    members = [(index, f'"{key}":', fields[key]) for index, key in enumerate(CUSTOMER_KEYS) if key in fields]
+    members = []
+    for index, key in enumerate(CUSTOMER_KEYS):
+        if key in fields:
+            sub = fields[key]
+            if sub is not None and any(value is not None for value in sub.values()):
+                raise ValueError(f"{key}: customer items have no nested members to select")
+            members.append((index, f'"{key}":', None if sub is None else tuple(k for k in ITEM_KEYS[key] if k in sub)))
     plan = (sum({_NEEDS[key] for key in fields if key in _NEEDS}), members)
     if len(_PLANS) > 256:
         _PLANS.clear()
@@ -150,14 +164,10 @@ def _projection_plan(fields: FieldSet) -> Plan:
     return plan
 
 
-def _project_json(text: str, sub: FieldSet) -> str:
-    """``dumps(project(loads(text), sub))`` for a JSON array of objects."""
-    items = orjson.loads(text)
-    if all(value is None for value in sub.values()):  # PERF: one level, the case of every customer path
-        projected = [{key: value for key, value in item.items() if key in sub} for item in items]
-    else:
-        projected = project(items, sub)
-    return orjson.dumps(projected).decode()
+def _project_json(text: str, keys: tuple[str, ...]) -> str:
+    """``dumps(project(loads(text), sub))`` for a JSON array of flat objects, ``keys`` being the
+    selected keys in the objects' own order (objects without one of them leave it out, as ``project`` does)."""
+    return orjson.dumps([{key: item[key] for key in keys if key in item} for item in orjson.loads(text)]).decode()
 
 
 def _escaped(text: str) -> str:
@@ -407,8 +417,8 @@ class Dataset:
         values = (f'"{cid}"', f'"{first} {last}"', f'"{first}"', f'"{last}"', company, f'"{status}"',
                   f'"{currency}"', f"[{emails}]", f"[{phones}]", f"[{addresses}]", f"[{orders}]", notes,
                   f'"{created}"', f'"{updated}"')
-        parts = [f"{prefix}{values[index]}" if sub is None else f"{prefix}{_project_json(values[index], sub)}"
-                 for index, prefix, sub in members]
+        parts = [f"{prefix}{values[index]}" if keys is None else f"{prefix}{_project_json(values[index], keys)}"
+                 for index, prefix, keys in members]
         return f"{{{','.join(parts)}}}".encode()
 
     def _pieces(self, i: int, need: int = NEED_ALL) -> tuple[str, ...]:
