@@ -96,32 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bytes", type=int, default=TARGET_BYTES, help="size of the constant page")
     args = parser.parse_args(argv)
 
-    from gunicorn.app.base import BaseApplication
+    from mockserver.server import gunicorn_options, run_gunicorn
 
     if os.environ.get(OPTIONS_ENV):
         options = decode_options(os.environ[OPTIONS_ENV])
     else:  # run by hand: take them from mockserver itself
-        from mockserver.server import gunicorn_options
         from mockserver.settings import Settings
 
         options = gunicorn_options(Settings(host=args.host, port=args.port))
     options.update(bind=f"{args.host}:{args.port}", workers=args.workers, proc_name="mockserver-ceiling")
     body = page_body(args.bytes)
-
-    class _Application(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for key, value in options.items():
-                if value is not None:
-                    self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            return create_app(body)
-
-    try:
-        _Application().run()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return run_gunicorn(options, lambda: create_app(body))
 
 
 if __name__ == "__main__":

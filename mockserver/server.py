@@ -26,7 +26,7 @@ from typing import Any
 from mockserver.errors import InvalidSettings
 from mockserver.settings import Settings
 
-__all__ = ["PortInUse", "ServerProcess", "free_port", "gunicorn_options", "serve"]
+__all__ = ["PortInUse", "ServerProcess", "free_port", "gunicorn_options", "run_gunicorn", "serve"]
 
 
 class PortInUse(InvalidSettings):
@@ -98,8 +98,6 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
     Raises:
         PortInUse: the port is taken (checked before gunicorn starts, for a clear message).
     """
-    from gunicorn.app.base import BaseApplication
-
     from mockserver.app import create_app
     from mockserver.flavours import FLAVOURS
 
@@ -126,6 +124,20 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
         sys.stdout.flush()
 
     options = {**gunicorn_options(settings), "when_ready": when_ready, "proc_name": "mockserver"}
+    try:
+        return run_gunicorn(options, lambda: create_app(settings))
+    finally:
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def run_gunicorn(options: dict[str, Any], load: Callable[[], Any]) -> int:
+    """Run the WSGI app ``load()`` builds under gunicorn with ``options`` until it stops; its exit status.
+
+    ``bench/ceiling.py`` runs its constant-bytes app through this too, so the two servers the
+    benchmark compares differ only in the app.
+    """
+    from gunicorn.app.base import BaseApplication
 
     class _Application(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -134,15 +146,12 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
                     self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app(settings)
+            return load()
 
     try:
         _Application().run()
     except SystemExit as exc:
         return int(exc.code or 0)
-    finally:
-        if temp_dir is not None:
-            shutil.rmtree(temp_dir, ignore_errors=True)
     return 0
 
 
