@@ -118,15 +118,15 @@ class Page:
         # cold canonical page builds no customer dicts.
         """
         dataset = self.dataset
-        if dataset is None:
-            return [orjson.dumps(project(item.record or {}, fields)) for item in self.items]  # type: ignore[union-attr]
-        if fields is None:
-            write: Callable[[int], bytes] = dataset.customer_json
-        else:
-            def write(i: int) -> bytes:
-                return dataset.customer_json_fields(i, fields)
-        return [orjson.dumps(project(item.record or {}, fields)) if isinstance(item, Entry) else write(item)
-                for item in self.items]
+        written = []
+        for item in self.items:
+            if isinstance(item, Entry):
+                written.append(orjson.dumps(project(item.record or {}, fields)))
+            elif fields is None:
+                written.append(dataset.customer_json(item))  # type: ignore[union-attr]
+            else:
+                written.append(dataset.customer_json_fields(item, fields))  # type: ignore[union-attr]
+        return written
 
 
 def _phone_digits(phone: dict[str, Any]) -> tuple[str, ...]:
