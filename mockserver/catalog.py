@@ -276,7 +276,8 @@ class Catalog:
              latest: int | None = None) -> Page:
         """One page of ``limit`` customers after (or before) ``position``.
 
-        ``latest`` is the store version if the caller has just refreshed it (saves a refresh).
+        ``latest`` is the store version the caller has just refreshed to: a page cached under that
+        version is then built from exactly that version (and the store is asked once).
         """
         if latest is None:
             latest = self.store.refresh()

@@ -316,10 +316,10 @@ class CustomersResource:
         cache_key = (self.name, req.prefix, req.path, req.query_string, version, service)
         cached = self.context.pages.get(cache_key)
         if cached is None:
-            cached = self.context.pages.put(cache_key, self._list(req, service))
+            cached = self.context.pages.put(cache_key, self._list(req, service, version))
         send_bytes(resp, cached)
 
-    def _list(self, req: falcon.Request, service: str) -> bytes:
+    def _list(self, req: falcon.Request, service: str, latest: int) -> bytes:
         raw = bool_param(req, "raw")
         limit = int_param(req, "limit", 20, 1, 200)
         fields_raw, fields = fields_param(req)
@@ -329,7 +329,7 @@ class CustomersResource:
         position = None
         if cursor is not None:
             position = decode_cursor(unwrap_cursor(service, cursor), secret, query.signature)
-        page = self.catalog.list(query, limit, position)
+        page = self.catalog.list(query, limit, position, latest=latest)
         parts = [self._data_bytes(r, o, fields_raw, fields) for r, o in zip(page.records, page.ordinals)]
         next_cursor = prev_cursor = None
         if page.has_next and page.last_key is not None:

@@ -523,10 +523,10 @@ class CustomersResource:
             query, position, since = decode_token(raw_page, secret, query if filtered or since else None)
         ties = self._ties(query, since)  # customers the sinceId walk starts after, though they pass the filters
         if position is not None:
-            page = self.catalog.list(query, limit, position)
+            page = self.catalog.list(query, limit, position, latest=version)
         elif number is None and offset == 0:
             start = Position(since, False, version, query.signature) if since else None
-            page = self.catalog.list(query, limit, start)
+            page = self.catalog.list(query, limit, start, latest=version)
         else:
             page = self._at_offset(query, ties + ((number or 1) - 1) * limit + offset, limit)
         total = page.total - ties if page.total is not None else None

@@ -265,10 +265,10 @@ class CustomersResource:
         cache_key = (self.name, req.prefix, req.path, req.query_string, version)
         cached = self.context.pages.get(cache_key)
         if cached is None:
-            cached = self.context.pages.put(cache_key, self._list(req))
+            cached = self.context.pages.put(cache_key, self._list(req, version))
         send_bytes(resp, cached)
 
-    def _list(self, req: falcon.Request) -> bytes:
+    def _list(self, req: falcon.Request, latest: int) -> bytes:
         fmt = _response_format(req)
         keep_remote = not bool_param(req, "truto_ignore_remote_data")
         limit = int_param(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -282,7 +282,7 @@ class CustomersResource:
         secret = self.catalog.dataset.fingerprint
         cursor = (single_param(req, "next_cursor") or "").strip() or None
         position = decode_cursor(cursor, secret, query.signature, name="next_cursor") if cursor else None
-        page = self.catalog.list(query, limit, position)
+        page = self.catalog.list(query, limit, position, latest=latest)
         parts = [self._record_bytes(r, o, fmt, keep_remote, excluded) for r, o in zip(page.records, page.ordinals)]
         if key_by is None:
             result = b"[" + b",".join(parts) + b"]"
