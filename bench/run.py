@@ -653,6 +653,7 @@ def versions(loadgen: LoadGenerator) -> dict[str, str]:
     import orjson
 
     import mockserver
+    from mockserver.dataset import writer
 
     commit = "?"
     with contextlib.suppress(OSError, subprocess.SubprocessError):
@@ -664,6 +665,7 @@ def versions(loadgen: LoadGenerator) -> dict[str, str]:
             commit += " (mockserver/ has uncommitted changes)"
     return {"python": platform.python_version(), "falcon": falcon.__version__, "gunicorn": gunicorn.__version__,
             "orjson": orjson.__version__, "mockserver": mockserver.__version__, "commit": commit,
+            "writer": "compiled (Cython)" if writer.COMPILED else "pure Python",
             "load generator": f"{loadgen.name} {getattr(loadgen, 'version', '')}".strip()}
 
 

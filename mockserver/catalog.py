@@ -24,11 +24,12 @@ from typing import Any
 
 import orjson
 
-from mockserver.dataset import UPDATE_HORIZON, Dataset, bisect_combo, format_timestamp
+from mockserver.dataset import Dataset, bisect_combo, format_timestamp
 from mockserver.errors import NotFound
 from mockserver.fields import FieldSet, project
 from mockserver.pagination import Position
 from mockserver.store import Entry, Store
+from mockserver.writer import UPDATE_HORIZON
 
 __all__ = ["SORT_FIELDS", "Catalog", "Filters", "ListQuery", "Page"]
 

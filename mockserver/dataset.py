@@ -21,56 +21,95 @@ from ``i``, and is *structured* so that those operations never scan the whole da
 Hashes are SplitMix64 over the integers ``seed`` and ``i``: nothing depends on Python's
 ``hash()``, dict order, the clock or the Faker installed (see ``mockserver.pools``).
 
-A customer is *written* as canonical JSON (:meth:`Dataset.customer_json`) from pool values
-escaped once per process; its dict form is parsed from those bytes, so the two can never
-disagree, and a cold page of the canonical flavour builds no dicts at all.
+A customer is *written* as canonical JSON (:meth:`Dataset.customer_json`, in
+``mockserver.writer``, compiled at install) from pool values escaped once per process; its dict
+form is parsed from those bytes, so the two can never disagree, and a cold page of the canonical
+flavour builds no dicts at all.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import math
 import re
+import sys
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import orjson
 
+from mockserver import writer as _installed_writer
 from mockserver.fields import FieldSet
 from mockserver.pools import ascii_slug, load_pools
+from mockserver.writer import (
+    CREATED_SCALE_SQ,
+    EPOCH,
+    GOLDEN,
+    ID_BASE,
+    ID_SPAN,
+    MASK64,
+    NEED_ADDRESSES,
+    NEED_EMAILS,
+    NEED_NOTES,
+    NEED_ORDERS,
+    NEED_PHONES,
+    NEED_TIMES,
+    PHONE_SPAN,
+    STATUS_PERIOD,
+    UPDATE_HORIZON,
+    mix,
+)
 
-__all__ = ["EPOCH", "Dataset", "format_timestamp", "parse_timestamp"]
+__all__ = ["EPOCH", "Dataset", "format_timestamp", "parse_timestamp", "writer_source"]
 
-MASK64 = (1 << 64) - 1
-GOLDEN = 0x9E3779B97F4A7C15
+log = logging.getLogger("mockserver")
 
-EPOCH = 1546300800
-"""2019-01-01T00:00:00Z: the creation time of customer 0."""
 
-CREATED_SCALE = 69120  # 0.8 day: created_at(i) = EPOCH + floor(CREATED_SCALE * sqrt(i))
-CREATED_SCALE_SQ = CREATED_SCALE * CREATED_SCALE
-UPDATE_HORIZON = 64  # updated_at(i) = created_at(i + k), 0 <= k <= UPDATE_HORIZON
+def writer_source() -> ModuleType:
+    """``mockserver/writer.py`` run as plain Python, even where its compiled module is installed."""
+    module = sys.modules.get("mockserver._writer_source")
+    if module is None:
+        path = Path(_installed_writer.__file__).with_name("writer.py")
+        spec = importlib.util.spec_from_file_location("mockserver._writer_source", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
 
-ID_BASE = 100_000_000
-ID_SPAN = 900_000_000  # ids are 9-digit numbers 100000000..999999999
-PHONE_SPAN = 10_000_000
-STATUS_PERIOD = 97
+
+def _choose_writer(installed: ModuleType) -> ModuleType:
+    """The compiled writer, unless ``writer.py`` changed after it was compiled (an editable install
+    being edited): then the source, so that an edit takes effect before the next ``pip install -e .``."""
+    if not installed.COMPILED:
+        return installed
+    compiled = Path(installed.__file__)  # type: ignore[arg-type]
+    if compiled.stat().st_mtime >= compiled.with_name("writer.py").stat().st_mtime:
+        return installed
+    log.warning("mockserver/writer.py is newer than its compiled module; running it as plain Python "
+                "(slower) until `pip install -e .` compiles it again")
+    return writer_source()
+
+
+writer = _choose_writer(_installed_writer)
+"""The writer module in use: compiled, or its source (see ``mockserver.writer``)."""
+_write_customer: Callable[[_installed_writer.Layout, int], bytes] = writer.customer_json
+_write_projection: Callable[[_installed_writer.Layout, int, int, list[tuple[int, str, tuple[str, ...] | None]]], bytes] = (
+    writer.customer_json_fields)
+
 STATUS_ARCHIVED = 9  # residues out of STATUS_PERIOD that are archived (about 9 %)
 
 CUSTOMER_CACHE = 128  # built customer dicts kept per process
 
-ORDER_STATUSES = ("completed", "completed", "completed", "active", "cancelled", "archived")
 _EMAIL_INDEX = re.compile(r"^[a-z]+[._]?[a-z]*?(\d+)@", re.IGNORECASE)
 _DIGITS = re.compile(r"\D+")
-
-
-def _mix(x: int) -> int:
-    """SplitMix64 finalizer: a well-spread 64-bit hash of a 64-bit integer."""
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
-    return x ^ (x >> 31)
 
 
 def _coprime(start: int, modulus: int) -> int:
@@ -83,25 +122,6 @@ def _coprime(start: int, modulus: int) -> int:
 def format_timestamp(seconds: int) -> str:
     """RFC 3339 in UTC with a ``Z`` offset, second precision."""
     return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
-_FOUR_DIGITS = tuple(f"{n:04d}" for n in range(10_000))
-_THREE_DIGITS = tuple(f"{n:03d}" for n in range(1000))
-_CLOCK = tuple(f"T{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
-"""``"THH:MM:"`` of each minute of a day."""
-_DAYS: dict[int, str] = {}
-
-
-def _timestamp_text(seconds: int) -> str:
-    """``format_timestamp(seconds)``, about five times faster (tables; the date is cached per day)."""
-    day, rest = divmod(seconds, 86400)
-    date = _DAYS.get(day)
-    if date is None:
-        if len(_DAYS) > 8192:
-            _DAYS.clear()
-        date = _DAYS[day] = datetime.fromtimestamp(day * 86400, tz=timezone.utc).strftime("%Y-%m-%d")
-    return f"{date}{_CLOCK[rest // 60]}{_TWO_DIGITS[rest % 60]}Z"
 
 
 _RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
@@ -130,9 +150,6 @@ ITEM_KEYS = {
 }
 """The keys of each array member's objects, in the order they are written."""
 
-# Parts of a customer that cost real work, so that a projection can skip them (bit masks).
-NEED_EMAILS, NEED_PHONES, NEED_ADDRESSES, NEED_ORDERS, NEED_NOTES, NEED_TIMES = 1, 2, 4, 8, 16, 32
-NEED_ALL = 63
 _NEEDS = {"emails": NEED_EMAILS, "phone_numbers": NEED_PHONES, "addresses": NEED_ADDRESSES, "orders": NEED_ORDERS,
           "notes": NEED_NOTES, "created_at": NEED_TIMES, "updated_at": NEED_TIMES}
 
@@ -162,12 +179,6 @@ def _projection_plan(fields: FieldSet) -> Plan:
         _PLANS.clear()
     _PLANS[id(fields)] = (fields, plan)  # holds ``fields``, so its id cannot be reused meanwhile
     return plan
-
-
-def _project_json(text: str, keys: tuple[str, ...]) -> str:
-    """``dumps(project(loads(text), sub))`` for a JSON array of flat objects, ``keys`` being the
-    selected keys in the objects' own order (objects without one of them leave it out, as ``project`` does)."""
-    return orjson.dumps([{key: item[key] for key in keys if key in item} for item in orjson.loads(text)]).decode()
 
 
 def _escaped(text: str) -> str:
@@ -246,34 +257,33 @@ class Dataset:
         pools = load_pools()
         self._first = pools["first_names"]
         self._last = pools["last_names"]
-        self._last_count = len(self._last)
-        tables = _json_tables()
-        self._first_json, self._last_json = tables.first, tables.last
-        self._first_slug, self._last_slug = tables.first_slug, tables.last_slug
-        self._companies_json, self._domains = tables.companies, tables.domains
-        self._notes_json, self._country_json = tables.notes, tables.countries
         self._country_names = {code: country["name"] for code, country in pools["countries"].items()}
 
-        key = _mix((seed * GOLDEN) & MASK64 ^ 0x5EED)
+        key = mix((seed * GOLDEN) & MASK64 ^ 0x5EED)
         self._key = key
         self.combos = len(self._first) * len(self._last)
-        self._name_mul = _coprime(_mix(key ^ 1) % self.combos, self.combos)
-        self._name_add = _mix(key ^ 2) % self.combos
+        self._name_mul = _coprime(mix(key ^ 1) % self.combos, self.combos)
+        self._name_add = mix(key ^ 2) % self.combos
         self._name_inv = pow(self._name_mul, -1, self.combos)
-        self._id_mul = _coprime(_mix(key ^ 3) % ID_SPAN | 1, ID_SPAN)
-        self._id_add = _mix(key ^ 4) % ID_SPAN
+        self._id_mul = _coprime(mix(key ^ 3) % ID_SPAN | 1, ID_SPAN)
+        self._id_add = mix(key ^ 4) % ID_SPAN
         self._id_inv = pow(self._id_mul, -1, ID_SPAN)
-        self._phone_mul = _coprime(_mix(key ^ 5) % PHONE_SPAN, PHONE_SPAN)
-        self._phone_add = _mix(key ^ 6) % PHONE_SPAN
+        self._phone_mul = _coprime(mix(key ^ 5) % PHONE_SPAN, PHONE_SPAN)
+        self._phone_add = mix(key ^ 6) % PHONE_SPAN
         self._phone_inv = pow(self._phone_mul, -1, PHONE_SPAN)
-        self._status_mul = _coprime(_mix(key ^ 7) % STATUS_PERIOD, STATUS_PERIOD)
-        self._status_add = _mix(key ^ 8) % STATUS_PERIOD
+        self._status_mul = _coprime(mix(key ^ 7) % STATUS_PERIOD, STATUS_PERIOD)
+        self._status_add = mix(key ^ 8) % STATUS_PERIOD
         # prefix[j] = archived residues among i = 0..j-1 of any period
         prefix = [0]
         for j in range(STATUS_PERIOD):
             prefix.append(prefix[-1] + (self._archived_residue(j)))
         self._status_prefix = prefix
         self._statuses = tuple("archived" if self._archived_residue(j) else "active" for j in range(STATUS_PERIOD))
+        tables = _json_tables()
+        self._layout = writer.Layout(
+            count, key, self._id_mul, self._id_add, self._name_mul, self._name_add, self.combos, tables.first,
+            tables.last, tables.first_slug, tables.last_slug, tables.countries, tables.companies, tables.domains,
+            tables.notes, self._statuses, self._phone_mul, self._phone_add)
         self.fingerprint = f"{seed}:{count}"
         # PERF: served bytes are cached per flavour (resources.BytesCache); this holds the dicts a
         # page or a filter rebuilds across flavours. Kept small: ~3 KB per dict, per worker.
@@ -306,7 +316,7 @@ class Dataset:
         return -(-(offset * offset) // CREATED_SCALE_SQ)
 
     def update_lag(self, i: int) -> int:
-        h = _mix((self._key + i * GOLDEN) & MASK64 ^ 0xA11CE)
+        h = mix((self._key + i * GOLDEN) & MASK64 ^ 0xA11CE)
         return 0 if h % 10 < 3 else 1 + (h >> 8) % UPDATE_HORIZON
 
     def updated_of(self, i: int) -> int:
@@ -388,22 +398,15 @@ class Dataset:
     def customer_json(self, i: int) -> bytes:
         """Customer ``i`` as canonical JSON: exactly ``orjson.dumps(self.customer(i))``.
 
-        # PERF: the hot path of every cold page (20 calls per page). The JSON is written
-        # directly from pre-escaped pool fragments, which is several times faster than building
-        # dicts and serializing them; the dict form is parsed from these bytes. It inlines
-        # id_of, status_of, created_of and updated_of. The output is byte-identical to the dict
-        # builder it replaced (sha256 over 200,000 customers across seeds and dataset sizes).
+        # PERF: the hot path of every cold page (20 calls per page), in ``mockserver.writer``
+        # (compiled when installed). The JSON is written directly from pre-escaped pool
+        # fragments, several times faster than building dicts and serializing them; the dict
+        # form is parsed from these bytes.
 
         Raises:
             IndexError: ``i`` is outside ``0..count - 1``.
         """
-        (cid, first, last, company, status, currency, emails, phones, addresses, orders, notes, created,
-         updated) = self._pieces(i)
-        return (f'{{"id":"{cid}","name":"{first} {last}","first_name":"{first}","last_name":"{last}",'
-                f'"company_name":{company},"status":"{status}","currency":"{currency}",'
-                f'"emails":[{emails}],"phone_numbers":[{phones}],"addresses":[{addresses}],'
-                f'"orders":[{orders}],"notes":{notes},'
-                f'"created_at":"{created}","updated_at":"{updated}"}}').encode()
+        return _write_customer(self._layout, i)
 
     def customer_json_fields(self, i: int, fields: FieldSet) -> bytes:
         """Customer ``i`` with a ``fields`` projection: exactly ``orjson.dumps(project(self.customer(i), fields))``.
@@ -412,89 +415,7 @@ class Dataset:
         # is the only part parsed back and projected, the rest of the customer never becomes a dict.
         """
         need, members = _projection_plan(fields)
-        (cid, first, last, company, status, currency, emails, phones, addresses, orders, notes, created,
-         updated) = self._pieces(i, need)
-        values = (f'"{cid}"', f'"{first} {last}"', f'"{first}"', f'"{last}"', company, f'"{status}"',
-                  f'"{currency}"', f"[{emails}]", f"[{phones}]", f"[{addresses}]", f"[{orders}]", notes,
-                  f'"{created}"', f'"{updated}"')
-        parts = [f"{prefix}{values[index]}" if keys is None else f"{prefix}{_project_json(values[index], keys)}"
-                 for index, prefix, keys in members]
-        return f"{{{','.join(parts)}}}".encode()
-
-    def _pieces(self, i: int, need: int = NEED_ALL) -> tuple[str, ...]:
-        """The JSON text of customer ``i``'s members, unquoted where the template quotes them.
-
-        Members outside ``need`` (``NEED_*`` bits) are not built and come back empty.
-        """
-        if not 0 <= i < self.count:
-            raise IndexError(f"customer index {i} outside 0..{self.count - 1}")
-        cid = str(ID_BASE + (i * self._id_mul + self._id_add) % ID_SPAN)
-        x = (self._key + i * GOLDEN) & MASK64
-        # _mix inlined three times (a call costs as much as the arithmetic)
-        h1 = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-        h1 = ((h1 ^ (h1 >> 27)) * 0x94D049BB133111EB) & MASK64
-        h1 ^= h1 >> 31
-        if need & (NEED_PHONES | NEED_ADDRESSES):
-            h2 = h1 ^ 0x2
-            h2 = ((h2 ^ (h2 >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-            h2 = ((h2 ^ (h2 >> 27)) * 0x94D049BB133111EB) & MASK64
-            h2 ^= h2 >> 31
-        if need & (NEED_ORDERS | NEED_NOTES):
-            h3 = h1 ^ 0x3
-            h3 = ((h3 ^ (h3 >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-            h3 = ((h3 ^ (h3 >> 27)) * 0x94D049BB133111EB) & MASK64
-            h3 ^= h3 >> 31
-        first_idx, last_idx = divmod((i * self._name_mul + self._name_add) % self.combos, self._last_count)
-        first, last = self._first_json[first_idx], self._last_json[last_idx]
-        slug_first, slug_last = self._first_slug[first_idx], self._last_slug[last_idx]
-        currency, phone_heads, billing_rows, shipping_rows = self._country_json[h1 % 1000]
-        company = self._companies_json[(h1 >> 10) % len(self._companies_json)] if (h1 >> 20) % 100 < 35 else None
-        emails = phones = addresses = orders = notes = created = updated = ""
-        if need & NEED_EMAILS:
-            emails = (f'{{"id":"{cid}-e1","email":"{slug_first}{"._"[(h1 >> 31) & 1]}{slug_last}{i}@'
-                      f'{self._domains[(h1 >> 27) % len(self._domains)]}","type":"primary"}}')
-            if (h1 >> 32) % 100 < 40:
-                if company is not None:
-                    emails += (f',{{"id":"{cid}-e2","email":"{slug_first[:1]}{slug_last}{i}@{company[1]}",'
-                               f'"type":"work"}}')
-                else:
-                    other = self._domains[(h1 >> 39) % len(self._domains)]
-                    emails += (f',{{"id":"{cid}-e2","email":"{slug_last}{slug_first[:1]}{i}@{other}",'
-                               f'"type":"personal"}}')
-        if need & NEED_PHONES:
-            high, low = divmod((i * self._phone_mul + self._phone_add) % PHONE_SPAN, 10_000)
-            phones = (f'{{"id":"{cid}-p1{phone_heads[(h2 >> 3) % len(phone_heads)]}{_THREE_DIGITS[high]}-'
-                      f'{_FOUR_DIGITS[low]}","extension":null,"type":"mobile"}}')
-            if h2 % 100 < 30:
-                high2 = (high + PHONE_SPAN // 20_000) % 1000  # the number plus PHONE_SPAN // 2
-                extension = f'"{100 + (h2 >> 17) % 900}"' if (h2 >> 27) % 2 else "null"
-                phones += (f',{{"id":"{cid}-p2{phone_heads[(h2 >> 11) % len(phone_heads)]}{_THREE_DIGITS[high2]}-'
-                           f'{_FOUR_DIGITS[low]}","extension":{extension},"type":"work"}}')
-        if need & NEED_ADDRESSES:
-            addresses = f'{{"id":"{cid}-a1",{billing_rows[(h2 >> 28) % len(billing_rows)]}'
-            if (h2 >> 35) % 100 < 50:
-                addresses += f',{{"id":"{cid}-a2",{shipping_rows[(h2 >> 42) % len(shipping_rows)]}'
-        if need & NEED_ORDERS:
-            for n in range(1, (h3 % 7) // 2 + 1):  # 0..3 orders, mostly 0 or 1
-                hn = h3 ^ n  # _mix inlined
-                hn = ((hn ^ (hn >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-                hn = ((hn ^ (hn >> 27)) * 0x94D049BB133111EB) & MASK64
-                hn ^= hn >> 31
-                euros, cents = divmod(999 + hn % 49_000, 100)
-                orders += (f'{"," if n > 1 else ""}{{"id":"{cid}-o{n}","total":"{euros}.{_TWO_DIGITS[cents]}",'
-                           f'"status":"{ORDER_STATUSES[(hn >> 20) % len(ORDER_STATUSES)]}"}}')
-        if need & NEED_NOTES:
-            notes = self._notes_json[(h3 >> 8) % len(self._notes_json)] if (h3 >> 16) % 100 < 20 else "null"
-        if need & NEED_TIMES:
-            lag = x ^ 0xA11CE  # update_lag(i), _mix inlined
-            lag = ((lag ^ (lag >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-            lag = ((lag ^ (lag >> 27)) * 0x94D049BB133111EB) & MASK64
-            lag ^= lag >> 31
-            lag = 0 if lag % 10 < 3 else 1 + (lag >> 8) % UPDATE_HORIZON
-            created = _timestamp_text(EPOCH + math.isqrt(CREATED_SCALE_SQ * i))
-            updated = _timestamp_text(EPOCH + math.isqrt(CREATED_SCALE_SQ * (i + lag))) if lag else created
-        return (cid, first, last, company[0] if company is not None else "null", self._statuses[i % STATUS_PERIOD],
-                currency, emails, phones, addresses, orders, notes, created, updated)
+        return _write_projection(self._layout, i, need, members)
 
     def country_name(self, code: str) -> str | None:
         return self._country_names.get(code)

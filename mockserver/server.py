@@ -99,6 +99,7 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
         PortInUse: the port is taken (checked before gunicorn starts, for a clear message).
     """
     from mockserver.app import create_app
+    from mockserver.dataset import writer
     from mockserver.flavours import FLAVOURS
 
     if settings.port == 0:
@@ -120,6 +121,8 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
             f"  writes:   {settings.state}{' (temporary)' if temp_dir else ''}\n"
             f"  auth:     {'token required' if settings.token else 'any bearer token'}; "
             f"CORS {'on' if settings.cors else 'off'}; Ctrl+C stops"
+            + ("" if writer.COMPILED else "\n  note:     the JSON writer runs as plain Python (not compiled at install): "
+               "cold pages are about half as fast")
         )
         sys.stdout.flush()
 

@@ -14,14 +14,15 @@ import falcon.testing
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.dataset import EPOCH, _timestamp_text, format_timestamp
+from mockserver.dataset import EPOCH, format_timestamp
+from mockserver.writer import timestamp_text
 from mockserver.flavours.canonical import _page_links
 from mockserver.resources import BytesCache, link_with
 
 
 @given(st.integers(min_value=0, max_value=EPOCH * 2))
 def test_timestamp_text_equals_format_timestamp(seconds: int) -> None:
-    assert _timestamp_text(seconds) == format_timestamp(seconds)
+    assert timestamp_text(seconds) == format_timestamp(seconds)
 
 
 keys = st.sampled_from(["limit", "fields", "cursor", "filter[status]", "sort[by]", "x y", "é", "a&b"])
