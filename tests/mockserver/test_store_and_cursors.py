@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import multiprocessing
 import os
 from typing import Any
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from mockserver.errors import InvalidCursor, InvalidSettings
 from mockserver.pagination import Position, decode_cursor, encode_cursor
-from mockserver.store import Store
+from mockserver.store import ChangeCounter, Store
 
 
 def test_a_write_in_one_process_is_seen_by_another(tmp_path: Any) -> None:
@@ -26,6 +27,65 @@ def test_a_write_in_one_process_is_seen_by_another(tmp_path: Any) -> None:
     assert created.ordinal == 10 and created.record == {"ordinal": 10}
     worker_a.refresh()
     assert worker_a.latest[10].record == {"ordinal": 10}
+
+
+def test_a_write_landing_while_a_reader_asks_sqlite_is_not_missed(tmp_path: Any) -> None:
+    """The interleaving the change counter must survive: the reader has asked SQLite (nothing new)
+    and a write then commits and bumps the counter before the reader notes what it has seen.
+    The next refresh must include the write: a reader that noted the counter's value *after*
+    asking would take the bumped value for seen and miss the write for good."""
+    path = os.path.join(tmp_path, "s.db")
+    reader, writer = Store(path, "1:10"), Store(path, "1:10")
+    assert reader.refresh() == 0
+    # the reader's own write moves the counter, so its next refresh asks SQLite (and finds nothing new)
+    reader.append(1, lambda _: {"v": 1}, 0, 0, first_new_ordinal=10)
+    connection = reader._connect()
+
+    class WriteAfterThePragma:
+        def execute(self, sql: str, *args: Any) -> Any:
+            cursor = connection.execute(sql, *args)
+            if sql == "PRAGMA data_version":
+                reader._connect = connection_of_reader  # type: ignore[method-assign]
+                writer.append(4, lambda _: {"v": 4}, 0, 0, first_new_ordinal=10)
+            return cursor
+
+    connection_of_reader = reader._connect
+    reader._connect = lambda: WriteAfterThePragma()  # type: ignore[assignment, method-assign, return-value]
+    reader.refresh()
+    assert reader.refresh() == writer.version
+    assert reader.latest[4].record == {"v": 4}
+
+
+def _append_in_child(path: str) -> None:
+    Store(path, "1:10").append(7, lambda _: {"from": "child"}, 0, 0, first_new_ordinal=10)
+
+
+def test_a_write_in_a_forked_worker_is_seen_by_a_reader_that_already_checked(tmp_path: Any) -> None:
+    """As under gunicorn: the store is built before the fork and the counter file is shared."""
+    path = os.path.join(tmp_path, "s.db")
+    reader = Store(path, "1:10")
+    assert reader.refresh() == 0
+    assert reader.refresh() == 0  # nothing changed: answered from the counter
+    child = multiprocessing.get_context("fork").Process(target=_append_in_child, args=(path,))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    assert reader.refresh() == 1
+    assert reader.latest[7].record == {"from": "child"}
+
+
+def test_change_counter_is_shared_through_its_file_and_wraps(tmp_path: Any) -> None:
+    path = os.path.join(tmp_path, "s.db-changes")
+    a, b = ChangeCounter(path), ChangeCounter(path)
+    assert a.read() == b.read() == 0
+    a.bump()
+    b.bump()
+    assert a.read() == b.read() == 2
+    assert ChangeCounter(path).read() == 2  # opening again never resets it
+    with open(path, "r+b") as file:
+        file.write((2**64 - 1).to_bytes(8, "little"))
+    a.bump()
+    assert b.read() == 0
 
 
 def test_old_versions_stay_readable_for_pinned_walks(tmp_path: Any) -> None:
