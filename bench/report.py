@@ -16,9 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TARGETS", "evaluate_targets", "median_ratios", "paired_ratios", "ratio", "render_markdown",
-           "steal_percent", "summarize",
-           "write_results"]
+__all__ = ["TARGETS", "disturbed", "evaluate_targets", "least_disturbed", "median_ratios", "paired_ratios", "ratio",
+           "render_markdown", "retry_summary", "steal_percent", "summarize", "write_results"]
 
 METRICS = ("rps", "p50_ms", "p99_ms")
 
@@ -70,6 +69,17 @@ def steal_percent(before: Sequence[int] | None, after: Sequence[int] | None) -> 
     return 100 * delta[7] / total if total > 0 else None
 
 
+def disturbed(measurement: Mapping[str, Any], steal_limit: float) -> bool:
+    """Whether the hypervisor took more than ``steal_limit`` % of the CPU time during a run."""
+    steal = measurement.get("steal_pct")
+    return steal is not None and steal > steal_limit
+
+
+def least_disturbed(attempts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The attempt with the least stolen CPU time (the first, when steal is unknown or tied)."""
+    return min(attempts, key=lambda m: m.get("steal_pct") if m.get("steal_pct") is not None else 0.0)
+
+
 def summarize(measurements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Median and range of each metric over repetitions (runs with errors still count; errors are summed)."""
     out: dict[str, Any] = {"reps": len(measurements)}
@@ -80,7 +90,22 @@ def summarize(measurements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                        "values": values}
     out["requests"] = sum(int(m.get("requests") or 0) for m in measurements)
     out["errors"] = sum(int(m.get("errors") or 0) for m in measurements)
+    out["steal_pct"] = [m.get("steal_pct") for m in measurements]
+    out["attempts"] = [int(m.get("attempts") or 1) for m in measurements]
     return out
+
+
+def retry_summary(throughput: Mapping[str, Mapping[str, Mapping[str, Any]]], steal_limit: float) -> str | None:
+    """One sentence on the runs measured again because the hypervisor took too much CPU time."""
+    cells = [cell for per_conns in throughput.values() for cell in per_conns.values()]
+    runs = sum(len(cell.get("attempts", [])) for cell in cells)
+    again = sum(1 for cell in cells for n in cell.get("attempts", []) if n > 1)
+    still = sum(1 for cell in cells for steal in cell.get("steal_pct", []) if steal is not None and steal > steal_limit)
+    if not runs:
+        return None
+    return (f"{again} of {runs} measured runs were measured again because the hypervisor took over "
+            f"{steal_limit:.0f} % of the CPU time during them (the least disturbed attempt is kept); "
+            f"{still} kept runs were still over it")
 
 
 def paired_ratios(measurement: Mapping[str, Any], before: Mapping[str, Any],
@@ -195,6 +220,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
                  f"{config.get('reps', '?')} repetitions of {config.get('duration_s', '?')} s after "
                  f"{config.get('warmup_s', '?')} s warm-up; dataset {config.get('count', 0):,} customers, "
                  f"seed {config.get('seed', '?')}")
+    if results.get("retries"):
+        lines.append(f"- re-measured: {results['retries']}")
     if results.get("notes"):
         for note in results["notes"]:
             lines.append(f"- note: {note}")

@@ -132,3 +132,51 @@ def test_steal_share_is_steal_ticks_over_all_ticks_between_two_readings() -> Non
     assert report.steal_percent(before, before) is None  # no time passed
     assert report.steal_percent(None, after) is None
     assert report.steal_percent([1, 2, 3], after) is None  # a kernel without the steal field
+
+
+def test_a_run_disturbed_by_the_hypervisor_is_measured_again_and_the_least_disturbed_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from bench import run
+
+    # /proc/stat readings: each run adds 100 ticks, of which the listed share is steal
+    steals = iter([40, 25, 5])
+    ticks = [0] * 8
+
+    def cpu_times() -> list[int]:
+        return list(ticks)
+
+    served = iter([1000.0, 2000.0, 3000.0])
+
+    def load(server, workload, conns, seconds, quota=0):  # type: ignore[no-untyped-def]
+        steal = next(steals)
+        ticks[0] += 100 - steal
+        ticks[7] += steal
+        return measurement(next(served), 1, 2)
+
+    monkeypatch.setattr(run, "_cpu_times", cpu_times)
+    monkeypatch.setattr(run, "log", lambda message: None)
+    bench = run.Bench.__new__(run.Bench)
+    bench.mode = {"duration": 1}
+    bench.deadline = float("inf")
+    bench.load = load  # type: ignore[method-assign]
+    raw: dict = {"w": {}}
+    kept = bench._measure(None, SimpleNamespace(name="w"), 32, 0, raw)  # type: ignore[arg-type]
+    assert run.STEAL_RETRIES == 2  # so: 40 % -> again, 25 % -> again, 5 % -> kept
+    assert kept["rps"] == 3000.0 and kept["steal_pct"] == pytest.approx(5.0) and kept["attempts"] == 3
+    assert raw["w"][32] == [kept]
+
+
+def test_least_disturbed_and_retry_summary() -> None:
+    attempts = [dict(measurement(1, 1, 1), steal_pct=30.0), dict(measurement(2, 1, 1), steal_pct=12.0)]
+    assert report.least_disturbed(attempts)["rps"] == 2
+    assert report.least_disturbed([measurement(5, 1, 1), measurement(6, 1, 1)])["rps"] == 5  # steal unknown
+    assert report.disturbed({"steal_pct": 10.5}, 10.0) and not report.disturbed({"steal_pct": 10.0}, 10.0)
+    assert not report.disturbed({}, 10.0)
+    kept = [dict(measurement(1, 1, 1), steal_pct=3.0, attempts=1), dict(measurement(2, 1, 1), steal_pct=12.0,
+                                                                         attempts=3)]
+    throughput = {"hot": {"32": report.summarize(kept)}, "ceiling": {"32": report.summarize(kept[:1])}}
+    assert report.retry_summary(throughput, 10.0) == (
+        "1 of 3 measured runs were measured again because the hypervisor took over 10 % of the CPU time during "
+        "them (the least disturbed attempt is kept); 1 kept runs were still over it")
