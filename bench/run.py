@@ -407,7 +407,10 @@ class Bench:
         found = []
         for _ in range(times):
             attempts = []
-            for _attempt in range(1 + STEAL_RETRIES):
+            for attempt in range(1 + STEAL_RETRIES):
+                if attempt:
+                    log(f"    a start took {attempts[-1]['startup_s']:.3f} s while the hypervisor took "
+                        f"{attempts[-1]['steal_pct']:.0f} % of the CPU time: starting again")
                 before = _cpu_times()
                 server = make()
                 try:
@@ -419,8 +422,6 @@ class Bench:
                     server.stop()
                 if not report.disturbed(attempts[-1], STEAL_LIMIT):
                     break
-                log(f"    start took {server.startup_s:.3f} s while the hypervisor took "
-                    f"{attempts[-1]['steal_pct']:.0f} % of the CPU time: starting again")
             found.append(report.least_disturbed(attempts)["startup_s"])
         return found
 
@@ -616,7 +617,9 @@ class Bench:
         neighbours, not the server, whichever of the two servers it lands on.
         """
         attempts = []
-        for _attempt in range(1 + STEAL_RETRIES):
+        for attempt in range(1 + STEAL_RETRIES):
+            if attempt:
+                log(f"    the hypervisor took over {STEAL_LIMIT:.0f} % of the CPU time: measuring again")
             before = _cpu_times()
             measurement = self.load(server, workload, conns, self.mode["duration"])
             measurement["steal_pct"] = report.steal_percent(before, _cpu_times())
@@ -627,7 +630,6 @@ class Bench:
                 + (f"  errors {measurement['errors']}" if measurement["errors"] else ""))
             if not report.disturbed(measurement, STEAL_LIMIT) or self.time_left() < 60:
                 break
-            log(f"    the hypervisor took over {STEAL_LIMIT:.0f} % of the CPU time: measuring again")
         measurement = report.least_disturbed(attempts)
         measurement["attempts"] = len(attempts)
         raw[workload.name].setdefault(conns, []).append(measurement)
