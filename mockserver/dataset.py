@@ -29,6 +29,8 @@ flavour builds no dicts at all.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
 import logging
 import math
@@ -85,24 +87,32 @@ def writer_source() -> ModuleType:
     return module
 
 
+def writer_digest(folder: Path) -> str:
+    """SHA-256 of ``writer.py`` and ``writer.pxd`` in ``folder`` (as ``setup.py`` stamps it at build)."""
+    digest = hashlib.sha256()
+    for name in ("writer.py", "writer.pxd"):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
 def _choose_writer(installed: ModuleType) -> ModuleType:
-    """The compiled writer, unless ``writer.py`` changed after it was compiled (an editable install
-    being edited): then the source, so that an edit takes effect before the next ``pip install -e .``."""
+    """The compiled writer, unless it was compiled from other sources than the ones beside it (an
+    editable install being edited): then the source, so an edit takes effect before the next build."""
     if not installed.COMPILED:
         return installed
-    compiled = Path(installed.__file__)  # type: ignore[arg-type]
-    if compiled.stat().st_mtime >= compiled.with_name("writer.py").stat().st_mtime:
-        return installed
-    log.warning("mockserver/writer.py is newer than its compiled module; running it as plain Python "
-                "(slower) until `pip install -e .` compiles it again")
+    folder = Path(installed.__file__).parent  # type: ignore[arg-type]
+    with contextlib.suppress(OSError):
+        if (folder / "writer.digest").read_text().strip() == writer_digest(folder):
+            return installed
+    log.warning("mockserver/writer.py or writer.pxd changed since the writer was compiled; running it "
+                "as plain Python (slower) until `pip install -e .` compiles it again")
     return writer_source()
 
 
 writer = _choose_writer(_installed_writer)
 """The writer module in use: compiled, or its source (see ``mockserver.writer``)."""
 _write_customer: Callable[[_installed_writer.Layout, int], bytes] = writer.customer_json
-_write_projection: Callable[[_installed_writer.Layout, int, int, list[tuple[int, str, tuple[str, ...] | None]]], bytes] = (
-    writer.customer_json_fields)
+_write_projection: Callable[[_installed_writer.Layout, int, int, list[Any]], bytes] = writer.customer_json_fields
 
 STATUS_ARCHIVED = 9  # residues out of STATUS_PERIOD that are archived (about 9 %)
 

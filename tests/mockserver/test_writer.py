@@ -34,8 +34,10 @@ def test_the_installed_writer_is_compiled_and_in_use() -> None:
         return
     assert installed.COMPILED, "mockserver/writer.py was not compiled: is a C compiler installed? (see setup.py)"
     assert not source.COMPILED
+    # setup.py stamps writer.digest; the dataset computes it again (they must agree, or every
+    # install would run the source)
     assert dataset_module.writer is installed, (
-        "mockserver/writer.py changed after it was compiled: run `pip install -e .` again")
+        "mockserver/writer.py or writer.pxd changed after it was compiled: run `pip install -e .` again")
 
 
 seeds = st.integers() | st.sampled_from([0, 42, -1, 2**64 - 1, 2**64, 2**200])
@@ -86,17 +88,22 @@ def test_mix_is_the_same_function_in_both(x: int) -> None:
 
 def test_an_edited_source_is_run_instead_of_a_stale_compiled_module(tmp_path: Path,
                                                                     caplog: pytest.LogCaptureFixture) -> None:
-    compiled = tmp_path / "writer.cpython-311-x86_64-linux-gnu.so"
-    compiled.write_bytes(b"")
-    source_file = tmp_path / "writer.py"
-    source_file.write_text("")
-    stale = SimpleNamespace(COMPILED=True, __file__=str(compiled))
-    now = time.time()
-    os.utime(source_file, (now - 60, now - 60))
-    assert dataset_module._choose_writer(stale) is stale  # type: ignore[arg-type]
-    os.utime(source_file, (now + 60, now + 60))
-    with caplog.at_level(logging.WARNING, logger="mockserver"):
-        assert dataset_module._choose_writer(stale) is source  # type: ignore[arg-type]
-    assert "newer than its compiled module" in caplog.text
-    pure = SimpleNamespace(COMPILED=False, __file__=str(source_file))
+    """The compiled module runs only beside the sources its digest stamp names (setup.py writes it)."""
+    (tmp_path / "writer.py").write_text("# source\n")
+    (tmp_path / "writer.pxd").write_text("# types\n")
+    (tmp_path / "writer.digest").write_text(dataset_module.writer_digest(tmp_path) + "\n")
+    compiled = SimpleNamespace(COMPILED=True, __file__=str(tmp_path / "writer.cpython-311-x86_64-linux-gnu.so"))
+    assert dataset_module._choose_writer(compiled) is compiled  # type: ignore[arg-type]
+    for edited in ("writer.py", "writer.pxd"):
+        original = (tmp_path / edited).read_text()
+        (tmp_path / edited).write_text(original + "# edited\n")
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="mockserver"):
+            assert dataset_module._choose_writer(compiled) is source  # type: ignore[arg-type]
+        assert "changed since the writer was compiled" in caplog.text
+        (tmp_path / edited).write_text(original)
+    (tmp_path / "writer.digest").unlink()  # compiled by something other than setup.py
+    assert dataset_module._choose_writer(compiled) is source  # type: ignore[arg-type]
+    pure = SimpleNamespace(COMPILED=False, __file__=str(tmp_path / "writer.py"))
     assert dataset_module._choose_writer(pure) is pure  # type: ignore[arg-type]
+
