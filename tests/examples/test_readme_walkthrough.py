@@ -38,7 +38,8 @@ def json_documents(text: str) -> list[dict]:  # type: ignore[type-arg]
 def test_readme_opens_with_the_two_commands() -> None:
     first_block = re.search(r"```bash\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)  # type: ignore[union-attr]
     commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
-    assert commands == ['pip install -e . && mockserver serve', 'pip install -e ".[test]" && pytest']
+    assert commands == ['pip install -c constraints.txt -e . && mockserver serve',
+                        'pip install -c constraints.txt -e ".[test]" && pytest']
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci.splitlines(), ".ci/run must run exactly the README's test command"
 
