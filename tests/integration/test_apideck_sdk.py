@@ -6,15 +6,19 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from apideck_unify import Apideck, models
 
 from mockserver import Dataset, ServerProcess, Settings
 
+if TYPE_CHECKING:
+    from apideck_unify import Apideck
+
+# NOTE: the SDK is imported where it is used, not at module level: importing it takes seconds, and
+# collection (even `-m "not integration"`) would pay for it on every run.
 pytestmark = pytest.mark.integration
 KEY = "sdk-live-key"
 SEED, COUNT = 11, 230
@@ -34,6 +38,8 @@ def sent() -> list[httpx.Request]:
 
 @pytest.fixture
 def sdk(server: ServerProcess, sent: list[httpx.Request]) -> Iterator[Apideck]:
+    from apideck_unify import Apideck
+
     client = httpx.Client(event_hooks={"request": [sent.append]})
     with Apideck(api_key=KEY, consumer_id="test-consumer", app_id="test-app", server_url=f"{server.url}/apideck",
                  client=client) as apideck:
@@ -107,6 +113,8 @@ def test_filters_fields_and_service_through_the_sdk(sdk: Apideck, sent: list[htt
 
 
 def test_get_and_typed_errors(server: ServerProcess, sdk: Apideck) -> None:
+    from apideck_unify import Apideck, models
+
     ds = Dataset(SEED, COUNT)
     one = sdk.ecommerce.customers.get(id=ds.id_of(42))
     assert one.get_ecommerce_customer_response is not None
