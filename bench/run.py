@@ -27,15 +27,15 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import report  # noqa: E402
-from bench.loadgen import LoadGenerator, find_load_generator  # noqa: E402
+from bench import report
+from bench.loadgen import LoadGenerator, find_load_generator
 
 HOST = "127.0.0.1"
 CEILING_EVERY = 4
@@ -96,12 +96,11 @@ def tree_pids(pid: int) -> list[int]:
 
 def _kib_fields(path: str, names: tuple[str, ...]) -> dict[str, int]:
     values: dict[str, int] = {}
-    with contextlib.suppress(OSError):
-        with open(path) as f:
-            for line in f:
-                key, _, rest = line.partition(":")
-                if key in names:
-                    values[key] = int(rest.split()[0])
+    with contextlib.suppress(OSError), open(path) as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in names:
+                values[key] = int(rest.split()[0])
     return values
 
 
@@ -137,7 +136,7 @@ class MemorySampler:
         while not self._stop.wait(self.interval):
             self.sample()
 
-    def __enter__(self) -> MemorySampler:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -427,7 +426,7 @@ class Bench:
 
     def run(self) -> dict[str, Any]:
         args, mode = self.args, self.mode
-        started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         t0 = time.monotonic()
         from mockserver import FLAVOURS, Settings
         from mockserver.server import gunicorn_options

@@ -18,9 +18,9 @@ if typing.TYPE_CHECKING:
     from contracts.adapters import ADAPTERS, Adapter, AdapterError, AdapterPage, Sort
     from contracts.check import check_server
     from contracts.failures import CheckReport, CheckResult, ContractFailure, UsageError
-    from contracts.report import ConsoleHandler, JUnitHandler
     from contracts.gateway import create_gateway
     from contracts.generated import GeneratedAPI, generated_api, generated_apis
+    from contracts.report import ConsoleHandler, JUnitHandler
 
 _LAZY = {
     # adapters

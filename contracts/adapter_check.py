@@ -378,7 +378,7 @@ class _Check:
         def body(value: tuple[int | None, int, list[str]]) -> None:
             world = self.worlds.get(value[0])
             world.calls.clear()
-            seed, limit, paths = value
+            _seed, limit, paths = value
             truth = world.truth_walk({"fields": ",".join(paths)})
             got = _walk(world, "adapter.fields", limit, paths, {}, Sort(), len(truth), max_pages=2)
             _compare_walk(world, self.excluded, "adapter.fields", truth[:len(got)], got,
@@ -522,10 +522,10 @@ class _Check:
             try:
                 if value[1] == "list":
                     world.calls.append(_call_text(None, 5, None, {}, Sort()))
-                    call: Callable[[], Any] = lambda: anonymous.list_customers(None, 5, None, {}, Sort())  # noqa: E731
+                    call: Callable[[], Any] = lambda: anonymous.list_customers(None, 5, None, {}, Sort())
                 else:
                     world.calls.append(f"adapter.get_customer({customer_id!r})")
-                    call = lambda: anonymous.get_customer(customer_id)  # noqa: E731
+                    call = lambda: anonymous.get_customer(customer_id)
                 _expect_error(world, "adapter.errors.unauthorized", expected, call, path, auth=False)
             finally:
                 close = getattr(anonymous, "close", None)
@@ -552,8 +552,9 @@ def _filter_value(key: str, everyone: list[dict[str, Any]]) -> st.SearchStrategy
         def phone(person: dict[str, Any], form: int) -> str:
             phones = person.get("phone_numbers") or [{"number": "000-0000"}]
             p = phones[0]
-            return [p["number"], f"({p.get('area_code') or ''}) {p['number']}",
-                    f"+{p.get('country_code') or ''} {p.get('area_code') or ''} {p['number']}"][form]
+            forms: list[str] = [p["number"], f"({p.get('area_code') or ''}) {p['number']}",
+                    f"+{p.get('country_code') or ''} {p.get('area_code') or ''} {p['number']}"]
+            return forms[form]
         return st.builds(phone, people, st.integers(0, 2))
     if key == "status":
         return st.sampled_from(["active", "archived"])
@@ -591,7 +592,8 @@ def _expect_error(world: _World, prop: str, expected: httpx.Response, call: Call
 
 
 def _key(problem: Mapping[str, Any]) -> dict[str, Any]:
-    errors = problem.get("errors") if isinstance(problem.get("errors"), list) else []
+    found = problem.get("errors")
+    errors: list[Any] = found if isinstance(found, list) else []
     return {"type": problem.get("type"), "title": problem.get("title"),
             "errors": sorted((e.get("in"), e.get("name")) for e in errors if isinstance(e, dict))}
 
@@ -635,8 +637,8 @@ def _run(name: str, build: Callable[[], tuple[st.SearchStrategy[Any], Callable[[
     failures: list[ContractFailure] = []
     try:
         hypothesis_seed(seed)(wrapped)()
-    except ContractFailure as failure:
-        failures.append(failure)
+    except ContractFailure as caught:
+        failures.append(caught)
     except Flaky as flaky:
         inner = next((e for e in _leaves(flaky) if isinstance(e, ContractFailure)), None)
         if inner is None:

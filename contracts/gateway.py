@@ -144,7 +144,7 @@ class _Customers:
                 return count
             cursor = page.next_cursor
 
-    def on_get_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:  # noqa: A002
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         self._auth(req)
         request = validate_request(1, _fields(req), {})
         _send(resp, {"data": request.project(self.adapter.get_customer(id))})
@@ -181,7 +181,7 @@ class _Health:
         _send(resp, {"status": "ok", "adapter": getattr(self.adapter, "name", type(self.adapter).__name__)})
 
 
-def create_gateway(adapter: Adapter, *, token: str | None = None) -> falcon.App:
+def create_gateway(adapter: Adapter, *, token: str | None = None) -> falcon.App[falcon.Request, falcon.Response]:
     """A WSGI app serving the canonical read API through ``adapter``.
 
     Args:
@@ -201,13 +201,13 @@ def create_gateway(adapter: Adapter, *, token: str | None = None) -> falcon.App:
     app.add_route("/openapi.yaml", _Document())
     app.add_route("/health", _Health(adapter))
 
-    def on_adapter_error(req: falcon.Request, resp: falcon.Response, ex: AdapterError, params: dict) -> None:
+    def on_adapter_error(req: falcon.Request, resp: falcon.Response, ex: AdapterError, params: dict[str, Any]) -> None:
         _problem(resp, ex, {"WWW-Authenticate": WWW_AUTHENTICATE} if ex.status == 401 else None)
 
-    def on_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: dict) -> None:
+    def on_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: dict[str, Any]) -> None:
         status = int(str(ex.status)[:3])
         if status == 405:
-            allow = (ex.headers or {}).get("Allow", "GET")
+            allow = dict(ex.headers or {}).get("Allow", "GET")
             _problem(resp, AdapterError.build(405, "method-not-allowed", "Method Not Allowed",
                                               f"This path accepts: {allow}. The gateway serves reads only."),
                      {"Allow": allow})
@@ -217,7 +217,7 @@ def create_gateway(adapter: Adapter, *, token: str | None = None) -> falcon.App:
             _problem(resp, AdapterError.build(status, "invalid-parameter" if status == 400 else "internal",
                                               ex.title or "Error", ex.description or ex.title or "Request rejected."))
 
-    def on_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
+    def on_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict[str, Any]) -> None:
         if isinstance(ex, falcon.HTTPStatus):
             raise ex
         log.exception("the adapter failed on %s %s", req.method, req.relative_uri)

@@ -228,7 +228,8 @@ def generated_api(seed: int = 0, *, min_size: int = 1, max_size: int = 450, faul
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise InvalidArgument(f"seed must be an integer, got {seed!r}")
     strategy = generated_apis(min_size=min_size, max_size=max_size, faults=faults, token=token)
-    return draw_example(strategy, seed)
+    api: GeneratedAPI = draw_example(strategy, seed)
+    return api
 
 
 def draw_example(strategy: st.SearchStrategy[Any], seed: int, *, index: int = 2) -> Any:

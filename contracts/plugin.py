@@ -142,7 +142,7 @@ def _token(settings: Settings) -> str:
 
 
 @pytest.fixture
-def mock_app(mock_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> falcon.App:
+def mock_app(mock_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> falcon.App[falcon.Request, falcon.Response]:
     """The mock as an in-process WSGI app (no socket), with its own empty write store.
 
     The configured flavour is also served at the root; every flavour is under ``/<name>``.
@@ -154,7 +154,7 @@ def mock_app(mock_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture
-def mock_client(mock_app: falcon.App, mock_settings: Settings) -> Iterator[httpx.Client]:
+def mock_client(mock_app: falcon.App[falcon.Request, falcon.Response], mock_settings: Settings) -> Iterator[httpx.Client]:
     """``httpx.Client`` calling ``mock_app`` in-process, base URL ``http://mockserver``, with the token."""
     import httpx
 
@@ -227,7 +227,7 @@ class MockServer:
 
         request = urllib.request.Request(f"{self.url}/__admin/reset", method="POST",
                                          headers={"Authorization": f"Bearer {self.token}"})
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own local server
+        with urllib.request.urlopen(request, timeout=10) as response:
             if response.status != 204:
                 raise RuntimeError(f"{self.url} answered {response.status} to a reset")
 

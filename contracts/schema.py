@@ -28,7 +28,7 @@ def load_spec(spec: str | None = None) -> dict[str, Any]:
     Raises:
         InvalidSpec: it cannot be read, is not YAML/JSON, or is not an OpenAPI 3 document.
     """
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     spec = spec or BUNDLED_SPEC
     try:

@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -66,8 +66,9 @@ _EPOCH_MAX = datetime(2099, 12, 31)
 
 @lru_cache(maxsize=16)
 def _document(flavour: str) -> dict[str, Any]:
-    import yaml
     from importlib import resources
+
+    import yaml
 
     from mockserver import FLAVOURS
 
@@ -182,7 +183,7 @@ def _merged(doc: Mapping[str, Any], schema: Any) -> dict[str, Any]:
             schema["properties"] = props
         if required:
             schema["required"] = required
-    return schema
+    return dict(schema)
 
 
 # ---- schema -> strategy -----------------------------------------------------------------
@@ -299,9 +300,9 @@ class _Builder:
                 extra = schema.get("additionalProperties", True)
                 if extra is False:
                     return st.just({})
-                values = self.build(extra, path) if isinstance(extra, Mapping) else st.one_of(
+                members = self.build(extra, path) if isinstance(extra, Mapping) else st.one_of(
                     st.none(), st.text(max_size=10))
-                return st.dictionaries(st.text(max_size=10), values, max_size=2)
+                return st.dictionaries(st.text(max_size=10), members, max_size=2)
             order = tuple(props)
             # NOTE: keys keep the schema's order, as real responses do.
             # NOTE: a property whose schema is `false` is forbidden: it is left out.
@@ -477,7 +478,7 @@ def list_queries(flavour: str = "canonical", *, dataset: Any = None) -> Strategy
         elif name == "fields" and flavour == "canonical":
             values[name] = field_selections().map(",".join)
         elif dataset is not None and name in _DATASET_FILTERS:
-            values[name] = st.integers(0, dataset.count - 1).map(lambda i, n=name: _DATASET_FILTERS[n](dataset, i))
+            values[name] = st.integers(0, dataset.count - 1).map(partial(_DATASET_FILTERS[name], dataset))
         else:
             values[name] = _Builder(doc).build(schema).map(_query_text)
     return st.fixed_dictionaries({}, optional=values)
@@ -543,7 +544,7 @@ def foreign_cursors(*, like: str | None = None) -> Strategy[str]:
                 max_size=60),
         b64,
         st.sampled_from(_other_dataset_cursors()) if _other_dataset_cursors() else st.just("W10"),
-        st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40),
+        st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40),
     ]
     if like is not None:
         options.append(st.builds(_edit, st.just(like), st.integers(0, len(like) - 1), st.sampled_from("AZaz09_-"),

@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 from importlib import resources
+from typing import Any
 
 import falcon
 
@@ -81,7 +82,7 @@ class _Mounts:
 def _as_mock_error(error: falcon.HTTPError) -> MockServerError:
     """Falcon's own errors (no route, wrong method, bad header) in our vocabulary."""
     detail = error.description or error.title or "Request rejected."
-    headers = {k: v for k, v in (error.headers or {}).items() if k.lower() in ("allow", "retry-after")}
+    headers = {k: v for k, v in dict(error.headers or {}).items() if k.lower() in ("allow", "retry-after")}
     status = int(str(error.status)[:3])
     if status == 404:
         return NotFound(detail if error.description else "No such path on this server.")
@@ -99,7 +100,7 @@ def _as_mock_error(error: falcon.HTTPError) -> MockServerError:
     return InternalError(detail)
 
 
-def create_app(settings: Settings | None = None) -> falcon.App:
+def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
     """Build the WSGI app serving every flavour.
 
     Args:
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None) -> falcon.App:
     store = Store(state, dataset.fingerprint)
     context = ServerContext(settings, Catalog(dataset, store))
 
-    middleware = []
+    middleware: list[Any] = []
     if settings.cors:
         middleware.append(falcon.CORSMiddleware(allow_origins="*", expose_headers=EXPOSED_HEADERS))
     app = falcon.App(middleware=middleware)
@@ -148,13 +149,13 @@ def create_app(settings: Settings | None = None) -> falcon.App:
         send_bytes(resp, rendered.body, status=rendered.status, content_type=rendered.content_type,
                    headers={**error.headers, **rendered.headers})
 
-    def on_mock_error(req: falcon.Request, resp: falcon.Response, ex: MockServerError, params: dict) -> None:
+    def on_mock_error(req: falcon.Request, resp: falcon.Response, ex: MockServerError, params: dict[str, Any]) -> None:
         render(req, resp, ex)
 
-    def on_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: dict) -> None:
+    def on_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: dict[str, Any]) -> None:
         render(req, resp, _as_mock_error(ex))
 
-    def on_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict) -> None:
+    def on_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict[str, Any]) -> None:
         if isinstance(ex, falcon.HTTPStatus):
             raise ex
         log.exception("unexpected error on %s %s", req.method, req.relative_uri)
@@ -172,6 +173,6 @@ APP_CONTEXTS: dict[int, ServerContext] = {}
 """The server context of each app built here (tests and fixtures reach the catalog through it)."""
 
 
-def context_of(app: falcon.App) -> ServerContext:
+def context_of(app: falcon.App[falcon.Request, falcon.Response]) -> ServerContext:
     """The :class:`ServerContext` (settings, catalog, caches) behind an app from :func:`create_app`."""
     return APP_CONTEXTS[id(app)]

@@ -12,6 +12,7 @@ Flavours translate their own parameters into a :class:`ListQuery` and render the
 
 from __future__ import annotations
 
+import builtins
 import heapq
 import re
 import time
@@ -361,7 +362,7 @@ class Catalog:
             return (ds.combo_name(combo), -1), offset - prefix[combo]
         return None, offset
 
-    def _page(self, items: list[Item], has_next: bool, has_previous: bool, total: int | None,
+    def _page(self, items: builtins.list[Item], has_next: bool, has_previous: bool, total: int | None,
               version: int) -> Page:
         return Page([payload for _key, payload in items], items[0][0] if items else None,
                     items[-1][0] if items else None, has_next, has_previous, total, version, self.dataset)
@@ -379,7 +380,7 @@ class Catalog:
         return heapq.merge(base, overlay, key=lambda item: item[0], reverse=descending)
 
     def _overlay_items(self, query: ListQuery, state: dict[int, Entry], after: tuple[Any, ...] | None,
-                       descending: bool) -> list[Item]:
+                       descending: bool) -> builtins.list[Item]:
         items = []
         for entry in state.values():
             if entry.record is not None and record_matches(entry.record, entry.created_ts, entry.updated_ts,
@@ -470,7 +471,7 @@ class Catalog:
         return self._keyed(sort, indexes, state, predicate, after, descending)
 
     def _sorted_candidates(self, query: ListQuery, lo: int, hi: int,
-                           predicate: Callable[[int], bool] | None) -> list[Item]:
+                           predicate: Callable[[int], bool] | None) -> builtins.list[Item]:
         cache_key = (query.filters, query.sort, lo, hi)
         items = self._sorted_cache.get(cache_key)
         if items is None:
@@ -491,16 +492,16 @@ class Catalog:
         return items
 
     @staticmethod
-    def _from_sorted(items: list[Item], state: dict[int, Entry], after: tuple[Any, ...] | None,
+    def _from_sorted(items: builtins.list[Item], state: dict[int, Entry], after: tuple[Any, ...] | None,
                      descending: bool) -> Iterator[Item]:
         from bisect import bisect_left, bisect_right
 
-        keys = [item[0] for item in items] if after is not None else None
+        keys = [item[0] for item in items] if after is not None else []
         if not descending:
-            start = bisect_right(keys, after) if keys is not None else 0
+            start = 0 if after is None else bisect_right(keys, after)
             seq: Iterable[Item] = islice(items, start, None)
         else:
-            stop = bisect_left(keys, after) if keys is not None else len(items)
+            stop = len(items) if after is None else bisect_left(keys, after)
             seq = (items[j] for j in range(stop - 1, -1, -1))
         return (item for item in seq if item[1] not in state)
 
@@ -531,7 +532,7 @@ class Catalog:
         """Indexes in (updated_at, index) order using the bounded update lag."""
         ds = self.dataset
         updated_of, created_of = ds.updated_of, ds.created_of
-        heap: list[tuple[int, int]] = []
+        heap: builtins.list[tuple[int, int]] = []
         if not descending:
             start = lo
             if after is not None:

@@ -8,9 +8,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mockserver.errors import MockServerError
 from mockserver.settings import Settings
+
+if TYPE_CHECKING:
+    from mockserver.resources import ServerContext
 
 __all__ = ["main"]
 
@@ -126,7 +130,7 @@ def _methods(resource: object, suffix: str | None) -> list[str]:
     return [m for m in HTTP_METHODS if callable(getattr(resource, f"on_{m.lower()}{tail}", None))]
 
 
-def _null_context(settings: Settings) -> object:
+def _null_context(settings: Settings) -> ServerContext:
     import os
     import tempfile
 

@@ -38,7 +38,7 @@ import re
 import sys
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -131,7 +131,7 @@ def _coprime(start: int, modulus: int) -> int:
 
 def format_timestamp(seconds: int) -> str:
     """RFC 3339 in UTC with a ``Z`` offset, second precision."""
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
@@ -145,7 +145,7 @@ def parse_timestamp(text: str) -> int:
     """
     if not _RFC3339.fullmatch(text):
         raise ValueError(f"{text!r} is not an RFC 3339 date-time with an offset")
-    value = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    value = datetime.fromisoformat(text.upper())
     return math.floor(value.timestamp())
 
 
@@ -388,7 +388,7 @@ class Dataset:
         if len(digits) < 7:
             return []
         number = int(digits[-7:])
-        found = []
+        found: list[int] = []
         for offset in (0, PHONE_SPAN // 2):
             first = ((number - offset - self._phone_add) * self._phone_inv) % PHONE_SPAN
             found.extend(range(first, self.count, PHONE_SPAN))
@@ -403,7 +403,8 @@ class Dataset:
 
     def _build(self, i: int) -> dict[str, Any]:
         """Customer ``i`` as a canonical dict, parsed from :meth:`customer_json` (one source of truth)."""
-        return orjson.loads(self.customer_json(i))
+        record: dict[str, Any] = orjson.loads(self.customer_json(i))
+        return record
 
     def customer_json(self, i: int) -> bytes:
         """Customer ``i`` as canonical JSON: exactly ``orjson.dumps(self.customer(i))``.

@@ -82,7 +82,7 @@ def generate_pools() -> Pools:
         fake.seed_instance(POOL_SEED + offset)
         # NOTE: first names must not contain spaces so that sorting (first, last)
         # pool indexes equals sorting the full "First Last" string.
-        firsts = _unique([], FIRST_NAMES_PER_LOCALE, lambda: fake.first_name())
+        firsts = _unique([], FIRST_NAMES_PER_LOCALE, fake.first_name)
         first.update(n for n in firsts if " " not in n and ascii_slug(n))
         last.update(n for n in _unique([], LAST_NAMES_PER_LOCALE, fake.last_name) if ascii_slug(n))
         for name in _unique([], COMPANIES_PER_LOCALE, fake.company):

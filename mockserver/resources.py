@@ -162,7 +162,8 @@ class ServerContext:
         catalog = self.catalog
         if ordinal >= catalog.dataset.count or ordinal in catalog.store.latest:
             return build()
-        return self.records.get_or_build((flavour, variant, ordinal), build)
+        built: bytes = self.records.get_or_build((flavour, variant, ordinal), build)
+        return built
 
 
 def send_bytes(resp: falcon.Response, body: bytes, status: int = 200, content_type: str = "application/json",

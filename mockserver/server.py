@@ -21,7 +21,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Self
 
 from mockserver.errors import InvalidSettings
 from mockserver.settings import Settings
@@ -185,7 +185,7 @@ class ServerProcess:
         self.startup_seconds = 0.0
         self.output = ""
 
-    def start(self) -> ServerProcess:
+    def start(self) -> Self:
         last_error = ""
         for _attempt in range(3):  # another process may grab the free port first
             settings = replace(self.settings, port=self.port or free_port(self.settings.host))
@@ -193,9 +193,15 @@ class ServerProcess:
             started = time.perf_counter()
             # NOTE: output goes to a file, not a pipe: nobody reads a pipe while the
             # server runs, and a full pipe would block its logging.
-            self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-            self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, text=True,
-                                            env={**os.environ, **(self.env or {})})
+            # The file outlives this method: stop() reads and closes it.
+            self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+            try:
+                self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, text=True,
+                                                env={**os.environ, **(self.env or {})})
+            except BaseException:
+                self._log.close()
+                self._log = None
+                raise
             self.url = f"http://{settings.host}:{settings.port}"
             if self._wait_ready(started):
                 self.settings = settings
@@ -241,7 +247,7 @@ class ServerProcess:
             self._log = None
         return self.output
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

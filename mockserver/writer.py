@@ -20,7 +20,7 @@ per :class:`mockserver.dataset.Dataset`.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import orjson
@@ -108,7 +108,7 @@ def timestamp_text(seconds: int) -> str:
     if date is None:
         if len(_DAYS) > 8192:
             _DAYS.clear()
-        date = _DAYS[day] = datetime.fromtimestamp(day * 86400, tz=timezone.utc).strftime("%Y-%m-%d")
+        date = _DAYS[day] = datetime.fromtimestamp(day * 86400, tz=UTC).strftime("%Y-%m-%d")
     return f"{date}{_CLOCK[rest // 60]}{_TWO_DIGITS[rest % 60]}Z"
 
 

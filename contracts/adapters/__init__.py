@@ -130,11 +130,11 @@ class Adapter(Protocol):
     """Canonical field paths the platform cannot provide; they are left out of comparisons."""
 
     def list_customers(self, cursor: str | None, limit: int, fields: Sequence[str] | None,
-                       filters: Mapping[str, str], sort: Sort = Sort()) -> AdapterPage:
+                       filters: Mapping[str, str], sort: Sort = Sort()) -> AdapterPage:  # noqa: B008 (immutable)
         """One page: ``cursor`` ``None`` for the first; ``limit`` 1..200; ``fields`` canonical paths."""
         ...
 
-    def get_customer(self, id: str) -> dict[str, Any]:  # noqa: A002
+    def get_customer(self, id: str) -> dict[str, Any]:
         """The full canonical customer, or :class:`AdapterError` 404."""
         ...
 
@@ -212,4 +212,4 @@ ADAPTERS = AdapterRegistry()
 """The reference adapters, one per platform flavour of the mock."""
 
 # The bundled reference adapters. Each module registers itself with ADAPTERS.
-from contracts.adapters import apideck, ecartapi, ecwid, myboxx, truto  # noqa: E402,F401
+from contracts.adapters import apideck, ecartapi, ecwid, myboxx, truto  # noqa: F401

@@ -18,10 +18,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from mockserver import format_timestamp, parse_timestamp
-
 from contracts.adapters import ADAPTERS, AdapterError, Sort
 from contracts.adapters.toolkit import HttpAdapter, PlatformPage, since_seconds
+from mockserver import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     import httpx
@@ -91,7 +90,7 @@ class ApideckAdapter(HttpAdapter):
         return PlatformPage([from_apideck(c) for c in body.get("data") or []],
                             (meta.get("cursors") or {}).get("next"), meta.get("total_count"))
 
-    def get_customer(self, id: str) -> dict[str, Any]:  # noqa: A002
+    def get_customer(self, id: str) -> dict[str, Any]:
         if not id.strip():
             raise AdapterError.not_found(id)
         body = self.get(f"/ecommerce/customers/{quote(id, safe='')}", customer_id=id)

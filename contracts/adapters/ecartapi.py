@@ -24,10 +24,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from mockserver import format_timestamp, parse_timestamp
-
 from contracts.adapters import ADAPTERS, AdapterError, Sort
 from contracts.adapters.toolkit import HttpAdapter, PlatformPage, since_seconds
+from mockserver import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     import httpx
@@ -121,7 +120,7 @@ class EcartApiAdapter(HttpAdapter):
         return PlatformPage([from_ecartapi(c) for c in body.get("customers") or []], pagination.get("nextPage"),
                             pagination.get("total"))
 
-    def get_customer(self, id: str) -> dict[str, Any]:  # noqa: A002
+    def get_customer(self, id: str) -> dict[str, Any]:
         if not id.strip():
             raise AdapterError.not_found(id)
         body = self.get(f"/api/v2/customers/{quote(id, safe='')}", customer_id=id)

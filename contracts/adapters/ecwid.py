@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -58,7 +58,7 @@ def _text(value: Any) -> str | None:
 def ecwid_timestamp(text: str) -> str:
     """``2019-01-01 00:00:00 +0000`` -> ``2019-01-01T00:00:00Z``."""
     value = datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _phone(text: str) -> dict[str, Any]:
@@ -177,7 +177,7 @@ class EcwidAdapter(HttpAdapter):
         return self.get(f"{self.prefix}/customers/{quote(customer_id, safe='')}",  # type: ignore[no-any-return]
                         customer_id=customer_id)
 
-    def get_customer(self, id: str) -> dict[str, Any]:  # noqa: A002
+    def get_customer(self, id: str) -> dict[str, Any]:
         if not id.strip() or not id.isascii() or not id.isdigit():
             raise AdapterError.not_found(id)  # NOTE: Ecwid ids are integers; nothing else can exist
         return from_ecwid(self.read_customer(id))

@@ -24,12 +24,12 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from mockserver import CUSTOMER_PATHS, MockServerError, parse_fields, parse_timestamp, project
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from contracts.adapters import AdapterError, AdapterPage, Sort
+from mockserver import CUSTOMER_PATHS, MockServerError, parse_fields, parse_timestamp, project
 
 if TYPE_CHECKING:
     import httpx
@@ -138,6 +138,22 @@ def _since(key: str, bound: int) -> Callable[[Customer], bool]:
     return check
 
 
+
+def _has_email(wanted: str, c: Customer) -> bool:
+    return any((e.get("email") or "").lower() == wanted for e in c.get("emails") or ())
+
+
+def _has_phone_digits(digits: str, c: Customer) -> bool:
+    return bool(digits) and any(digits in _phone_digits(p) for p in c.get("phone_numbers") or ())
+
+
+def _has_status(status: str, c: Customer) -> bool:
+    return c.get("status") == status
+
+
+def _has_id_in(ids: set[str], c: Customer) -> bool:
+    return c.get("id") in ids
+
 def matcher(filters: Mapping[str, str]) -> Callable[[Customer], bool] | None:
     """A predicate evaluating canonical filters on full canonical customers (``None``: no filter).
 
@@ -149,15 +165,13 @@ def matcher(filters: Mapping[str, str]) -> Callable[[Customer], bool] | None:
     checks: list[Callable[[Customer], bool]] = []
     for key, value in filters.items():
         if key == "email":
-            wanted = value.strip().lower()
-            checks.append(lambda c, w=wanted: any((e.get("email") or "").lower() == w for e in c.get("emails") or ()))
+            checks.append(partial(_has_email, value.strip().lower()))
         elif key == "phone_number":
-            digits = _DIGITS.sub("", value)
-            checks.append(lambda c, d=digits: bool(d) and any(d in _phone_digits(p) for p in c.get("phone_numbers") or ()))
+            checks.append(partial(_has_phone_digits, _DIGITS.sub("", value)))
         elif key == "status":
-            checks.append(lambda c, s=value: c.get("status") == s)
+            checks.append(partial(_has_status, value))
         elif key == "customer_ids":
-            checks.append(lambda c, ids=_ids(value): c.get("id") in ids)
+            checks.append(partial(_has_id_in, _ids(value)))
         elif key in ("created_since", "updated_since"):
             checks.append(_since(key.replace("_since", "_at"), parse_timestamp(value)))
     if not checks:
@@ -308,7 +322,7 @@ class HttpAdapter:
         import httpx
 
         self.base_url = base_url.rstrip("/")
-        self.token: str | None = self.default_token if token is ... else token  # type: ignore[assignment]
+        self.token: str | None = self.default_token if token is ... else token
         self._owns_client = client is None
         self.client = client if client is not None else httpx.Client(timeout=30.0)
         self.codec = CursorCodec(f"{self.name}|{self.base_url}")
@@ -319,7 +333,7 @@ class HttpAdapter:
         """The platform page at ``position`` (``None``: first) with native ``filters``, in ``sort`` order."""
         raise NotImplementedError
 
-    def get_customer(self, id: str) -> Customer:  # noqa: A002
+    def get_customer(self, id: str) -> Customer:
         raise NotImplementedError
 
     def raise_for(self, response: httpx.Response, *, customer_id: str | None = None) -> None:
@@ -377,7 +391,7 @@ class HttpAdapter:
         if self._owns_client:
             self.client.close()
 
-    def __enter__(self) -> HttpAdapter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

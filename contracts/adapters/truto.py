@@ -20,10 +20,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from mockserver import format_timestamp, parse_timestamp
-
 from contracts.adapters import ADAPTERS, AdapterError, Sort
 from contracts.adapters.toolkit import SORT_FIELDS, HttpAdapter, PlatformPage, since_seconds
+from mockserver import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     import httpx
@@ -111,7 +110,7 @@ class TrutoAdapter(HttpAdapter):
         body = self.get("/unified/ecommerce/customers", params)
         return PlatformPage([from_truto(c) for c in body.get("result") or []], body.get("next_cursor"))
 
-    def get_customer(self, id: str) -> dict[str, Any]:  # noqa: A002
+    def get_customer(self, id: str) -> dict[str, Any]:
         if not id.strip():
             raise AdapterError.not_found(id)
         body = self.get(f"/unified/ecommerce/customers/{quote(id, safe='')}",

@@ -9,7 +9,8 @@ at the bottom of this file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from mockserver.errors import UnknownFlavour
@@ -35,7 +36,8 @@ class Rendered(NamedTuple):
     status: int
     body: bytes
     content_type: str = "application/json"
-    headers: dict[str, str] = {}
+    headers: Mapping[str, str] = MappingProxyType({})
+    """Extra response headers; read-only (a ``{}`` default would be one dict shared by every instance)."""
 
 
 class Flavour(Protocol):
@@ -101,9 +103,11 @@ class FlavourRegistry:
 FLAVOURS = FlavourRegistry()
 
 # The bundled flavours, in mount order. Each module registers itself with FLAVOURS.
-from mockserver.flavours import canonical  # noqa: E402,F401
-from mockserver.flavours import apideck  # noqa: E402,F401
-from mockserver.flavours import truto  # noqa: E402,F401
-from mockserver.flavours import ecwid  # noqa: E402,F401
-from mockserver.flavours import ecartapi  # noqa: E402,F401
-from mockserver.flavours import myboxx  # noqa: E402,F401
+from mockserver.flavours import (
+    apideck,  # noqa: F401
+    canonical,  # noqa: F401
+    ecartapi,  # noqa: F401
+    ecwid,  # noqa: F401
+    myboxx,  # noqa: F401
+    truto,  # noqa: F401
+)

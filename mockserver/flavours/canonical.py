@@ -74,7 +74,7 @@ def parse_list_query(req: falcon.Request) -> ListQuery:
                 raise InvalidParameter(key, "must not be empty")
             else:
                 values["email" if name == "email" else "phone"] = raw
-        elif key.startswith("sort[") or key.startswith("filter") or key.startswith("sort"):
+        elif key.startswith(("filter", "sort")):
             if key == "sort[by]":
                 sort = single_param(req, key) or ""
                 if sort not in SORT_FIELDS:
@@ -144,7 +144,7 @@ class CustomersResource:
         send_bytes(resp, b'{"data":' + dumps(record) + b"}", status=201,
                    headers={"Location": f"{req.path.rstrip('/')}/{record['id']}"})
 
-    def on_get_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:  # noqa: A002
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         self._auth(req)
         fields_raw, fields = fields_param(req)
         catalog = self.catalog
@@ -158,14 +158,14 @@ class CustomersResource:
                                          lambda: dumps(project(catalog.record(ordinal, state), fields)))
         send_bytes(resp, b'{"data":' + body + b"}")
 
-    def on_patch_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:  # noqa: A002
+    def on_patch_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         self._auth(req)
         self.catalog.get(id)  # 404 before 415/422: the resource is checked first
         body = validate_customer_input(read_json(req), creating=False)
         record = self.catalog.update(id, body)
         send_bytes(resp, b'{"data":' + dumps(record) + b"}")
 
-    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:  # noqa: A002
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         self._auth(req)
         self.catalog.delete(id)
         resp.status = 204

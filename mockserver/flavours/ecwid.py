@@ -61,7 +61,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -92,20 +92,20 @@ from mockserver.resources import ServerContext, bearer_token, dumps, int_param, 
 
 __all__ = [
     "CUSTOMER_FIELDS",
-    "customer_id",
+    "MAX_LIMIT",
+    "SEARCH_FIELDS",
     "Ecwid",
+    "EcwidCustomers",
+    "InsufficientScope",
+    "Search",
+    "customer_id",
     "ecwid_date",
     "ecwid_error",
     "ecwid_token",
-    "EcwidCustomers",
     "from_ecwid",
-    "InsufficientScope",
-    "MAX_LIMIT",
     "parse_date",
     "parse_response_fields",
     "parse_search",
-    "Search",
-    "SEARCH_FIELDS",
     "store_id",
     "to_ecwid",
     "validate_ecwid_body",
@@ -134,7 +134,7 @@ def ecwid_date(rfc3339: str) -> str:
     if len(rfc3339) == 20 and rfc3339.endswith("Z"):
         return f"{rfc3339[:10]} {rfc3339[11:19]} +0000"
     seconds = parse_timestamp(rfc3339)
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000")
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M:%S +0000")
 
 
 def _text(value: Any) -> str:
@@ -332,7 +332,7 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
         fields["addresses"] = addresses
     if body.get("shippingAddresses") is not None:
         known = {_int_id(a["id"]): a for a in addresses if a.get("type") == "shipping" and a.get("id")}
-        shipping = [_canonical_address(item, "shipping", known.get(item.get("id")))  # type: ignore[arg-type]
+        shipping = [_canonical_address(item, "shipping", known.get(item.get("id")))
                     for item in body["shippingAddresses"]]
         fields["addresses"] = ([a for a in addresses if a.get("type") != "shipping"]
                                + [a for a in shipping if a is not None])
@@ -387,7 +387,7 @@ def parse_date(name: str, raw: str) -> int:
             value = datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return int(value.replace(tzinfo=value.tzinfo or timezone.utc).timestamp())
+        return int(value.replace(tzinfo=value.tzinfo or UTC).timestamp())
     raise InvalidParameter(name, f"must be UNIX seconds, 'yyyy-MM-dd HH:mm:ss Z', 'yyyy-MM-dd HH:mm:ss' or "
                                  f"'yyyy-MM-dd', got {raw!r}")
 
@@ -475,9 +475,9 @@ def parse_search(req: falcon.Request) -> Search:
         InvalidParameter: a bad ``offset``, ``limit``, date, ``sortBy`` or ``responseFields``.
         UnsupportedFilter: a documented Ecwid filter or sort order the mock cannot evaluate.
     """
-    for name in UNSUPPORTED_FILTERS:
-        if name in req.params:
-            raise UnsupportedFilter(name, "this Ecwid filter is not supported by the mock server")
+    for unsupported in UNSUPPORTED_FILTERS:
+        if unsupported in req.params:
+            raise UnsupportedFilter(unsupported, "this Ecwid filter is not supported by the mock server")
     offset = int_param(req, "offset", 0, 0, MAX_OFFSET)
     limit = int_param(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     fields = parse_response_fields(single_param(req, "responseFields") or "", SEARCH_FIELDS)
@@ -636,7 +636,7 @@ class EcwidCustomers:
 
     def _item_bytes(self, record: dict[str, Any], ordinal: int | None, variant: str,
                     fields: FieldSet | None) -> bytes:
-        build: Callable[[], bytes] = lambda: dumps(project(to_ecwid(record), fields))  # noqa: E731
+        build: Callable[[], bytes] = lambda: dumps(project(to_ecwid(record), fields))
         if ordinal is None:
             return build()
         return self.context.record_bytes(self.name, variant, ordinal, build)
@@ -764,27 +764,27 @@ class CustomersResource:
         self.service.check_token(req)
         store_id(store)
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, storeId: str) -> None:  # noqa: N803
+    def on_get(self, req: falcon.Request, resp: falcon.Response, storeId: str) -> None:
         self._enter(req, storeId)
         send_bytes(resp, self.service.search(req))
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, storeId: str) -> None:  # noqa: N803
+    def on_post(self, req: falcon.Request, resp: falcon.Response, storeId: str) -> None:
         self._enter(req, storeId)
         # NOTE: 200, not 201: Ecwid answers 200 and pyecwid's add() raises on anything else.
         send_bytes(resp, dumps({"id": self.service.create(req)}))
 
-    def on_get_item(self, req: falcon.Request, resp: falcon.Response, storeId: str,  # noqa: N803
-                    customerId: str) -> None:  # noqa: N803
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, storeId: str,
+                    customerId: str) -> None:
         self._enter(req, storeId)
         send_bytes(resp, self.service.customer(customerId, req))
 
-    def on_put_item(self, req: falcon.Request, resp: falcon.Response, storeId: str,  # noqa: N803
-                    customerId: str) -> None:  # noqa: N803
+    def on_put_item(self, req: falcon.Request, resp: falcon.Response, storeId: str,
+                    customerId: str) -> None:
         self._enter(req, storeId)
         send_bytes(resp, dumps({"updateCount": self.service.update(customerId, req)}))
 
-    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, storeId: str,  # noqa: N803
-                       customerId: str) -> None:  # noqa: N803
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, storeId: str,
+                       customerId: str) -> None:
         self._enter(req, storeId)
         send_bytes(resp, dumps({"deleteCount": self.service.delete(customerId)}))
 
@@ -818,7 +818,7 @@ class ProfileResource:
     def __init__(self, service: EcwidCustomers) -> None:
         self.service = service
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, storeId: str) -> None:  # noqa: N803
+    def on_get(self, req: falcon.Request, resp: falcon.Response, storeId: str) -> None:
         self.service.check_token(req, profile_only=True)
         send_bytes(resp, profile(store_id(storeId)))
 

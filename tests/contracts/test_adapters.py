@@ -214,7 +214,7 @@ class RepeatsTheFirstPage(EcwidAdapter):
 class EmptyDictForUnknownId(EcwidAdapter):
     """Answers an unknown id with an empty customer instead of a 404."""
 
-    def get_customer(self, id: str) -> dict[str, Any]:  # noqa: A002
+    def get_customer(self, id: str) -> dict[str, Any]:
         try:
             return super().get_customer(id)
         except AdapterError as error:

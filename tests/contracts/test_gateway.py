@@ -72,14 +72,14 @@ def test_pages_are_the_canonical_customers_without_what_ecwid_cannot_provide(gat
 
 def test_errors_are_canonical_problems(gateway: falcon.testing.TestClient) -> None:
     cases = [
-        (dict(path="/customers", headers={}), 401, "unauthorized"),
-        (dict(path="/customers", params={"limit": "0"}), 400, "invalid-parameter"),
-        (dict(path="/customers", params={"limit": "x"}), 400, "invalid-parameter"),
-        (dict(path="/customers", params={"cursor": "garbage"}), 400, "invalid-cursor"),
-        (dict(path="/customers", params={"sorted": "1"}), 400, "invalid-parameter"),
-        (dict(path="/customers", query_string="limit=1&limit=2"), 400, "invalid-parameter"),
-        (dict(path="/customers/123"), 404, "not-found"),
-        (dict(path="/nowhere"), 404, "not-found"),
+        ({"path": "/customers", "headers": {}}, 401, "unauthorized"),
+        ({"path": "/customers", "params": {"limit": "0"}}, 400, "invalid-parameter"),
+        ({"path": "/customers", "params": {"limit": "x"}}, 400, "invalid-parameter"),
+        ({"path": "/customers", "params": {"cursor": "garbage"}}, 400, "invalid-cursor"),
+        ({"path": "/customers", "params": {"sorted": "1"}}, 400, "invalid-parameter"),
+        ({"path": "/customers", "query_string": "limit=1&limit=2"}, 400, "invalid-parameter"),
+        ({"path": "/customers/123"}, 404, "not-found"),
+        ({"path": "/nowhere"}, 404, "not-found"),
     ]
     for kwargs, status, kind in cases:
         headers = kwargs.pop("headers", AUTH)

@@ -73,9 +73,9 @@ def brute(catalog: Catalog, query: ListQuery) -> list[str]:
             if record_matches(r, parse_timestamp(r["created_at"]), parse_timestamp(r["updated_at"]), f)]
     ordinal = {r["id"]: catalog.dataset.ordinal_of(r["id"]) for r in rows}
     if query.sort == "name":
-        key = lambda r: (r["name"] or "", ordinal[r["id"]])  # noqa: E731
+        key = lambda r: (r["name"] or "", ordinal[r["id"]])
     else:
-        key = lambda r: (parse_timestamp(r[query.sort]), ordinal[r["id"]])  # noqa: E731
+        key = lambda r: (parse_timestamp(r[query.sort]), ordinal[r["id"]])
     return [r["id"] for r in sorted(rows, key=key, reverse=query.descending)]
 
 

@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -92,7 +92,7 @@ def test_created_at_strictly_increases_and_updated_follows_within_horizon() -> N
         for i in range(start, start + 200):
             assert ds.created_of(i) < ds.created_of(i + 1)
             assert ds.created_of(i) <= ds.updated_of(i) <= ds.created_of(i + UPDATE_HORIZON)
-    assert datetime.fromtimestamp(ds.created_of(BIG - 1), tz=timezone.utc).year <= 2026
+    assert datetime.fromtimestamp(ds.created_of(BIG - 1), tz=UTC).year <= 2026
 
 
 @given(seconds=st.integers(1_500_000_000, 1_800_000_000))

@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.dataset import EPOCH, format_timestamp
-from mockserver.writer import timestamp_text
 from mockserver.flavours.canonical import _page_links
 from mockserver.resources import BytesCache, link_with
+from mockserver.writer import timestamp_text
 
 
 @given(st.integers(min_value=0, max_value=EPOCH * 2))

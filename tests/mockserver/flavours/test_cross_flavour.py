@@ -9,7 +9,7 @@ from the dataset is the reference.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -44,7 +44,7 @@ def iso(text: str) -> int:
 
 
 def ecwid_time(text: str) -> int:
-    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z").astimezone(timezone.utc).timestamp())
+    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z").astimezone(UTC).timestamp())
 
 
 def from_canonical(c: dict[str, Any]) -> Person:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,7 +35,7 @@ NOT_AVAILABLE = "The resource is not available for this ecommerce"
 
 
 def iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def digits(*parts: str | None) -> str:
@@ -207,7 +207,7 @@ def test_filtered_walks_match_the_dataset(client: falcon.testing.TestClient) -> 
 
 def test_dates_accept_dates_and_naive_date_times(client: falcon.testing.TestClient) -> None:
     ds = Dataset(7, 200)
-    day = datetime.fromtimestamp(ds.created_of(100), tz=timezone.utc)
+    day = datetime.fromtimestamp(ds.created_of(100), tz=UTC)
     start = int(day.replace(hour=0, minute=0, second=0).timestamp())
     expected = [ds.id_of(i) for i in range(200) if start <= ds.created_of(i) < start + 86400]
     same_day = {"createdAt[from]": day.strftime("%Y-%m-%d"), "createdAt[to]": day.strftime("%Y-%m-%d")}

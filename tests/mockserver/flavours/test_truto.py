@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
-from tests.fixtures.fuzzing import swap_in_issued_cursor
 from mockserver import Settings, create_app
 from mockserver.dataset import Dataset
 from mockserver.flavours.ecwid import to_ecwid
+from tests.fixtures.fuzzing import swap_in_issued_cursor
 
 BASE = "/truto/unified/ecommerce/customers"
 ACCOUNT = {"integrated_account_id": "62f44730-dd91-461e-bd6a-aedd9e0ad79d"}
