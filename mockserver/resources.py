@@ -277,7 +277,10 @@ def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
     # NOTE: without a Content-Length (Transfer-Encoding: chunked) bounded_stream reads nothing;
     # gunicorn's own stream then decodes the chunks and ends where the body ends.
     stream = req.bounded_stream if length is not None else req.stream
-    raw = stream.read(max_bytes + 1)
+    try:
+        raw = stream.read(max_bytes + 1)
+    except Exception as exc:  # noqa: BLE001 - the WSGI server's own types: a bad chunk, a lost client
+        raise MalformedBody(f"The body could not be read: {type(exc).__name__}; send it again.") from None
     if len(raw) > max_bytes:
         raise MalformedBody(f"The body is larger than {max_bytes} bytes.")
     if not raw.strip():
