@@ -225,6 +225,11 @@ def no_5xx(flavour: Flavour, response: falcon.testing.Result) -> None:
         assert flavour.is_error(response.json, response.status_code), response.text
 
 
+def encode_query(params: dict[str, str]) -> str:
+    # NOTE: encoded by hand: a lone surrogate has no UTF-8 spelling, so it is sent as %ED%A0%80 bytes
+    return "&".join(f"{quote(k)}={quote(v.encode('utf-8', 'surrogatepass'), safe='')}" for k, v in params.items())
+
+
 def _path_segment(text: str) -> str:
     return quote(text.encode("utf-8", "surrogatepass"), safe="")
 
@@ -239,7 +244,8 @@ def test_fuzzed_ids_never_give_a_5xx(api: falcon.testing.TestClient, flavour: Fl
         if raw.isdigit() and not raw.isascii():
             assert response.status_code == 404, response.text
     if flavour.id_param is not None:
-        no_5xx(flavour, call(api, flavour, "GET", flavour.list_path, params={flavour.id_param[0]: raw}))
+        no_5xx(flavour, api.simulate_get(flavour.list_path, headers=flavour.headers,
+                                         query_string=encode_query({**flavour.params, flavour.id_param[0]: raw})))
 
 
 QUERY_NAMES = ["limit", "offset", "page", "cursor", "sort", "sortBy", "fields", "responseFields", "email", "phone",
@@ -254,10 +260,7 @@ QUERY_NAMES = ["limit", "offset", "page", "cursor", "sort", "sortBy", "fields", 
                              max_size=4))
 def test_fuzzed_query_values_never_give_a_5xx(api: falcon.testing.TestClient, flavour: Flavour,
                                              query: dict[str, str]) -> None:
-    # NOTE: encoded by hand: a lone surrogate has no UTF-8 spelling, so it arrives as %ED%A0%80 bytes
-    text = "&".join(f"{quote(k)}={quote(v.encode('utf-8', 'surrogatepass'), safe='')}" for k, v in query.items())
-    extra = "&".join(f"{k}={v}" for k, v in flavour.params.items())
-    response = api.simulate_get(flavour.list_path, query_string="&".join(p for p in (text, extra) if p),
+    response = api.simulate_get(flavour.list_path, query_string=encode_query({**query, **flavour.params}),
                                 headers=flavour.headers)
     no_5xx(flavour, response)
 
