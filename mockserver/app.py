@@ -100,6 +100,19 @@ def _as_mock_error(error: falcon.HTTPError) -> MockServerError:
     return InternalError(detail)
 
 
+def _head_like_get(resource: object, suffix: str | None = None) -> object:
+    """``resource``, answering HEAD wherever it answers GET (RFC 9110 says every server should).
+
+    Falcon answers HEAD only through an ``on_head`` responder; given the GET one, it sends the
+    GET answer's status and headers (Content-Length included) without the body.
+    """
+    tail = f"_{suffix}" if suffix else ""
+    on_get = getattr(resource, f"on_get{tail}", None)
+    if callable(on_get) and getattr(resource, f"on_head{tail}", None) is None:
+        setattr(resource, f"on_head{tail}", on_get)
+    return resource
+
+
 def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
     """Build the WSGI app serving every flavour.
 
@@ -138,9 +151,9 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
         for prefix in prefixes:
             mounts.add(prefix, flavour)
             for route in flavour.routes(context):
-                app.add_route(prefix + route.path, route.resource, suffix=route.suffix)
-            app.add_route(f"{prefix}/openapi.yaml", SpecResource(flavour))
-    app.add_route("/health", HealthResource(context))
+                app.add_route(prefix + route.path, _head_like_get(route.resource, route.suffix), suffix=route.suffix)
+            app.add_route(f"{prefix}/openapi.yaml", _head_like_get(SpecResource(flavour)))
+    app.add_route("/health", _head_like_get(HealthResource(context)))
     app.add_route(RESET_PATH, ResetResource(context))
 
     def render(req: falcon.Request, resp: falcon.Response, error: MockServerError) -> None:

@@ -40,7 +40,7 @@ MATERIALIZE_LIMIT = 20_000
 COUNT_SCAN_LIMIT = 200_000
 """Totals that would need more checks than this are reported as unknown (``None``)."""
 
-_DIGITS = re.compile(r"\D+")
+_DIGITS = re.compile(r"\D+", re.ASCII)
 Item = tuple[tuple[Any, ...], Any]  # (sort key, payload: base index or Entry)
 
 
@@ -227,17 +227,22 @@ class Catalog:
     def _now(self) -> int:
         return int(self.clock())
 
-    def create(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """Store a new customer from canonical writable fields; returns the full record."""
+    def create(self, fields: dict[str, Any], *, check: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Store a new customer from canonical writable fields; returns the full record.
+
+        ``check()`` runs inside the write transaction on the latest state and raises to refuse
+        the write: a rule it verifies (a unique email) holds across workers (see ``Store.append``).
+        """
         self.store.refresh()
         now = self._now()
         # NOTE: the id derives from the ordinal SQLite allocates inside the write transaction.
         entry = self.store.append(None, lambda ordinal: complete_record(self.dataset.id_of(ordinal), fields, now, now),
-                                  now, now, first_new_ordinal=self.dataset.count)
+                                  now, now, first_new_ordinal=self.dataset.count, check=check)
         return entry.record or {}
 
-    def update(self, customer_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """Apply canonical writable fields to a customer; returns the full record.
+    def update(self, customer_id: str, fields: dict[str, Any], *,
+               check: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Apply canonical writable fields to a customer; returns the full record (``check``: as for create).
 
         Raises:
             NotFound: no live customer has the id.
@@ -252,8 +257,10 @@ class Catalog:
         merged.update(fields)
         if ("first_name" in fields or "last_name" in fields) and "name" not in fields:
             merged["name"] = " ".join(p for p in (merged.get("first_name"), merged.get("last_name")) if p) or None
-        record = complete_record(customer_id, merged, created_ts, now)
-        entry = self.store.append(ordinal, lambda _: record, created_ts, now, first_new_ordinal=self.dataset.count)
+        # the id the ordinal derives from, never the request's spelling of it
+        record = complete_record(self.dataset.id_of(ordinal), merged, created_ts, now)
+        entry = self.store.append(ordinal, lambda _: record, created_ts, now, first_new_ordinal=self.dataset.count,
+                                  check=check)
         return entry.record or {}
 
     def delete(self, customer_id: str) -> None:

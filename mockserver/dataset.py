@@ -118,8 +118,9 @@ STATUS_ARCHIVED = 9  # residues out of STATUS_PERIOD that are archived (about 9 
 
 CUSTOMER_CACHE = 128  # built customer dicts kept per process
 
-_EMAIL_INDEX = re.compile(r"^[a-z]+[._]?[a-z]*?(\d+)@", re.IGNORECASE)
-_DIGITS = re.compile(r"\D+")
+# NOTE: re.ASCII: \d alone matches the digits of every script, and int() reads them all.
+_EMAIL_INDEX = re.compile(r"^[a-z]+[._]?[a-z]*?(\d+)@", re.IGNORECASE | re.ASCII)
+_DIGITS = re.compile(r"\D+", re.ASCII)
 
 
 def _coprime(start: int, modulus: int) -> int:
@@ -305,8 +306,13 @@ class Dataset:
         return str(ID_BASE + (i * self._id_mul + self._id_add) % ID_SPAN)
 
     def ordinal_of(self, customer_id: str) -> int | None:
-        """The ordinal an id was derived from, in or beyond the base range."""
-        if not customer_id.isdigit() or len(customer_id) != 9 or customer_id[0] == "0":
+        """The ordinal an id was derived from, in or beyond the base range.
+
+        Only ASCII digits make an id: ``str.isdigit`` also accepts the digits of other scripts
+        (``３`` fullwidth, which ``int`` reads as 3, would alias a real customer) and superscripts
+        (``²``, which ``int`` refuses).
+        """
+        if len(customer_id) != 9 or not customer_id.isascii() or not customer_id.isdigit() or customer_id[0] == "0":
             return None
         return ((int(customer_id) - ID_BASE - self._id_add) * self._id_inv) % ID_SPAN
 

@@ -17,6 +17,7 @@
      ├── UnsupportedMediaType (415)
      ├── InvalidBody (422)           parseable, but violates the schema
      ├── InternalError (500)         a bug: logged, never a traceback to the client
+     ├── ServiceUnavailable (503)    the write log cannot be read now (damaged, locked): retry later
      ├── UnknownFlavour (LookupError)
      └── InvalidSettings (ValueError)
 
@@ -43,6 +44,7 @@ __all__ = [
     "MockServerError",
     "NotFound",
     "Problem",
+    "ServiceUnavailable",
     "Unauthorized",
     "UnknownFlavour",
     "UnsupportedFilter",
@@ -161,6 +163,15 @@ class InvalidBody(MockServerError):
 
 class InternalError(MockServerError):
     status, title, kind = 500, "Internal Server Error", "internal"
+
+
+class ServiceUnavailable(MockServerError):
+    """503: the server cannot answer right now (its state file is unreadable or locked); logged."""
+
+    status, title, kind = 503, "Service Unavailable", "unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
 class UnknownFlavour(LookupError, MockServerError):

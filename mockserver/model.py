@@ -44,7 +44,9 @@ CUSTOMER_PATHS: frozenset[str] = frozenset(
 """Every valid ``fields`` path of the canonical customer."""
 
 READ_ONLY = ("id", "created_at", "updated_at")
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+"""What ``\\s`` means in the specs' (ECMAScript) patterns; Python's ``\\s`` adds U+001C-U+001F and U+0085."""
+EMAIL_RE = re.compile(f"[^@{_SPACE}]+@[^@{_SPACE}]+\\.[^@{_SPACE}]+")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _TOTAL_RE = re.compile(r"-?[0-9]+\.[0-9]{2}")
 _COUNTRY_RE = re.compile(r"[A-Z]{2}")

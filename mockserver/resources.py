@@ -7,6 +7,7 @@ lives here, so a flavour states only how its platform differs.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from collections import OrderedDict
@@ -42,6 +43,7 @@ __all__ = [
     "dumps",
     "int_param",
     "link_with",
+    "loads_json",
     "read_json",
     "send_bytes",
     "single_param",
@@ -216,12 +218,55 @@ def bearer_token(req: falcon.Request) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+MAX_JSON_DEPTH = 32
+"""Deepest nesting a JSON body or token may have: every body schema needs fewer than 5 levels, and
+Python's parser would overflow its stack (RecursionError) near 1,000."""
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]", re.ASCII)
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest in a parsed JSON value (iterative: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def loads_json(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse untrusted JSON text: what ``json.loads`` gives, or ``ValueError`` saying what is wrong.
+
+    Refused besides invalid JSON: nesting deeper than ``max_depth`` (near 1,000 levels the parser
+    itself raises RecursionError) and ``\\ud800``-style escapes of lone surrogates (no UTF-8
+    spelling: SQLite and every encoder downstream would raise UnicodeEncodeError).
+    """
+    too_deep = f"it nests arrays or objects deeper than {max_depth} levels"
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(too_deep) from None
+    # PERF: fewer opening brackets than the limit cannot nest deeper; a usual body stops here
+    if (text.count("[") + text.count("{") > max_depth) and _depth(value) > max_depth:
+        raise ValueError(too_deep)
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then pay for a second pass
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("it escapes a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character") \
+                from None
+    return value
+
+
 def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
-    """The JSON request body.
+    """The JSON request body (sent with a Content-Length or chunked).
 
     Raises:
         UnsupportedMediaType: the Content-Type is not JSON.
-        MalformedBody: the body is empty, too large or not valid UTF-8 JSON.
+        MalformedBody: the body is empty, too large, too deep or not valid UTF-8 JSON.
     """
     content_type = (req.content_type or "").split(";")[0].strip().lower()
     if content_type != "application/json" and not (content_type.startswith("application/")
@@ -230,13 +275,19 @@ def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
     length = req.content_length
     if length is not None and length > max_bytes:
         raise MalformedBody(f"The body is larger than {max_bytes} bytes.")
-    raw = req.bounded_stream.read(max_bytes + 1)
+    # NOTE: without a Content-Length (Transfer-Encoding: chunked) bounded_stream reads nothing;
+    # gunicorn's own stream then decodes the chunks and ends where the body ends.
+    stream = req.bounded_stream if length is not None else req.stream
+    try:
+        raw = stream.read(max_bytes + 1)
+    except Exception as exc:  # noqa: BLE001 - the WSGI server's own types: a bad chunk, a lost client
+        raise MalformedBody(f"The body could not be read: {type(exc).__name__}; send it again.") from None
     if len(raw) > max_bytes:
         raise MalformedBody(f"The body is larger than {max_bytes} bytes.")
     if not raw.strip():
         raise MalformedBody("The request body is empty; send a JSON object.")
     try:
-        return json.loads(raw.decode("utf-8"))
+        return loads_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedBody(f"The body is not valid JSON: {exc}.") from None
 

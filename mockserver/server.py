@@ -75,7 +75,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # PERF: gthread keeps HTTP/1.1 connections alive (sync closes after every response and
         # then waits for the client to close too); clients (SDKs, test suites, browsers, wrk)
         # reuse connections. bench/ compared sync and gthread with 1, 2 and 4 threads.
-        "worker_class": "gthread",
+        # NOTE: gthread plus requests gunicorn refuses (line too long, ...) in the flavour's format
+        "worker_class": "mockserver.transport_errors.ThreadWorker",
         "threads": GUNICORN_THREADS,
         "keepalive": 5,
         # PERF: objects built before the fork move to GC's permanent generation, so collections

@@ -15,6 +15,7 @@ created customers get ``count``, ``count + 1``, ... in creation order.
 from __future__ import annotations
 
 import json
+import logging
 import mmap
 import os
 import sqlite3
@@ -24,9 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.errors import InvalidSettings
+from mockserver.errors import InvalidSettings, ServiceUnavailable
 
 __all__ = ["ChangeCounter", "Entry", "Store"]
+
+log = logging.getLogger("mockserver")
+
+_OUR_TABLES = {"meta", "changes", "sqlite_sequence"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -110,8 +115,8 @@ class Store:
         self._pid = -1
         self._conn: sqlite3.Connection | None = None
         self._data_version = -1
-        self._changes = ChangeCounter(path + "-changes")
         self._seen_changes = -1
+        self._failure = ""
         self._generation = ""
         self.version = 0
         self._log: list[Entry] = []
@@ -121,8 +126,22 @@ class Store:
         # NOTE: connect once to create the file and check the fingerprint, then close:
         # gunicorn forks workers after building the app, and an SQLite connection must
         # not cross a fork. Each process reconnects on first use.
-        self._connect()
-        self.close()
+        companions = [path + suffix for suffix in ("-wal", "-shm", "-journal") if not os.path.exists(path + suffix)]
+        try:
+            self._check_usable(self._connect())
+        except sqlite3.Error as exc:
+            self._close_connection()
+            for leftover in companions:  # SQLite's own files for a file it could not use: not ours to leave
+                if os.path.exists(leftover):
+                    os.remove(leftover)
+            raise InvalidSettings(
+                f"state file {path} cannot be used: {exc}. Give --state a new path (it is created) or a file an "
+                "earlier mockserver run wrote, writable and in a directory you can write to"
+            ) from None
+        finally:
+            self._close_connection()
+        # NOTE: made only once the state file proved usable, so a refused one leaves no stray file
+        self._changes = ChangeCounter(path + "-changes")
 
     # ---- connection per process (gunicorn forks after the app is built) ----------
 
@@ -130,10 +149,18 @@ class Store:
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
         conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(_SCHEMA)
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables - _OUR_TABLES:  # another program's database: never write into it
+                raise InvalidSettings(f"state file {self.path} is another program's SQLite database (it has tables "
+                                      f"{', '.join(sorted(tables - _OUR_TABLES))}); give --state another path")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            conn.close()
+            raise
         try:
             row = conn.execute("SELECT value FROM meta WHERE key='dataset'").fetchone()
             if row is None:
@@ -157,6 +184,39 @@ class Store:
         self._snapshots.clear()
         return conn
 
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @staticmethod
+    def _check_usable(conn: sqlite3.Connection) -> None:
+        """Raise ``sqlite3.Error`` for a damaged (e.g. truncated) or read-only file; once, at start.
+
+        Reads the whole file (``quick_check``) and rewrites one row: SQLite opens a file it may not
+        write read-only without a word, and the first customer written would fail instead.
+        """
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(problems[:3]))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("UPDATE meta SET value = value WHERE key = 'dataset'")
+            conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    def _unavailable(self, exc: Exception) -> ServiceUnavailable:
+        """The 503 for a state file that cannot be read now; logged once per distinct failure."""
+        if str(exc) != self._failure:
+            self._failure = str(exc)
+            log.error("cannot read the state file %s: %s; answering 503 and retrying on every request",
+                      self.path, exc)
+        return ServiceUnavailable(
+            "The mock server cannot read its state file right now; retry shortly. If this persists, the file "
+            "is damaged: restart the server with another --state file (see the server log).")
+
     def refresh(self) -> int:
         """Load rows committed by other processes; returns the latest version."""
         changes = self._changes.read()
@@ -165,13 +225,18 @@ class Store:
             # with its parent's log: that log is exactly the state as of ``changes``.)
             return self.version
         with self._lock:
-            conn = self._connect()
-            # PERF: data_version changes only when another connection commits, so a write
-            # by this process costs one pragma and no query.
-            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
-            if data_version != self._data_version:
-                self._data_version = data_version
-                self._load(conn)
+            try:
+                conn = self._connect()
+                # PERF: data_version changes only when another connection commits, so a write
+                # by this process costs one pragma and no query.
+                data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+                if data_version != self._data_version:
+                    self._load(conn)
+                    # NOTE: noted only after a complete load: a failed one must be retried, not taken as done
+                    self._data_version = data_version
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from None
+            self._failure = ""
             self._seen_changes = changes  # read before the pragma: see ChangeCounter
             return self.version
 
@@ -188,7 +253,11 @@ class Store:
             (self.version,),
         ).fetchall()
         for version, ordinal, record, created_ts, updated_ts in rows:
-            entry = Entry(ordinal, json.loads(record) if record is not None else None, created_ts, updated_ts)
+            try:
+                value = json.loads(record) if record is not None else None
+            except ValueError:  # written by hand or damaged: a load that stops here is retried
+                raise sqlite3.DatabaseError(f"change {version} is not a JSON customer record") from None
+            entry = Entry(ordinal, value, created_ts, updated_ts)
             self._log.append(entry)
             self._versions.append(version)
             self.latest[ordinal] = entry
@@ -214,16 +283,26 @@ class Store:
     # ---- writes -----------------------------------------------------------------
 
     def append(self, ordinal: int | None, make_record: Callable[[int], dict[str, Any] | None], created_ts: int,
-               updated_ts: int, *, first_new_ordinal: int) -> Entry:
+               updated_ts: int, *, first_new_ordinal: int, check: Callable[[], None] | None = None) -> Entry:
         """Append one change; ``ordinal=None`` allocates the next ordinal for a create.
 
         ``make_record(ordinal)`` gives the record (``None`` deletes); it runs inside the
         write transaction, so a record can embed an id derived from a fresh ordinal.
+        ``check()`` runs first, inside the transaction, on the log loaded up to it: what it
+        verifies (e.g. that no customer has an email) holds until the change commits, in every
+        process. It raises to refuse the change.
         """
         with self._lock:
-            conn = self._connect()
-            conn.execute("BEGIN IMMEDIATE")
             try:
+                conn = self._connect()
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from None
+            try:
+                if check is not None:
+                    # NOTE: BEGIN IMMEDIATE holds SQLite's write lock: no process commits until we do
+                    self._load(conn)
+                    check()
                 if ordinal is None:
                     row = conn.execute("SELECT MAX(ordinal) FROM changes WHERE ordinal >= ?",
                                        (first_new_ordinal,)).fetchone()
@@ -233,11 +312,17 @@ class Store:
                 conn.execute("INSERT INTO changes (ordinal, record, created_ts, updated_ts) VALUES (?, ?, ?, ?)",
                              (ordinal, text, created_ts, updated_ts))
                 conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._unavailable(exc) from None
                 raise
             self._changes.bump()
-            self._load(conn)
+            try:
+                self._load(conn)
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from None
             return self.latest[ordinal]
 
     def reset(self) -> None:

@@ -108,7 +108,7 @@ _FIELD_ALTERNATIVES = "|".join(re.escape(p) for p in sorted(APIDECK_PATHS, key=l
 FIELDS_PATTERN = f"^ *(?:(?:{_FIELD_ALTERNATIVES}) *)?(?:, *(?:(?:{_FIELD_ALTERNATIVES}) *)?)*$"
 """What ``fields`` accepts: known paths separated by commas, spaces around them, blank entries ignored."""
 _FIELDS_RE = re.compile(FIELDS_PATTERN[1:-1])
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))")
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))", re.ASCII)
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 

@@ -86,7 +86,7 @@ from mockserver.errors import (
     UnsupportedFilter,
 )
 from mockserver.flavours import FLAVOURS, Rendered, Route
-from mockserver.model import validate_customer_input
+from mockserver.model import EMAIL_RE, validate_customer_input
 from mockserver.pagination import Position, decode_cursor, encode_cursor
 from mockserver.resources import (
     ServerContext,
@@ -94,6 +94,7 @@ from mockserver.resources import (
     dumps,
     int_param,
     link_with,
+    loads_json,
     read_json,
     send_bytes,
     single_param,
@@ -117,7 +118,6 @@ ADDRESS_KEYS = ("id", "firstName", "lastName", "address1", "address2", "country"
                 "phone", "company", "references", "defaultBilling", "defaultShipping")
 PLACE_KEYS = ("code", "name", "codeIso2", "codeIso3")
 # NOTE: matched with fullmatch (``$`` would accept a trailing newline the spec's patterns reject)
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
 _NONBLANK_RE = re.compile(r"\S")
@@ -274,7 +274,7 @@ def decode_token(text: str, secret: str, query: ListQuery | None
         InvalidCursor: not a token from this server, or for other filters.
     """
     try:
-        payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        payload = loads_json(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("utf-8"))
         version, filters, since, cursor = payload
         if version != 1 or not isinstance(cursor, str):
             raise ValueError("version")
@@ -346,7 +346,7 @@ def validate_input(body: Any, *, creating: bool) -> dict[str, Any]:
         elif key in body:
             _text(problems, key, body[key], nullable=not creating, nonblank=creating)
     if "email" in body:
-        _text(problems, "email", body["email"], pattern=_EMAIL_RE)
+        _text(problems, "email", body["email"], pattern=EMAIL_RE)
     if "phone" in body:
         _text(problems, "phone", body["phone"], nonblank=True)
     if "note" in body:

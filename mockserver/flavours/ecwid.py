@@ -118,7 +118,7 @@ PERSON_TEXT = ("name", "firstName", "lastName", "companyName", "street", "city",
                "postalCode", "stateOrProvinceCode", "stateOrProvinceName", "phone")
 _STATE_CODE = re.compile(r"^[A-Z]{2,3}$")
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-_PHONE = re.compile(r"^\+(\d{1,4}) (\d{1,6}) ([\d-]+)(?: x(\d{1,8}))?$")
+_PHONE = re.compile(r"^\+(\d{1,4}) (\d{1,6}) ([\d-]+)(?: x(\d{1,8}))?$", re.ASCII)
 
 
 # ---- record mapping (pure) ----------------------------------------------------------
@@ -382,6 +382,8 @@ def parse_date(name: str, raw: str) -> int:
     text = raw.strip()
     if text.isascii() and text.isdigit() and len(text) <= 12:
         return int(text)
+    if not text.isascii():  # strptime's %Y also reads the digits of other scripts
+        raise InvalidParameter(name, f"must be UNIX seconds or a date in ASCII digits, got {raw!r}")
     for fmt in _DATE_FORMATS:
         try:
             value = datetime.strptime(text, fmt)
@@ -707,8 +709,9 @@ class EcwidCustomers:
             Conflict: another customer has the email.
         """
         body = validate_ecwid_body(read_json(req), creating=True)
-        self._check_email_free(body["email"], None)
-        record = self.catalog.create(self._canonical(body, None))
+        email = body["email"]
+        # NOTE: checked inside the write transaction, so two workers cannot both take one email
+        record = self.catalog.create(self._canonical(body, None), check=lambda: self._check_email_free(email, None))
         return int(record["id"])
 
     def update(self, raw_id: str, req: falcon.Request) -> int:
@@ -722,11 +725,16 @@ class EcwidCustomers:
         cid = customer_id(raw_id)
         current = self.catalog.get(cid)
         body = validate_ecwid_body(read_json(req), creating=False)
-        if body.get("email") is not None:
-            self._check_email_free(body["email"], cid)
+        email = body.get("email")
+        own = _primary(current.get("emails") or [])
+        # resending the customer's own email changes nothing, even if another flavour gave it to others too
+        check = None
+        if isinstance(email, str) and email.casefold() != (own["email"] if own else "").casefold():
+            new_email = email
+            check = lambda: self._check_email_free(new_email, cid)
         fields = self._canonical(body, current)
         if fields:
-            self.catalog.update(cid, fields)
+            self.catalog.update(cid, fields, check=check)
         return 1
 
     def delete(self, raw_id: str) -> int:
