@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import tempfile
 from importlib import resources
 from typing import Any
@@ -38,17 +40,54 @@ def _spec_text(flavour: Flavour) -> bytes:
     return resources.files("mockserver").joinpath(f"specs/{flavour.spec}").read_bytes()
 
 
-class SpecResource:
-    """``GET <mount>/openapi.yaml``: the OpenAPI document describing this flavour."""
+_SERVERS_BLOCK = re.compile(rb"^servers:\n(?:[ \t]+\S.*\n)*", re.MULTILINE)
+"""The top-level ``servers:`` list of a document (its indented lines; blank lines end it)."""
 
-    def __init__(self, flavour: Flavour) -> None:
+
+def with_server(document: bytes, url: str) -> bytes:
+    """``document`` with its top-level ``servers`` replaced by the single server ``url``.
+
+    A text edit, not a YAML round trip: the document keeps its comments, anchors and layout.
+    The URL is written as a JSON string (valid YAML), so no Host header can inject YAML.
+
+    Raises:
+        ValueError: the document has no top-level ``servers`` list.
+    """
+    block = (b"servers:\n  - url: " + json.dumps(url).encode()
+             + b"\n    description: This server (the address this document was fetched from)\n")
+    replaced, count = _SERVERS_BLOCK.subn(block, document, count=1)
+    if not count:
+        raise ValueError("the document has no top-level servers list")
+    return replaced
+
+
+class SpecResource:
+    """``GET <mount>/openapi.yaml``: the OpenAPI document describing this flavour.
+
+    Its ``servers`` is the base URL the request reached the mount at (scheme, host and port as
+    the client sent them, plus the mount prefix), so tools that read the document call this server
+    wherever it runs.
+    """
+
+    MAX_BASES = 16
+    """Documents kept per mount: one per distinct base URL (a client sets the Host header)."""
+
+    def __init__(self, flavour: Flavour, prefix: str = "") -> None:
         self.flavour = flavour
-        self._body: bytes | None = None
+        self.prefix = prefix
+        self._text: bytes | None = None
+        self._bodies: dict[str, bytes] = {}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if self._body is None:
-            self._body = _spec_text(self.flavour)
-        send_bytes(resp, self._body, content_type="application/yaml")
+        base = f"{req.prefix}{self.prefix}"
+        body = self._bodies.get(base)
+        if body is None:
+            if self._text is None:
+                self._text = _spec_text(self.flavour)
+            body = with_server(self._text, base)
+            if len(self._bodies) < self.MAX_BASES:
+                self._bodies[base] = body
+        send_bytes(resp, body, content_type="application/yaml")
 
 
 class HealthResource:
@@ -152,7 +191,7 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
             mounts.add(prefix, flavour)
             for route in flavour.routes(context):
                 app.add_route(prefix + route.path, _head_like_get(route.resource, route.suffix), suffix=route.suffix)
-            app.add_route(f"{prefix}/openapi.yaml", _head_like_get(SpecResource(flavour)))
+            app.add_route(f"{prefix}/openapi.yaml", _head_like_get(SpecResource(flavour, prefix)))
     app.add_route("/health", _head_like_get(HealthResource(context)))
     app.add_route(RESET_PATH, ResetResource(context))
 

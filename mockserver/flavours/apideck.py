@@ -44,6 +44,8 @@ UNCONFIRMED choices (no primary source; documented in ``specs/apideck.yaml`` too
 * ``meta`` is omitted on the get response; ``total_count`` is always given (ecwid reports totals).
 * 405 uses ``type_name`` ``MethodNotAllowedError``, unknown paths ``EntityNotFoundError``, 500
   ``UnknownError``.
+* ``filter[customer_ids]`` and ``fields`` take every array form of ``mockserver.array_params``
+  (UNCONFIRMED: Apideck documents only the comma-separated one).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from typing import Any
 
 import falcon
 
+from mockserver.array_params import array_items, array_key, array_text
 from mockserver.catalog import Filters, ListQuery
 from mockserver.errors import (
     InvalidCursor,
@@ -100,6 +103,8 @@ __all__ = [
 
 DEFAULT_SERVICE = "ecwid"
 FILTER_KEYS = ("email", "phone_number", "customer_ids", "updated_since", "created_since")
+ARRAY_PARAMS = ("filter[customer_ids]", "fields")
+"""Parameters taking a list, in any form of :mod:`mockserver.array_params` (UNCONFIRMED beyond the comma form)."""
 REQUIRED_HEADERS = ("x-apideck-consumer-id", "x-apideck-app-id")
 APIDECK_PATHS: frozenset[str] = frozenset((CUSTOMER_PATHS - {"notes"}) | {"custom_mappings"})
 """Every valid ``fields`` path of an EcommerceCustomer."""
@@ -227,7 +232,7 @@ def parse_list_query(req: falcon.Request) -> ListQuery:
         InvalidParameter: a filter value that cannot be used, or a non-object ``filter``.
     """
     values: dict[str, Any] = {}
-    for key in req.params:
+    for key in dict.fromkeys(array_key(k, ARRAY_PARAMS) for k in req.params):
         if key in ("filter", "pass_through"):
             raise InvalidParameter(key, f"must be an object: {key}[<name>]=<value>")
         if not key.startswith("filter["):
@@ -236,6 +241,11 @@ def parse_list_query(req: falcon.Request) -> ListQuery:
         if name not in FILTER_KEYS:
             raise UnsupportedFilter(key, f"filter {name!r} is not supported; supported filters: "
                                          f"{', '.join(FILTER_KEYS)}")
+        if name == "customer_ids":
+            ids = array_items(req.params, key)
+            if ids:  # NOTE: an empty filter is ignored, as for the other keys
+                values["ids"] = ids
+            continue
         raw = single_param(req, key) or ""
         if name.endswith("_since"):
             values[name.replace("_since", "_from")] = _since(key, raw)
@@ -247,10 +257,6 @@ def parse_list_query(req: falcon.Request) -> ListQuery:
             values["email"] = raw
         elif name == "phone_number":
             values["phone"] = raw
-        elif name == "customer_ids":
-            ids = tuple(p.strip() for p in raw.split(",") if p.strip())
-            if ids:
-                values["ids"] = ids
     return ListQuery(Filters(**values))
 
 
@@ -260,7 +266,7 @@ def fields_param(req: falcon.Request) -> tuple[str, FieldSet | None]:
     Raises:
         InvalidParameter: an entry is not an EcommerceCustomer path.
     """
-    raw = single_param(req, "fields") or ""
+    raw = array_text(req.params, "fields") or ""
     if not _FIELDS_RE.fullmatch(raw):
         raise InvalidParameter("fields", f"must be a comma-separated list of fields; valid fields are: "
                                          f"{', '.join(sorted(APIDECK_PATHS))}")

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import falcon
 
+from mockserver.array_params import array_items, array_key, array_text
 from mockserver.catalog import SORT_FIELDS, Filters, ListQuery
 from mockserver.dataset import parse_timestamp
 from mockserver.errors import InvalidParameter, MockServerError, UnsupportedFilter
@@ -31,6 +32,8 @@ from mockserver.resources import (
 )
 
 FILTER_KEYS = ("email", "phone_number", "status", "customer_ids", "created_since", "updated_since")
+ARRAY_PARAMS = ("filter[customer_ids]", "fields")
+"""Parameters taking a list, in any form of :mod:`mockserver.array_params`."""
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -49,13 +52,13 @@ def parse_list_query(req: falcon.Request) -> ListQuery:
     """
     values: dict[str, Any] = {}
     sort, direction = "created_at", "asc"
-    for key in req.params:
+    for key in dict.fromkeys(array_key(k, ARRAY_PARAMS) for k in req.params):
         if key.startswith("filter[") and key.endswith("]"):
             name = key[7:-1]
             if name not in FILTER_KEYS:
                 raise UnsupportedFilter(key, f"unknown filter; supported filters: "
                                              f"{', '.join(f'filter[{k}]' for k in FILTER_KEYS)}")
-            raw = single_param(req, key) or ""
+            raw = "" if name == "customer_ids" else single_param(req, key) or ""
             if name == "status":
                 if raw not in STATUSES:
                     raise InvalidParameter(key, f"must be one of: {', '.join(STATUSES)}")
@@ -66,7 +69,7 @@ def parse_list_query(req: falcon.Request) -> ListQuery:
                 except ValueError:
                     raise InvalidParameter(key, f"must be an RFC 3339 date-time with offset, got {raw!r}") from None
             elif name == "customer_ids":
-                ids = tuple(p.strip() for p in raw.split(",") if p.strip())
+                ids = array_items(req.params, key) or ()
                 if not ids:
                     raise InvalidParameter(key, "must list at least one id")
                 values["ids"] = ids
@@ -89,7 +92,7 @@ def parse_list_query(req: falcon.Request) -> ListQuery:
 
 
 def fields_param(req: falcon.Request) -> tuple[str, FieldSet | None]:
-    raw = single_param(req, "fields") or ""
+    raw = array_text(req.params, "fields") or ""
     return raw, parse_fields(raw, CUSTOMER_PATHS)
 
 

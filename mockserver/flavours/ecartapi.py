@@ -59,6 +59,8 @@ UNCONFIRMED choices (no primary source; assumptions of this mock, not ecartAPI b
 * Errors: ``{"success": false, "error": {"code": <HTTP status>, "type": "<kind>", "message":
   "...", "details": [{"location", "name", "message"}]}}`` with ``application/json``; methods a
   path does not serve are 405 with ``Allow``.
+* ``ids`` takes every array form of ``mockserver.array_params`` (UNCONFIRMED: ecartAPI documents
+  only the comma-separated one).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ from typing import Any
 
 import falcon
 
+from mockserver.array_params import array_items
 from mockserver.catalog import Filters, ListQuery, Page
 from mockserver.errors import (
     BadRequest,
@@ -221,7 +224,7 @@ def parse_filters(req: falcon.Request) -> tuple[Filters, bool]:
         if low is not None and high is not None:
             values[f"{prefix}_from"] = parse_date(f"{field}[from]", low, end=False)
             values[f"{prefix}_to"] = parse_date(f"{field}[to]", high, end=True)
-    ids = tuple(p.strip() for p in (single_param(req, "ids") or "").split(",") if p.strip())
+    ids = array_items(req.params, "ids")
     if ids:
         values["ids"] = ids
     email = single_param(req, "email")

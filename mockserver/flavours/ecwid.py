@@ -54,6 +54,8 @@ UNCONFIRMED choices (no primary source settles them):
   ``registered``, ``stats``, ``contacts``...) are ignored; ``null`` means "not given" and ``""`` clears
   a value. Body errors answer 400 ``WRONG_PARAMETER``.
 * A customer id that is not a number answers 404 (like an unknown one).
+* ``responseFields`` also takes the repeated, ``[]`` and indexed forms of
+  ``mockserver.array_params``, its values joined with commas (UNCONFIRMED for Ecwid).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ from typing import Any, NamedTuple
 
 import falcon
 
+from mockserver.array_params import array_text
 from mockserver.catalog import Filters, ListQuery, Page
 from mockserver.dataset import parse_timestamp
 from mockserver.errors import (
@@ -482,7 +485,7 @@ def parse_search(req: falcon.Request) -> Search:
             raise UnsupportedFilter(unsupported, "this Ecwid filter is not supported by the mock server")
     offset = int_param(req, "offset", 0, 0, MAX_OFFSET)
     limit = int_param(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    fields = parse_response_fields(single_param(req, "responseFields") or "", SEARCH_FIELDS)
+    fields = parse_response_fields(array_text(req.params, "responseFields") or "", SEARCH_FIELDS)
     keyword, name = _filter_text(req, "keyword"), _filter_text(req, "name")
     if keyword and name and name.lower() not in keyword.lower() and keyword.lower() not in name.lower():
         raise UnsupportedFilter("name", "the mock matches keyword and name against the name only and cannot "
@@ -669,7 +672,7 @@ class EcwidCustomers:
         records = page.records if page is not None else []
         ordinals = page.ordinals if page is not None else []
         fields = search.fields
-        raw = single_param(req, "responseFields") or ""
+        raw = array_text(req.params, "responseFields") or ""
         head = {"total": total, "count": len(records), "offset": search.offset, "limit": search.limit}
         if fields is not None:
             head = {k: v for k, v in head.items() if k in fields}
@@ -686,7 +689,7 @@ class EcwidCustomers:
         Raises:
             NotFound: no such customer.
         """
-        raw = single_param(req, "responseFields") or ""
+        raw = array_text(req.params, "responseFields") or ""
         fields = parse_response_fields(raw, CUSTOMER_FIELDS)
         cid = customer_id(raw_id)
         record = self.catalog.get(cid)

@@ -42,6 +42,8 @@ UNCONFIRMED choices (no primary source; documented in ``specs/truto.yaml`` too):
   repeated value keeps the last record (JavaScript object semantics). Unknown
   ``truto_exclude_fields`` names are ignored; unknown query parameters are ignored.
 * With several ``sort_by[...]`` keys the first one wins; the default order is creation time.
+* ``truto_exclude_fields`` takes every array form of ``mockserver.array_params`` (UNCONFIRMED:
+  the SDKs send ``truto_exclude_fields[]``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from typing import Any
 
 import falcon
 
+from mockserver.array_params import array_items
 from mockserver.catalog import Filters, ListQuery
 from mockserver.errors import InvalidParameter, MockServerError
 from mockserver.flavours import FLAVOURS, Rendered, Route
@@ -210,12 +213,7 @@ def parse_list_query(req: falcon.Request) -> ListQuery:
 
 
 def _exclusions(req: falcon.Request) -> tuple[str, ...]:
-    found: list[str] = []
-    for key in ("truto_exclude_fields[]", "truto_exclude_fields"):
-        value = req.params.get(key)
-        for item in value if isinstance(value, list) else [value] if value is not None else []:
-            found.extend(p.strip() for p in item.split(",") if p.strip())
-    return tuple(sorted(set(found)))
+    return tuple(sorted(set(array_items(req.params, "truto_exclude_fields") or ())))
 
 
 def _required_account(req: falcon.Request) -> None:

@@ -12,6 +12,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+import yaml
 
 from mockserver import Dataset, ServerProcess, Settings
 
@@ -57,6 +58,16 @@ def test_writes_are_visible_to_every_worker(server: ServerProcess) -> None:
     assert all(call(f"{server.url}/customers/{cid}")[0] == 200 for _ in range(40))
     assert call(f"{server.url}/customers/{cid}", "DELETE")[0] == 204
     assert all(call(f"{server.url}/customers/{cid}")[0] == 404 for _ in range(40))
+
+
+@pytest.mark.parametrize("mount", ["", "/canonical", "/ecartapi"])
+def test_each_document_names_the_address_it_was_fetched_from(server: ServerProcess, mount: str) -> None:
+    with urllib.request.urlopen(f"{server.url}{mount}/openapi.yaml", timeout=10) as response:
+        document = yaml.safe_load(response.read())
+    base = document["servers"][0]["url"]
+    assert base == f"{server.url}{mount}"
+    collection = next(path for path in document["paths"] if path.endswith("/customers"))
+    assert call(base + collection, headers={"Authorization": "integration"} if mount == "/ecartapi" else None)[0] == 200
 
 
 def test_state_file_survives_a_restart(tmp_path: Any) -> None:

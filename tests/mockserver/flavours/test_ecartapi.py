@@ -15,8 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import falcon
 import falcon.testing
+import jsonschema
 import pytest
 import schemathesis
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -25,6 +27,7 @@ from mockserver import Settings, create_app
 from mockserver.app import context_of
 from mockserver.dataset import Dataset
 from tests.fixtures.apps import AUTH
+from tests.fixtures.fuzzing import swap_in_issued_cursor
 
 BASE = "/ecartapi/api/v2/customers"
 ISO3 = {"US": "USA", "GB": "GBR", "DE": "DEU", "FR": "FRA", "MX": "MEX"}
@@ -440,6 +443,25 @@ def test_previous_pages_lead_back(client: falcon.testing.TestClient) -> None:
     assert first.json["pagination"]["total"] == 200 and first.json["pagination"]["limit"] == 6
 
 
+def test_every_page_value_the_server_issues_is_valid_by_the_document(client: falcon.testing.TestClient) -> None:
+    """A validating client or proxy checks ``page`` against the document: issued tokens must pass."""
+    document = yaml.safe_load(client.simulate_get("/ecartapi/openapi.yaml").text)
+    page_schema = document["components"]["parameters"]["Page"]["schema"]
+    issued, response = [], client.simulate_get(BASE, params={"limit": 40})
+    while "next" in links(response):
+        token = parse_qs(urlsplit(links(response)["next"]).query)["page"][0]
+        assert token == response.json["pagination"]["nextPage"]
+        issued += [token, response.json["pagination"]["prevPage"]]
+        response = get(client, links(response)["next"])
+    tokens = [value for value in issued if value is not None]
+    assert len(tokens) >= 5
+    for value in [*tokens, "1", "2", "1000000000"]:
+        jsonschema.validate(value, page_schema)
+    for value in ("", "a b", "x/y"):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(value, page_schema)
+
+
 def test_page_numbers_past_the_end_are_empty(client: falcon.testing.TestClient) -> None:
     body = client.simulate_get(BASE, params={"page": 1_000_000_000, "limit": 250}).json
     assert body["customers"] == [] and body["pagination"]["nextPage"] is None
@@ -564,6 +586,8 @@ schema.config.update(headers={"Authorization": TOKEN})
 
 
 WELL_FORMED = {"id": re.compile(r"[0-9]+"), "sinceId": re.compile(r"[1-9][0-9]{8}")}
+PAGE_NUMBER = re.compile(r"(?=[0-9]{1,18}$)0*([1-9][0-9]{0,8}|1000000000)")
+"""A ``page`` the server reads as a page number in range; any other string is a token."""
 
 
 @schema.hook
@@ -581,6 +605,11 @@ def map_case(context: Any, case: schemathesis.Case) -> schemathesis.Case:
             draw = int.from_bytes(hashlib.sha256(seed).digest()[:4], "big")
             if draw % 2:
                 params[key] = _ds.id_of(draw % 300)  # type: ignore[index]
+    page = (case.query or {}).get("page")
+    if isinstance(page, str) and not PAGE_NUMBER.fullmatch(page):
+        # NOTE: a schema-valid token is one the server issued; a positive case gets a real one.
+        case = swap_in_issued_cursor(case, "page", lambda body: body["pagination"]["nextPage"],
+                                     {"Authorization": TOKEN})
     return case
 
 
