@@ -1,15 +1,20 @@
 """The kit proves it catches bugs: every broken server is flagged by the property that owns
-the bug, and correct implementations (the mock, and an independent offset-cursor one) pass."""
+the bug, in front of the mock and in front of the independent implementation
+(tests/contracts/independent), and correct implementations (the mock, the independent one, an
+offset-cursor one) pass."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 
 from contracts.check import CHECK_GROUPS, check_server
 from contracts.properties import PROPERTIES
 from mockserver import Settings, create_app
-from tests.contracts.broken import BUGS
+from tests.contracts.broken import BUGS, WSGIApp
 from tests.contracts.broken.offset import offset_server
+from tests.contracts.independent import independent_app
 
 PROPERTY_GROUPS = [g for g in CHECK_GROUPS if g != "schemathesis"]
 
@@ -17,6 +22,14 @@ PROPERTY_GROUPS = [g for g in CHECK_GROUPS if g != "schemathesis"]
 @pytest.fixture
 def small(tmp_path) -> Settings:  # type: ignore[no-untyped-def]
     return Settings(seed=7, count=60, state=str(tmp_path / "state.sqlite3"))
+
+
+@pytest.fixture(params=["mock", "independent"])
+def correct(request: pytest.FixtureRequest, small: Settings) -> tuple[str, Callable[[], WSGIApp]]:
+    """A correct server to plant bugs in front of: the mock, or the independent implementation."""
+    if request.param == "mock":
+        return "mock", lambda: create_app(small)
+    return "independent", lambda: independent_app(seed=7, count=60)
 
 
 def test_the_catalogue_is_large_and_spans_the_properties() -> None:
@@ -28,14 +41,16 @@ def test_the_catalogue_is_large_and_spans_the_properties() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(BUGS))
-def test_check_flags_the_broken_server_by_the_right_property(name: str, small: Settings) -> None:
+def test_check_flags_the_broken_server_by_the_right_property(
+        name: str, correct: tuple[str, Callable[[], WSGIApp]]) -> None:
     bug = BUGS[name]
+    server, inner = correct
     # Every Hypothesis property runs on every broken server (so a bug must not hide behind another
     # property); Schemathesis' examples phase joins for the bugs that only a schema check can see.
     checks = PROPERTY_GROUPS + (["schemathesis.examples"] if bug.flags.startswith("schemathesis.") else [])
-    report = check_server(app=bug.build(small), seed=3, max_examples=5, checks=checks)
+    report = check_server(app=bug.build(inner()), seed=3, max_examples=5, checks=checks)
 
-    assert not report.ok, f"{name} ({bug.summary}) was not caught"
+    assert not report.ok, f"{name} ({bug.summary}) was not caught in front of the {server} server"
     assert bug.flags in report.failed_properties, report.render()
     failure = next(f for f in report.failures if f.prop == bug.flags)
     assert failure.requests and failure.curl and failure.curl.startswith("curl ")
@@ -57,7 +72,7 @@ def test_the_mock_passes_the_full_check(small: Settings) -> None:
 def test_an_independent_implementation_with_other_cursors_and_data_passes(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # Another dataset and another cursor format (offsets in base64 JSON): only what the server
     # says is checked, so a correct implementation that is not the mock passes too.
-    app = offset_server(Settings(seed=2024, count=130, state=str(tmp_path / "state.sqlite3")))
+    app = offset_server(create_app(Settings(seed=2024, count=130, state=str(tmp_path / "state.sqlite3"))))
     report = check_server(app=app, seed=1, max_examples=8, checks=PROPERTY_GROUPS + ["schemathesis.examples",
                                                                                    "schemathesis.fuzzing"])
 

@@ -93,6 +93,8 @@ class IndependentServer:
 
     def _dispatch(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        allowed: tuple[str, ...]
+        customer: str | None
         if path == "/customers":
             allowed, customer = ("GET", "POST"), None
         elif path.startswith("/customers/") and len(path) > len("/customers/"):
@@ -302,39 +304,42 @@ def _digits(value: Any) -> str:
 
 
 def _filters(params: list[tuple[str, str]], single: Callable[[str], str | None]) -> list[Callable[[Record], bool]]:
+    known = {f"filter[{f}]" for f in FILTERS} | {"sort[by]", "sort[direction]"}
     for key, _ in params:
-        if key.startswith(("filter", "sort")) and key not in {f"filter[{f}]" for f in FILTERS} | {
-                "sort[by]", "sort[direction]"}:
+        if key.startswith(("filter", "sort")) and key not in known:
             raise _bad_param(key, "unknown filter or sort key")
-    tests: list[Callable[[Record], bool]] = []
+    tests = []
     for name in FILTERS:
         text = single(f"filter[{name}]")
-        if text is None:
-            continue
-        key = f"filter[{name}]"
-        if name in ("email", "phone_number") and not text.strip():
-            raise _bad_param(key, "must not be blank")
-        if name == "email":
-            wanted = text.strip().lower()
-            tests.append(lambda r, w=wanted: any((e.get("email") or "").lower() == w for e in r["emails"]))
-        elif name == "phone_number":
-            digits = _digits(text)
-            tests.append(lambda r, d=digits: bool(d) and any(d in {
-                _digits(p["number"]), _digits(p["area_code"]) + _digits(p["number"]),
-                _digits(p["country_code"]) + _digits(p["area_code"]) + _digits(p["number"])} for p in r["phone_numbers"]))
-        elif name == "status":
-            if text not in ("active", "archived"):
-                raise _bad_param(key, "must be active or archived")
-            tests.append(lambda r, s=text: r["status"] == s)
-        elif name == "customer_ids":
-            ids = {part.strip() for part in text.split(",")} - {""}
-            if not ids:
-                raise _bad_param(key, "name at least one id")
-            tests.append(lambda r, i=frozenset(ids): r["id"] in i)
-        else:
-            since, field = _instant(key, text), name.replace("_since", "_at")
-            tests.append(lambda r, s=since, f=field: datetime.fromisoformat(r[f]) >= s)
+        if text is not None:
+            tests.append(_filter(name, text))
     return tests
+
+
+def _filter(name: str, text: str) -> Callable[[Record], bool]:
+    """The test ``filter[name]=text`` stands for (the contract's meaning of each filter)."""
+    key = f"filter[{name}]"
+    if name in ("email", "phone_number") and not text.strip():
+        raise _bad_param(key, "must not be blank")
+    if name == "email":
+        wanted = text.strip().lower()
+        return lambda r: any((e.get("email") or "").lower() == wanted for e in r["emails"])
+    if name == "phone_number":
+        digits = _digits(text)
+        return lambda r: bool(digits) and any(digits in {
+            _digits(p["number"]), _digits(p["area_code"]) + _digits(p["number"]),
+            _digits(p["country_code"]) + _digits(p["area_code"]) + _digits(p["number"])} for p in r["phone_numbers"])
+    if name == "status":
+        if text not in ("active", "archived"):
+            raise _bad_param(key, "must be active or archived")
+        return lambda r: bool(r["status"] == text)
+    if name == "customer_ids":
+        ids = {part.strip() for part in text.split(",")} - {""}
+        if not ids:
+            raise _bad_param(key, "name at least one id")
+        return lambda r: r["id"] in ids
+    since, field = _instant(key, text), name.replace("_since", "_at")
+    return lambda r: datetime.fromisoformat(r[field]) >= since
 
 
 def _apply(record: Record, body: dict[str, Any]) -> None:
