@@ -78,3 +78,20 @@ def test_an_independent_implementation_with_other_cursors_and_data_passes(tmp_pa
 
     assert report.ok, report.render()
     assert set(report.passed) == set(PROPERTIES)
+
+
+def test_every_filter_kind_is_exercised_on_every_run_whatever_the_budget(
+        correct: tuple[str, Callable[[], WSGIApp]]) -> None:
+    # The smallest budget: only the explicit examples are guaranteed, and they cover every kind.
+    report = check_server(app=correct[1](), seed=9, max_examples=1, checks=["filters"])
+
+    assert report.ok, report.render()
+    exercised = report.coverage["filters"]
+    assert "NOT exercised" not in exercised, exercised
+    forms = dict(part.split(" (", 1) for part in exercised.split("; "))
+    for name in ("email", "phone_number", "status", "customer_ids", "created_since", "updated_since"):
+        for form in ("single", "bad value", "repeated key"):
+            assert f"{name} " in forms[form], (form, name, exercised)
+    assert "customer_ids" in forms["multi-valued"] and "+" in forms["combined"]
+    assert "filter[nickname]" in forms["unknown key"] and "filter[status " in forms["malformed key"]
+    assert f"exercised filters: {exercised}" in report.render()

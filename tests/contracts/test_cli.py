@@ -116,7 +116,7 @@ def test_the_mock_passes_contracts_check_over_http(tmp_path, capsys: pytest.Capt
     out, err = capsys.readouterr()
 
     assert code == 0, out
-    assert out.startswith(f"PASSED {server.url}: 13 properties held, 0 failed")
+    assert out.startswith(f"PASSED {server.url}: 14 properties held, 0 failed")
     assert "FAIL" not in err
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests", "0")) > 20

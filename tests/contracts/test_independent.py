@@ -32,6 +32,8 @@ def test_an_independent_implementation_passes_contracts_check_over_a_socket(
     assert code == 0, out + err
     assert out.startswith("PASSED"), out
     assert "skip" not in err.split(), err
+    exercised = next(line for line in out.splitlines() if line.startswith("exercised filters: "))
+    assert "multi-valued (customer_ids" in exercised and "NOT exercised" not in exercised, exercised
 
 
 def test_the_contract_leaves_realm_problem_uris_and_location_to_the_server(contract: dict[str, Any]) -> None:

@@ -134,7 +134,7 @@ def records(body: Any) -> list[dict[str, Any]]:
     return [data] if isinstance(data, dict) else []
 
 
-from tests.contracts.broken import errors, offset, responses, writes  # noqa: F401
+from tests.contracts.broken import errors, filters, offset, responses, writes  # noqa: F401
 
 __all__ = ["BUGS", "Bug", "JSONRewrite", "Middleware", "bug", "call", "problem", "query", "records", "respond",
            "with_query"]
