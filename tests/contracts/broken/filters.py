@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.contracts.broken import Middleware, WSGIApp, bug, query, with_query
-from tests.contracts.broken.offset import OffsetServer
+from tests.contracts.broken.offset import OffsetServer, Params, Records
 
 Record = dict[str, Any]
 
@@ -27,7 +27,7 @@ class _WrongFilter(OffsetServer):
         super().__init__(app)
         self.key, self.keep = f"filter[{name}]", keep
 
-    def collection(self, environ: dict[str, Any], rest: list[tuple[str, str]]) -> list[Record]:
+    def collection(self, environ: dict[str, Any], rest: Params) -> Records:
         value = dict(rest).get(self.key)
         if value is None:
             return super().collection(environ, rest)
@@ -79,7 +79,7 @@ def updated_since_ignores_offset(inner: WSGIApp) -> WSGIApp:
 class _FiltersOred(OffsetServer):
     """Several filters select the union of what each selects (OR instead of AND)."""
 
-    def collection(self, environ: dict[str, Any], rest: list[tuple[str, str]]) -> list[Record]:
+    def collection(self, environ: dict[str, Any], rest: Params) -> Records:
         filters = [(k, v) for k, v in rest if k.startswith("filter[")]
         if len(filters) < 2:
             return super().collection(environ, rest)

@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 from tests.contracts.broken import WSGIApp, bug, call, problem, query, respond, with_query
 
 LIST_PATH = "/customers"
+Records = list[dict[str, Any]]  # NOTE: inside OffsetServer `list` names its list() method
+Params = list[tuple[str, str]]
 
 
 class CursorError(ValueError):
@@ -64,7 +66,7 @@ class OffsetServer:
             return respond(start_response, *call(self.app, environ))
         return respond(start_response, *self.list(environ))
 
-    def list(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    def list(self, environ: dict[str, Any]) -> tuple[str, Params, bytes]:
         params = query(environ)
         cursors = [v for k, v in params if k == "cursor"]
         rest = [(k, v) for k, v in params if k != "cursor"]
@@ -107,10 +109,10 @@ class OffsetServer:
         }
         return "200 OK", [("Content-Type", "application/json")], json.dumps(out).encode()
 
-    def collection(self, environ: dict[str, Any], rest: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    def collection(self, environ: dict[str, Any], rest: Params) -> Records:
         """Every customer of the query, in order (walks the inner app with its largest pages)."""
         base = [(k, v) for k, v in rest if k != "limit"] + [("limit", "200")]
-        items: list[dict[str, Any]] = []
+        items: Records = []
         cursor = None
         while True:
             _, _, body = call(self.app, with_query(environ, base + ([("cursor", cursor)] if cursor else [])))
@@ -206,7 +208,7 @@ class _CursorCrash(OffsetServer):
             raise CursorError("the cursor belongs to another query")
         return int(raw["o"])
 
-    def list(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    def list(self, environ: dict[str, Any]) -> tuple[str, Params, bytes]:
         try:
             return super().list(environ)
         except Exception:  # noqa: BLE001 - the bug: a decoding error escapes as a bare 500
