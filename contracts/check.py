@@ -31,6 +31,7 @@ from contracts.failures import (
 )
 from contracts.properties import PROPERTIES, Budget, Context, Target, run_property
 from contracts.properties.http import masked_curl
+from contracts.properties.registry import COVERAGE
 from contracts.report import ConsoleHandler, Handler, notify
 from contracts.schema import Contract, load_spec, schemathesis_schema
 
@@ -117,6 +118,9 @@ def check_server(base_url: str | None = None, *, app: Any = None, spec: str | No
         for name in PROPERTIES:
             if name in selected:
                 record(run_property(ctx, name))
+        for group, tally in ctx.exercised.items():
+            if group in COVERAGE:
+                report.coverage[group] = COVERAGE[group](contract, tally)
         report.stats["properties"] = sum(1 for r in report.results if not r.name.startswith("schemathesis "))
         report.stats["property_requests"] = target.count
     report.duration = time.perf_counter() - started

@@ -129,6 +129,8 @@ class CheckReport:
     """Seconds the run took."""
     results: list[CheckResult] = field(default_factory=list)
     """Every test case in the order it ran (what the JUnit report lists)."""
+    coverage: dict[str, str] = field(default_factory=dict)
+    """group -> what the run exercised of it, e.g. ``filters`` -> each filter kind and its examples."""
 
     @property
     def ok(self) -> bool:
@@ -143,7 +145,8 @@ class CheckReport:
                 f"{len(self.failures)} failed in {self.duration:.1f}s")
         body = [f.render() for f in self.failures]
         stats = ", ".join(f"{k}={v}" for k, v in sorted(self.stats.items()))
-        return "\n".join([head, *body] + ([f"stats: {stats}"] if stats else []))
+        covered = [f"exercised {group}: {text}" for group, text in self.coverage.items()]
+        return "\n".join([head, *body, *covered] + ([f"stats: {stats}"] if stats else []))
 
 
 class UsageError(Exception):

@@ -693,7 +693,8 @@ def error_bodies(status: int | None = None, flavour: str = "canonical") -> Strat
         return st.sampled_from(statuses).flatmap(lambda code: _Builder(doc).build(responses[code]))
     problem = _merged(doc, doc["components"]["schemas"]["Problem"])
     error_item = _Builder(doc).build(problem["properties"]["errors"]["items"])
-    types = list(problem["properties"]["type"]["enum"])
+    # NOTE: the contract states the kinds as a pattern, not an enum; the table is PROBLEM_STATUS.
+    types = list(problem["properties"]["type"].get("enum") or PROBLEM_STATUS)
 
     def body(code: int) -> Strategy[dict[str, Any]]:
         kinds = [t for t in types if PROBLEM_STATUS.get(t) == code] or ["/problems/internal"]

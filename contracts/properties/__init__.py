@@ -10,7 +10,7 @@ dataset: a correct implementation with other data, id and cursor formats passes.
     registry.py      PROPERTIES, prop(), Context (reference collection, budget), run_property()
     pagination.py    pagination.walk, pagination.stable, pagination.bad_cursor
     fields.py        fields.projection, fields.unknown
-    filters.py       filters.match, sort.order
+    filters.py       filters.match, filters.invalid, sort.order
     records.py       get.matches_list, get.unknown_id, determinism.same_body
     errors.py        errors.bad_limit, errors.missing_auth
     writes.py        writes.lifecycle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +59,8 @@ def _errors_missing_auth(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], 
         expect_problem(ctx.target, reply, status=401, problem_type="/problems/unauthorized",
                        prop="errors.missing_auth", why=why)
         challenge = reply.headers.get("www-authenticate", "")
-        if not challenge.lower().startswith("bearer"):
+        # NOTE: any realm (or none) will do: RFC 9110 lets each server name its own.
+        if not re.match(r"bearer( |$)", challenge, flags=re.IGNORECASE):
             raise ctx.target.fail("errors.missing_auth", f"{why}: a 401 must carry a WWW-Authenticate: Bearer "
                                                          f"challenge.", expected='Bearer realm="..."',
                                   actual=challenge or None, reply=reply)

@@ -1,16 +1,26 @@
-"""Filter and sort properties: filtered walks are exact, sort order holds across pages."""
+"""Filter and sort properties: filtered walks are exact, bad filters are refused, sort order holds across pages."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
 
-from contracts.properties.invariants import check_walk, key_of, matches_filter, parse_time, sort_key, walk
+from contracts.properties.invariants import (
+    check_walk,
+    expect_problem,
+    key_of,
+    matches_filter,
+    parse_time,
+    sort_key,
+    walk,
+)
 from contracts.properties.registry import (
+    COVERAGE,
     Context,
     Skip,
     Universe,
@@ -21,6 +31,7 @@ from contracts.properties.registry import (
     sort_params,
     sorts,
 )
+from contracts.schema import Contract
 
 
 def _filter_values(ctx: Context, universe: Universe, name: str) -> st.SearchStrategy[str]:
@@ -62,12 +73,71 @@ def _filter_values(ctx: Context, universe: Universe, name: str) -> st.SearchStra
 
 
 _KNOWN_FILTERS = ("email", "phone_number", "status", "customer_ids", "created_since", "updated_since")
+_LISTS = ("customer_ids",)
+"""Filters whose value is a comma-separated list (their multi-valued form)."""
+
+
+def _form(chosen: list[tuple[str, str]]) -> tuple[str, str]:
+    """The (form, filter) kind one filtered request exercises."""
+    if len(chosen) > 1:
+        return "combined", "+".join(n for n, _ in chosen)
+    name, text = chosen[0]
+    several = name in _LISTS and len([p for p in text.split(",") if p.strip()]) > 1
+    return "multi-valued" if several else "single", name
+
+
+def _explicit_filters(ctx: Context, universe: Universe, names: list[str]) -> list[Any]:
+    """Examples that run on every check, whatever Hypothesis draws: each documented filter in its
+    single-valued form (spelled as the contract allows, not as stored), lists in their
+    multi-valued form, two filters combined, and values that match nothing."""
+    c, items = ctx.contract, universe.items
+    middle, last = items[len(items) // 2], items[-1]
+    everything = (None, None)
+
+    def having(key: str) -> dict[str, Any]:
+        return next((i for i in items[len(items) // 3:] + items if i.get(key)), middle)
+
+    explicit: list[Any] = []
+    for name in names:
+        if name == "email":
+            found = [e.get("email") for e in having("emails").get("emails") or () if isinstance(e, dict)]
+            text = str(found[0]) if found and found[0] else "nobody@example.invalid"
+            explicit += [([(name, f"  {text.upper()} ")], c.limit_max, everything),
+                         ([(name, "nobody@example.invalid")], c.limit_max, everything)]
+        elif name == "phone_number":
+            phones: list[Any] = having("phone_numbers").get("phone_numbers") or []
+            phone: dict[str, Any] = next((p for p in phones if isinstance(p, dict)), {})
+            international = (f"+{phone.get('country_code') or ''} ({phone.get('area_code') or ''}) "
+                             f"{phone.get('number') or '000'}")
+            explicit += [([(name, international)], c.limit_max, everything),
+                         ([(name, str(phone.get("number") or "000"))], c.limit_max, everything)]
+        elif name == "status":
+            explicit += [([(name, "archived")], c.limit_max, everything), ([(name, "active")], c.limit_max, everything)]
+        elif name == "customer_ids":
+            picks = [str(items[0].get("id")), str(middle.get("id")), str(last.get("id"))]
+            explicit += [([(name, picks[1])], c.limit_max, everything),
+                         ([(name, ", ".join(dict.fromkeys(picks)) + ",no-such-id")],
+                          max(c.limit_min, min(2, c.limit_max)), everything)]
+        elif name in ("created_since", "updated_since"):
+            stamp = str(middle.get(name.replace("_since", "_at")))
+            moment = parse_time(stamp)
+            if moment is None:  # a malformed timestamp is the schema checks' finding, not a filter value
+                continue
+            shifted = moment.astimezone(timezone(timedelta(hours=2))).isoformat()
+            # the boundary itself (>=, not >), and another offset for the same instant
+            explicit.append(([(name, stamp if name == "created_since" else shifted)], c.limit_max, everything))
+    if "status" in names and "created_since" in names and parse_time(middle.get("created_at")):
+        status = last.get("status") if last.get("status") in ("active", "archived") else "active"
+        explicit.append(([("status", status), ("created_since", str(middle.get("created_at")))],
+                         c.limit_max, everything))
+    return explicit
 
 
 @prop("filters.match", cost=2)
 def _filters_match(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], None]]:
     """Every customer a filtered walk returns satisfies the filters, and no customer of the
-    reference collection that satisfies them is missing."""
+    reference collection that satisfies them is missing: each documented filter single- and
+    (lists) multi-valued, and combined, first as explicit examples, then as Hypothesis draws."""
     universe = need_items(ctx)
     names = [n for n in ctx.contract.filters if n in _KNOWN_FILTERS]
     if not names:
@@ -76,13 +146,11 @@ def _filters_match(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], None]]
     filters = st.lists(one, min_size=1, max_size=2, unique_by=lambda f: f[0])
     strategy = st.tuples(filters, ctx.limits(len(universe.items)), sorts(ctx))
     c = ctx.contract
-    explicit = []
-    if "status" in names:
-        explicit += [([("status", "archived")], c.limit_max, (None, None)),
-                     ([("status", "active")], c.limit_max, (None, None))]
+    explicit = _explicit_filters(ctx, universe, names)
 
     def body(value: Any) -> None:
         chosen, limit, (by, direction) = value
+        ctx.exercise("filters", *_form(chosen))
         params = dict(universe.params)
         for name, text in chosen:
             key = f"filter[{name}]"
@@ -118,6 +186,94 @@ def _filter_view(item: dict[str, Any], name: str) -> Any:
     field_name = {"email": "emails", "phone_number": "phone_numbers", "customer_ids": "id",
                   "created_since": "created_at", "updated_since": "updated_at"}.get(name, name)
     return {"id": item.get("id"), field_name: item.get(field_name)}
+
+
+_WHITESPACE = " \t\n\r\x0b\x0c\xa0\u3000"
+_UNKNOWN_KEYS = ("filter[nickname]", "filter[Status]", "filter[email_address]")
+_MALFORMED_KEYS = ("filter[status", "filter[]", "filter", "filters[status]", "filter[status][eq]", "filter.status",
+                   "sort[by")
+_BAD_VALUES = {"email": "   ", "phone_number": "", "status": "gone", "customer_ids": " , ,",
+               "created_since": "yesterday", "updated_since": "2020-01-01T00:00:00"}
+_GOOD_VALUES = {"email": ("a@example.com", "b@example.com"), "phone_number": ("555-0100", "555-0199"),
+                "status": ("active", "archived"), "customer_ids": ("a,b", "c"),
+                "created_since": ("2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z"),
+                "updated_since": ("2020-01-01T00:00:00Z", "2021-01-01T00:00:00+02:00")}
+
+
+def _bad_values(name: str) -> st.SearchStrategy[str]:
+    """Values of ``filter[name]`` the contract says are a 400."""
+    if name in ("email", "phone_number"):
+        return st.text(alphabet=_WHITESPACE, max_size=4)
+    if name == "customer_ids":
+        return st.text(alphabet=", \t", max_size=6)
+    if name == "status":
+        return st.text(max_size=12).filter(lambda v: v not in ("active", "archived"))
+    dates = st.sampled_from(["yesterday", "2020-01-01", "2020-01-01T00:00:00", "2020-13-01T00:00:00Z",
+                             "2020-01-01 00:00:00Z", "1577836800", "2020-01-01T25:00:00+01:00"])
+    return st.one_of(dates, st.text(max_size=16).filter(lambda v: parse_time(v) is None))
+
+
+@prop("filters.invalid")
+def _filters_invalid(ctx: Context) -> tuple[Any, list[Any], Callable[[Any], None]]:
+    """An unknown filter key, a malformed filter key, a value a documented filter cannot use, or a
+    filter given twice is a 400 invalid-parameter problem, never ignored (every kind as an
+    explicit example, then Hypothesis draws)."""
+    c = ctx.contract
+    names = [n for n in c.filters if n in _KNOWN_FILTERS]
+    documented = {f"filter[{n}]" for n in c.filters} | {"sort[by]", "sort[direction]"}
+    unknown = st.from_regex(r"filter\[[A-Za-z_]{1,16}\]", fullmatch=True).filter(lambda k: k not in documented)
+    malformed = st.tuples(st.sampled_from(["filter", "filter[", "filters[", "filter]", "filter[[", "sort["]),
+                          st.text(alphabet="abc_[]. ", max_size=8)).map("".join).filter(
+        lambda k: k not in documented and not re.fullmatch(r"filter\[[^\[\]]*\]", k))
+    kinds = [st.tuples(st.just("unknown key"), unknown.map(lambda k: [(k, "active")])),
+             st.tuples(st.just("malformed key"), malformed.map(lambda k: [(k, "active")]))]
+    # NOTE: a list filter (customer_ids) may be repeated: `a=x&a=y` is one of the list forms the
+    # contract accepts, so only single-valued filters must refuse a second value.
+    scalars = [n for n in names if n not in _LISTS]
+    if names:
+        kinds += [st.tuples(st.just("bad value"), st.sampled_from(names).flatmap(
+                      lambda n: _bad_values(n).map(lambda v: [(f"filter[{n}]", v)])))]
+    if scalars:
+        kinds += [st.tuples(st.just("repeated key"), st.sampled_from(scalars).map(
+                      lambda n: [(f"filter[{n}]", v) for v in _GOOD_VALUES[n]]))]
+    explicit: list[Any] = [("unknown key", [(k, "active")]) for k in _UNKNOWN_KEYS if k not in documented]
+    explicit += [("malformed key", [(k, "active")]) for k in _MALFORMED_KEYS]
+    explicit += [("bad value", [(f"filter[{n}]", _BAD_VALUES[n])]) for n in names]
+    explicit += [("repeated key", [(f"filter[{n}]", v) for v in _GOOD_VALUES[n]]) for n in scalars]
+
+    def body(value: Any) -> None:
+        form, params = value
+        key = params[0][0]
+        ctx.exercise("filters", form, key[7:-1] if form in ("bad value", "repeated key") else key)
+        reply = ctx.target.get(c.list_path, params=[("limit", str(c.limit_min)), *params])
+        shown = "&".join(f"{k}={v}" for k, v in params)
+        expect_problem(ctx.target, reply, status=400, problem_type="/problems/invalid-parameter",
+                       prop="filters.invalid", why=f"{shown} ({form}) must be refused, not ignored")
+
+    return st.one_of(kinds), explicit, body
+
+
+_FORMS = ("single", "multi-valued", "combined", "unknown key", "malformed key", "bad value", "repeated key")
+
+
+def _describe(contract: Contract, tally: dict[tuple[str, str], int]) -> str:
+    """One line: every filter kind the run exercised, with its examples, and what it could not."""
+    parts = []
+    for form in _FORMS:
+        seen = {name: n for (f, name), n in tally.items() if f == form}
+        if seen:
+            shown = ", ".join(f"{name} {n}" for name, n in sorted(seen.items()))
+            parts.append(f"{form} ({sum(seen.values())}: {shown})" if form in ("unknown key", "malformed key",
+                                                                              "combined") else f"{form} ({shown})")
+    wanted = [("single", n) for n in contract.filters] + [("multi-valued", n) for n in contract.filters
+                                                          if n in _LISTS]
+    wanted += [("bad value", n) for n in contract.filters]
+    wanted += [("repeated key", n) for n in contract.filters if n not in _LISTS]
+    missing = [f"{form} {name}" for form, name in wanted if (form, name) not in tally]
+    return "; ".join(parts) + (f"; NOT exercised: {', '.join(missing)}" if missing else "")
+
+
+COVERAGE["filters"] = _describe
 
 
 @prop("sort.order", cost=2)

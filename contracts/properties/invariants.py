@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from contracts.properties.http import PROBLEM_JSON, Reply, Target
 from contracts.schema import Contract
@@ -33,6 +34,7 @@ __all__ = [
     "page_of",
     "pages_for",
     "parse_time",
+    "same_problem_type",
     "sort_key",
     "walk",
 ]
@@ -61,8 +63,8 @@ def expect_problem(target: Target, reply: Reply, *, status: int | tuple[int, ...
     if not isinstance(body, dict):
         problems.append("the body is not a JSON object")
     else:
-        if problem_type is not None and body.get("type") != problem_type:
-            problems.append(f"type is {body.get('type')!r}, not {problem_type!r}")
+        if problem_type is not None and not same_problem_type(body.get("type"), problem_type):
+            problems.append(f"type is {body.get('type')!r}, not {problem_type!r} (or a URI whose path ends so)")
         if body.get("status") != reply.status:
             problems.append(f"status is {body.get('status')!r}, not the HTTP status {reply.status}")
         for key in ("title", "detail"):
@@ -75,6 +77,18 @@ def expect_problem(target: Target, reply: Reply, *, status: int | tuple[int, ...
                           expected={"type": problem_type, "status": reply.status, "title": "...",
                                     "detail": "...", "errors": []},
                           actual=body if body is not None else reply.excerpt(), reply=reply)
+
+
+def same_problem_type(actual: Any, expected: str) -> bool:
+    """Whether a problem ``type`` names the kind ``expected`` (``/problems/<kind>``).
+
+    The contract lets each server choose relative or absolute URIs (``/problems/not-found``,
+    ``https://api.example.com/problems/not-found``): the path must end in ``expected``.
+    """
+    if not isinstance(actual, str):
+        return False
+    parts = urlsplit(actual)
+    return not parts.query and not parts.fragment and parts.path.endswith(expected)
 
 
 @dataclass

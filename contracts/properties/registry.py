@@ -25,6 +25,7 @@ from contracts.properties.invariants import Walk, key_of, page_of, pages_for, pa
 from contracts.schema import Contract
 
 __all__ = [
+    "COVERAGE",
     "PROPERTIES",
     "Budget",
     "Context",
@@ -84,8 +85,15 @@ class Context:
     budget: Budget = field(default_factory=Budget)
     writes: tuple[str, ...] | None = None
     """The write methods the server supports (``None``: every one the contract documents)."""
+    exercised: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
+    """What the run exercised, per group: ``(form, name) -> examples`` (see :meth:`exercise`)."""
     _universe: Universe | None = None
     _universe_error: ContractFailure | None = None
+
+    def exercise(self, group: str, form: str, name: str) -> None:
+        """Count one example of ``form`` (e.g. ``single``, ``bad value``) of ``name`` (e.g. ``email``)."""
+        tally = self.exercised.setdefault(group, {})
+        tally[(form, name)] = tally.get((form, name), 0) + 1
 
     @property
     def supported_writes(self) -> tuple[str, ...]:
@@ -158,6 +166,9 @@ class Property:
 
 
 PROPERTIES: dict[str, Property] = {}
+
+COVERAGE: dict[str, Callable[[Contract, dict[tuple[str, str], int]], str]] = {}
+"""group -> describes what a run exercised (``Context.exercised[group]``) in one line for the report."""
 
 
 def prop(name: str, cost: int = 1) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

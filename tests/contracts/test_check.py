@@ -106,7 +106,7 @@ def test_a_failure_is_shrunk_to_the_minimal_request(small: Settings) -> None:
 
 
 def test_a_custom_token_stays_out_of_curl_lines(small: Settings) -> None:
-    report = check_server(app=BUGS["status_filter_ignored"].build(small), token="s3cret", checks=["filters.match"],
+    report = check_server(app=BUGS["status_filter_ignored"].build(create_app(small)), token="s3cret", checks=["filters.match"],
                           max_examples=2)
 
     (failure,) = report.failures

@@ -15,7 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 
 from contracts.cli import main
-from mockserver import ServerProcess, Settings
+from mockserver import ServerProcess, Settings, create_app
 from tests.contracts.broken import BUGS
 
 
@@ -31,7 +31,8 @@ class _Quiet(WSGIRequestHandler):
 @pytest.fixture
 def broken_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A broken server (an item repeated across pages) behind a real socket on 127.0.0.1."""
-    app = BUGS["item_repeated_across_pages"].build(Settings(seed=7, count=60, state=str(tmp_path / "s.sqlite3")))
+    app = BUGS["item_repeated_across_pages"].build(create_app(Settings(seed=7, count=60,
+                                                                      state=str(tmp_path / "s.sqlite3"))))
     server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_Quiet)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -115,7 +116,7 @@ def test_the_mock_passes_contracts_check_over_http(tmp_path, capsys: pytest.Capt
     out, err = capsys.readouterr()
 
     assert code == 0, out
-    assert out.startswith(f"PASSED {server.url}: 13 properties held, 0 failed")
+    assert out.startswith(f"PASSED {server.url}: 14 properties held, 0 failed")
     assert "FAIL" not in err
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests", "0")) > 20

@@ -5,10 +5,13 @@
     Middleware           WSGI wrapper that may rewrite the request and/or the response
     OffsetServer         (offset.py) an independent, *correct* implementation with offset cursors;
                          its subclasses carry the pagination bugs
-    BUGS                 name -> Bug(flags=<the property check_server must name>, build(settings))
-    offset.py, responses.py, errors.py, writes.py    the bugs, by what they break
+    BUGS                 name -> Bug(flags=<the property check_server must name>, build(inner_app))
+    offset.py, responses.py, errors.py, writes.py, filters.py    the bugs, by what they break
 
-Every bug is one change around ``mockserver.create_app(Settings(...))``, served in-process.
+Every bug is one change around a *correct* server, given as a WSGI app: the mock
+(``mockserver.create_app(Settings(...))``) or the independent implementation
+(``tests.contracts.independent``). The wrappers use only what the contract states, so each
+planted bug must be caught in front of either.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
-
-from mockserver import Settings
 
 WSGIApp = Callable[..., Iterable[bytes]]
 
@@ -32,16 +33,17 @@ class Bug:
     summary: str
     flags: str
     """The property that must be in ``report.failed_properties``."""
-    build: Callable[[Settings], WSGIApp]
+    build: Callable[[WSGIApp], WSGIApp]
+    """Wraps a correct server (a WSGI app) into the broken one."""
 
 
 BUGS: dict[str, Bug] = {}
 
 
-def bug(name: str, *, flags: str) -> Callable[[Callable[[Settings], WSGIApp]], Callable[[Settings], WSGIApp]]:
+def bug(name: str, *, flags: str) -> Callable[[Callable[[WSGIApp], WSGIApp]], Callable[[WSGIApp], WSGIApp]]:
     """Register a broken-server factory; its docstring is the bug's one-line summary."""
 
-    def register(build: Callable[[Settings], WSGIApp]) -> Callable[[Settings], WSGIApp]:
+    def register(build: Callable[[WSGIApp], WSGIApp]) -> Callable[[WSGIApp], WSGIApp]:
         if name in BUGS:
             raise ValueError(f"bug {name!r} registered twice")
         BUGS[name] = Bug(name, (build.__doc__ or "").strip(), flags, build)
@@ -132,7 +134,7 @@ def records(body: Any) -> list[dict[str, Any]]:
     return [data] if isinstance(data, dict) else []
 
 
-from tests.contracts.broken import errors, offset, responses, writes  # noqa: F401
+from tests.contracts.broken import errors, filters, offset, responses, writes  # noqa: F401
 
 __all__ = ["BUGS", "Bug", "JSONRewrite", "Middleware", "bug", "call", "problem", "query", "records", "respond",
            "with_query"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver import Settings, create_app
 from tests.contracts.broken import Middleware, WSGIApp, bug, query, with_query
 
 
@@ -17,9 +16,9 @@ class _DefaultToken(Middleware):
 
 
 @bug("missing_auth_accepted", flags="errors.missing_auth")
-def missing_auth_accepted(settings: Settings) -> WSGIApp:
+def missing_auth_accepted(inner: WSGIApp) -> WSGIApp:
     """Requests without a usable bearer token are served as an anonymous user instead of a 401."""
-    return _DefaultToken(create_app(settings))
+    return _DefaultToken(inner)
 
 
 class _ClampLimit(Middleware):
@@ -36,9 +35,9 @@ class _ClampLimit(Middleware):
 
 
 @bug("bad_limit_clamped", flags="errors.bad_limit")
-def bad_limit_clamped(settings: Settings) -> WSGIApp:
+def bad_limit_clamped(inner: WSGIApp) -> WSGIApp:
     """An out-of-range or non-integer limit is silently coerced into 1-200 instead of a 400."""
-    return _ClampLimit(create_app(settings))
+    return _ClampLimit(inner)
 
 
 class _PlainJSONErrors(Middleware):
@@ -50,6 +49,6 @@ class _PlainJSONErrors(Middleware):
 
 
 @bug("errors_not_problem_json", flags="errors.bad_limit")
-def errors_not_problem_json(settings: Settings) -> WSGIApp:
+def errors_not_problem_json(inner: WSGIApp) -> WSGIApp:
     """Error bodies are sent as application/json instead of application/problem+json."""
-    return _PlainJSONErrors(create_app(settings))
+    return _PlainJSONErrors(inner)

@@ -14,10 +14,11 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from mockserver import Settings, create_app
 from tests.contracts.broken import WSGIApp, bug, call, problem, query, respond, with_query
 
 LIST_PATH = "/customers"
+Records = list[dict[str, Any]]  # NOTE: inside OffsetServer `list` names its list() method
+Params = list[tuple[str, str]]
 
 
 class CursorError(ValueError):
@@ -65,7 +66,7 @@ class OffsetServer:
             return respond(start_response, *call(self.app, environ))
         return respond(start_response, *self.list(environ))
 
-    def list(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    def list(self, environ: dict[str, Any]) -> tuple[str, Params, bytes]:
         params = query(environ)
         cursors = [v for k, v in params if k == "cursor"]
         rest = [(k, v) for k, v in params if k != "cursor"]
@@ -108,10 +109,10 @@ class OffsetServer:
         }
         return "200 OK", [("Content-Type", "application/json")], json.dumps(out).encode()
 
-    def collection(self, environ: dict[str, Any], rest: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    def collection(self, environ: dict[str, Any], rest: Params) -> Records:
         """Every customer of the query, in order (walks the inner app with its largest pages)."""
         base = [(k, v) for k, v in rest if k != "limit"] + [("limit", "200")]
-        items: list[dict[str, Any]] = []
+        items: Records = []
         cursor = None
         while True:
             _, _, body = call(self.app, with_query(environ, base + ([("cursor", cursor)] if cursor else [])))
@@ -122,9 +123,9 @@ class OffsetServer:
                 return items
 
 
-def offset_server(settings: Settings) -> OffsetServer:
+def offset_server(inner: WSGIApp) -> OffsetServer:
     """The correct offset-cursor implementation (the kit must pass it)."""
-    return OffsetServer(create_app(settings))
+    return OffsetServer(inner)
 
 
 class _SkipsOne(OffsetServer):
@@ -134,9 +135,9 @@ class _SkipsOne(OffsetServer):
 
 
 @bug("off_by_one_pages", flags="pagination.complete")
-def off_by_one_pages(settings: Settings) -> OffsetServer:
+def off_by_one_pages(inner: WSGIApp) -> OffsetServer:
     """The next page starts one customer too late: one customer is skipped at every page boundary."""
-    return _SkipsOne(create_app(settings))
+    return _SkipsOne(inner)
 
 
 class _RepeatsLast(OffsetServer):
@@ -146,9 +147,9 @@ class _RepeatsLast(OffsetServer):
 
 
 @bug("item_repeated_across_pages", flags="pagination.no_duplicates")
-def item_repeated_across_pages(settings: Settings) -> OffsetServer:
+def item_repeated_across_pages(inner: WSGIApp) -> OffsetServer:
     """The next page starts at the last customer of this one (>= instead of >): it is listed twice."""
-    return _RepeatsLast(create_app(settings))
+    return _RepeatsLast(inner)
 
 
 class _LoopsBack(OffsetServer):
@@ -160,9 +161,9 @@ class _LoopsBack(OffsetServer):
 
 
 @bug("cursor_loops_back", flags="pagination.terminates")
-def cursor_loops_back(settings: Settings) -> OffsetServer:
+def cursor_loops_back(inner: WSGIApp) -> OffsetServer:
     """From the second page on, next points back to the first page: the walk never ends."""
-    return _LoopsBack(create_app(settings))
+    return _LoopsBack(inner)
 
 
 class _StopsEarly(OffsetServer):
@@ -172,9 +173,9 @@ class _StopsEarly(OffsetServer):
 
 
 @bug("next_null_too_early", flags="pagination.last_page")
-def next_null_too_early(settings: Settings) -> OffsetServer:
+def next_null_too_early(inner: WSGIApp) -> OffsetServer:
     """next is null on the second-to-last page (an off-by-one page in has_more)."""
-    return _StopsEarly(create_app(settings))
+    return _StopsEarly(inner)
 
 
 class _FixedPageSize(OffsetServer):
@@ -183,9 +184,9 @@ class _FixedPageSize(OffsetServer):
 
 
 @bug("limit_ignored", flags="pagination.limit")
-def limit_ignored(settings: Settings) -> OffsetServer:
+def limit_ignored(inner: WSGIApp) -> OffsetServer:
     """limit is validated but every page holds 20 customers."""
-    return _FixedPageSize(create_app(settings))
+    return _FixedPageSize(inner)
 
 
 class _Clamped(OffsetServer):
@@ -194,9 +195,9 @@ class _Clamped(OffsetServer):
 
 
 @bug("limit_clamped", flags="pagination.limit")
-def limit_clamped(settings: Settings) -> OffsetServer:
+def limit_clamped(inner: WSGIApp) -> OffsetServer:
     """limit is silently capped at 50 though the contract allows up to 200."""
-    return _Clamped(create_app(settings))
+    return _Clamped(inner)
 
 
 class _CursorCrash(OffsetServer):
@@ -207,7 +208,7 @@ class _CursorCrash(OffsetServer):
             raise CursorError("the cursor belongs to another query")
         return int(raw["o"])
 
-    def list(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    def list(self, environ: dict[str, Any]) -> tuple[str, Params, bytes]:
         try:
             return super().list(environ)
         except Exception:  # noqa: BLE001 - the bug: a decoding error escapes as a bare 500
@@ -215,9 +216,9 @@ class _CursorCrash(OffsetServer):
 
 
 @bug("bad_cursor_500", flags="pagination.bad_cursor")
-def bad_cursor_500(settings: Settings) -> OffsetServer:
+def bad_cursor_500(inner: WSGIApp) -> OffsetServer:
     """Decoding a cursor is not guarded: a malformed cursor crashes the request with a 500."""
-    return _CursorCrash(create_app(settings))
+    return _CursorCrash(inner)
 
 
 class _ForeignCursorAccepted(OffsetServer):
@@ -232,6 +233,6 @@ class _ForeignCursorAccepted(OffsetServer):
 
 
 @bug("bad_cursor_restarts", flags="pagination.bad_cursor")
-def bad_cursor_restarts(settings: Settings) -> OffsetServer:
+def bad_cursor_restarts(inner: WSGIApp) -> OffsetServer:
     """A garbage or foreign cursor is not rejected: it silently serves page one (or another query's offset)."""
-    return _ForeignCursorAccepted(create_app(settings))
+    return _ForeignCursorAccepted(inner)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver import Settings, create_app
+from contracts.schema import Contract, load_spec
 from tests.contracts.broken import JSONRewrite, Middleware, WSGIApp, bug, call, query, records, with_query
 
 ITEM_PREFIX = "/customers/"
@@ -28,9 +30,9 @@ class _DropParam(Middleware):
 
 
 @bug("fields_ignored", flags="fields.projection")
-def fields_ignored(settings: Settings) -> WSGIApp:
+def fields_ignored(inner: WSGIApp) -> WSGIApp:
     """fields is accepted but ignored: every property is always returned."""
-    return _DropParam(create_app(settings), "fields")
+    return _DropParam(inner, "fields")
 
 
 class _TopLevelFields(Middleware):
@@ -41,24 +43,28 @@ class _TopLevelFields(Middleware):
 
 
 @bug("fields_top_level_only", flags="fields.projection")
-def fields_top_level_only(settings: Settings) -> WSGIApp:
+def fields_top_level_only(inner: WSGIApp) -> WSGIApp:
     """Dot notation is cut at the first dot: addresses.city returns whole addresses."""
-    return _TopLevelFields(create_app(settings))
+    return _TopLevelFields(inner)
+
+
+@functools.lru_cache(maxsize=1)
+def _field_paths() -> tuple[str, ...]:
+    return Contract.from_document(load_spec()).field_paths
 
 
 class _UnknownFieldsDropped(Middleware):
     def request(self, environ: dict[str, Any]) -> dict[str, Any]:
-        from mockserver import CUSTOMER_PATHS
-
-        params = [(k, ",".join(p for p in v.split(",") if p.strip() in CUSTOMER_PATHS) if k == "fields" else v)
+        known = _field_paths()
+        params = [(k, ",".join(p for p in v.split(",") if p.strip() in known) if k == "fields" else v)
                   for k, v in query(environ)]
         return with_query(environ, params)
 
 
 @bug("unknown_field_ignored", flags="fields.unknown")
-def unknown_field_ignored(settings: Settings) -> WSGIApp:
+def unknown_field_ignored(inner: WSGIApp) -> WSGIApp:
     """Unknown fields entries are silently dropped instead of a 400."""
-    return _UnknownFieldsDropped(create_app(settings))
+    return _UnknownFieldsDropped(inner)
 
 
 class _NeighbourLookup(Middleware):
@@ -77,9 +83,9 @@ class _NeighbourLookup(Middleware):
 
 
 @bug("wrong_customer_for_id", flags="get.matches_list")
-def wrong_customer_for_id(settings: Settings) -> WSGIApp:
+def wrong_customer_for_id(inner: WSGIApp) -> WSGIApp:
     """GET /customers/{id} returns the next customer in the list (index off by one)."""
-    return _NeighbourLookup(create_app(settings))
+    return _NeighbourLookup(inner)
 
 
 class _NotFoundAsEmpty(Middleware):
@@ -91,22 +97,22 @@ class _NotFoundAsEmpty(Middleware):
 
 
 @bug("unknown_id_200", flags="get.unknown_id")
-def unknown_id_200(settings: Settings) -> WSGIApp:
+def unknown_id_200(inner: WSGIApp) -> WSGIApp:
     """An unknown id answers 200 with an empty customer instead of 404."""
-    return _NotFoundAsEmpty(create_app(settings))
+    return _NotFoundAsEmpty(inner)
 
 
 def _ids_as_int(environ: dict[str, Any], body: Any) -> Any:
     for record in records(body):
-        if isinstance(record.get("id"), str) and record["id"].isdigit():
-            record["id"] = int(record["id"])
+        if isinstance(record.get("id"), str):  # the database key leaks out: a number, not the string id
+            record["id"] = int(record["id"]) if record["id"].isdigit() else zlib.crc32(record["id"].encode())
     return body
 
 
 @bug("id_as_integer", flags="schemathesis.response_schema_conformance")
-def id_as_integer(settings: Settings) -> WSGIApp:
+def id_as_integer(inner: WSGIApp) -> WSGIApp:
     """Customer ids are serialized as JSON numbers, not strings."""
-    return JSONRewrite(create_app(settings), _ids_as_int)
+    return JSONRewrite(inner, _ids_as_int)
 
 
 def _naive_dates(environ: dict[str, Any], body: Any) -> Any:
@@ -117,21 +123,21 @@ def _naive_dates(environ: dict[str, Any], body: Any) -> Any:
 
 
 @bug("created_at_not_rfc3339", flags="schemathesis.response_schema_conformance")
-def created_at_not_rfc3339(settings: Settings) -> WSGIApp:
+def created_at_not_rfc3339(inner: WSGIApp) -> WSGIApp:
     """created_at is rendered as str(datetime) ('2019-01-01 00:00:00'), not RFC 3339."""
-    return JSONRewrite(create_app(settings), _naive_dates)
+    return JSONRewrite(inner, _naive_dates)
 
 
 @bug("status_filter_ignored", flags="filters.match")
-def status_filter_ignored(settings: Settings) -> WSGIApp:
+def status_filter_ignored(inner: WSGIApp) -> WSGIApp:
     """filter[status] is accepted but not applied."""
-    return _DropParam(create_app(settings), "filter[status]")
+    return _DropParam(inner, "filter[status]")
 
 
 @bug("sort_direction_ignored", flags="sort.order")
-def sort_direction_ignored(settings: Settings) -> WSGIApp:
+def sort_direction_ignored(inner: WSGIApp) -> WSGIApp:
     """sort[direction]=desc is accepted but everything is sorted ascending."""
-    return _DropParam(create_app(settings), "sort[direction]")
+    return _DropParam(inner, "sort[direction]")
 
 
 def _read_time(environ: dict[str, Any], body: Any) -> Any:
@@ -143,9 +149,9 @@ def _read_time(environ: dict[str, Any], body: Any) -> Any:
 
 
 @bug("nondeterministic_updated_at", flags="determinism.same_body")
-def nondeterministic_updated_at(settings: Settings) -> WSGIApp:
+def nondeterministic_updated_at(inner: WSGIApp) -> WSGIApp:
     """updated_at is stamped with the time of the read, so the same request never answers the same."""
-    return JSONRewrite(create_app(settings), _read_time)
+    return JSONRewrite(inner, _read_time)
 
 
 class _Shuffled(Middleware):
@@ -163,9 +169,9 @@ class _Shuffled(Middleware):
 
 
 @bug("page_order_unstable", flags="sort.order")
-def page_order_unstable(settings: Settings) -> WSGIApp:
+def page_order_unstable(inner: WSGIApp) -> WSGIApp:
     """Customers within a page come in hash order (shuffled per request), not sorted."""
-    return _Shuffled(create_app(settings))
+    return _Shuffled(inner)
 
 
 class _TextPlain(Middleware):
@@ -177,9 +183,9 @@ class _TextPlain(Middleware):
 
 
 @bug("wrong_content_type", flags="schemathesis.content_type_conformance")
-def wrong_content_type(settings: Settings) -> WSGIApp:
+def wrong_content_type(inner: WSGIApp) -> WSGIApp:
     """Successful responses are labelled text/plain instead of application/json."""
-    return _TextPlain(create_app(settings))
+    return _TextPlain(inner)
 
 
 def _page_total(environ: dict[str, Any], body: Any) -> Any:
@@ -189,9 +195,9 @@ def _page_total(environ: dict[str, Any], body: Any) -> Any:
 
 
 @bug("total_count_of_page", flags="pagination.complete")
-def total_count_of_page(settings: Settings) -> WSGIApp:
+def total_count_of_page(inner: WSGIApp) -> WSGIApp:
     """meta.total_count counts the customers on this page, not in the whole result."""
-    return JSONRewrite(create_app(settings), _page_total)
+    return JSONRewrite(inner, _page_total)
 
 
 def _limit_as_count(environ: dict[str, Any], body: Any) -> Any:
@@ -202,6 +208,6 @@ def _limit_as_count(environ: dict[str, Any], body: Any) -> Any:
 
 
 @bug("items_on_page_is_limit", flags="pagination.items_on_page")
-def items_on_page_is_limit(settings: Settings) -> WSGIApp:
+def items_on_page_is_limit(inner: WSGIApp) -> WSGIApp:
     """meta.items_on_page echoes limit instead of counting data (wrong on the last page)."""
-    return JSONRewrite(create_app(settings), _limit_as_count)
+    return JSONRewrite(inner, _limit_as_count)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver import Settings, create_app
 from tests.contracts.broken import Middleware, WSGIApp, bug
 
 
@@ -18,9 +17,9 @@ class _NoopDelete(Middleware):
 
 
 @bug("delete_is_noop", flags="writes.delete")
-def delete_is_noop(settings: Settings) -> WSGIApp:
+def delete_is_noop(inner: WSGIApp) -> WSGIApp:
     """DELETE answers 204 but the customer stays (a soft delete nobody filters out)."""
-    return _NoopDelete(create_app(settings))
+    return _NoopDelete(inner)
 
 
 class _BodyFilter(Middleware):
@@ -47,12 +46,12 @@ class _BodyFilter(Middleware):
 
 
 @bug("patch_drops_status", flags="writes.update")
-def patch_drops_status(settings: Settings) -> WSGIApp:
+def patch_drops_status(inner: WSGIApp) -> WSGIApp:
     """PATCH silently ignores the status property (not mapped in the update handler)."""
-    return _BodyFilter(create_app(settings), "PATCH", "status")
+    return _BodyFilter(inner, "PATCH", "status")
 
 
 @bug("create_drops_emails", flags="writes.create")
-def create_drops_emails(settings: Settings) -> WSGIApp:
+def create_drops_emails(inner: WSGIApp) -> WSGIApp:
     """POST stores the customer without the emails it was sent."""
-    return _BodyFilter(create_app(settings), "POST", "emails")
+    return _BodyFilter(inner, "POST", "emails")
