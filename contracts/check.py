@@ -43,6 +43,16 @@ CHECK_GROUPS = ("schemathesis", *dict.fromkeys(p.group for p in PROPERTIES.value
 """Names accepted by ``checks=``: these groups, a single property (``pagination.walk``) or a
 Schemathesis phase (``schemathesis.coverage``)."""
 
+REPORTED_BY = {
+    **{f"pagination.{name}": "pagination.walk" for name in (
+        "complete", "first_page", "follow_next", "items_on_page", "last_page", "limit", "no_duplicates", "shape",
+        "terminates")},
+    "filters.complete": "filters.match",
+    **{f"writes.{name}": "writes.lifecycle" for name in ("create", "update", "delete")},
+}
+"""Names a failure report uses that are not property names, and the property that reports them:
+``checks=["pagination.complete"]`` reruns what reported it."""
+
 IN_PROCESS_URL = "http://contracts.test"
 """Base URL used for an in-process app (only its host appears in links and curl lines)."""
 
@@ -133,7 +143,9 @@ def _select(checks: Sequence[str] | None) -> set[str]:
     for name in checks:
         if name in PROPERTIES or name in every_phase:
             chosen.add(name)
-        elif name == "schemathesis":
+        elif name in REPORTED_BY:
+            chosen.add(REPORTED_BY[name])
+        elif name == "schemathesis" or name in _schemathesis_check_names():
             chosen.update(every_phase)
         elif name in CHECK_GROUPS:
             chosen.update(p.name for p in PROPERTIES.values() if p.group == name)
@@ -142,6 +154,14 @@ def _select(checks: Sequence[str] | None) -> set[str]:
                                f"properties ({', '.join(PROPERTIES)}) or Schemathesis phases "
                                f"({', '.join(sorted(every_phase))})")
     return chosen
+
+
+def _schemathesis_check_names() -> set[str]:
+    """``schemathesis.<check>`` as failure reports name them (every phase runs every check)."""
+    import schemathesis.specs.openapi.checks  # noqa: F401 - registers the OpenAPI checks
+    from schemathesis.checks import CHECKS
+
+    return {f"schemathesis.{name}" for name in (*CHECKS.get_all_names(), "error")}
 
 
 def _probe(target: Target, contract: Contract, url: str) -> None:

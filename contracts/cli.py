@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from contracts.extras import missing_extra
 from contracts.failures import UsageError
 
 __all__ = ["main"]
@@ -114,8 +115,18 @@ def _add_gateway_command(subparsers: argparse._SubParsersAction) -> None:  # typ
     gateway.add_gateway_command(subparsers)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("unified-customers-mock")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contracts", description="Contract test kit for the unified Customers API.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     _add_check_command(subparsers)
@@ -125,6 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``contracts`` console script; returns the exit code."""
+    try:
+        return _main(argv)
+    except ModuleNotFoundError as exc:
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        print(f"contracts: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
