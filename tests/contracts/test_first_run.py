@@ -59,8 +59,8 @@ def test_contracts_check_without_the_extra_names_it_in_one_line_and_exits_2(with
                             capture_output=True, text=True, env=without_httpx, timeout=120, check=False)
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == [
-        "contracts: error: the contract kit needs the 'contracts' extra (module 'httpx' is not installed): "
-        f"run {INSTALL}"]
+        ("contracts: error: the contract kit needs the 'contracts' extra (module 'httpx' is not installed): "
+         f"run {INSTALL}")]
 
 
 def test_the_plugin_without_the_extra_fails_the_test_with_the_install_command(tmp_path: Path,
