@@ -64,15 +64,11 @@ EXAMPLES = {
     "ecartapi": Example("/api/v2/customers"),
     "myboxx": Example("/api/json/v1/ecwid/customers"),
 }
-"""The first request of each bundled flavour (a flavour missing here gets its first fixed route)."""
+"""The first request of each bundled flavour (a flavour missing here gets its document)."""
 
 
-def example_of(flavour: Flavour, context: ServerContext) -> Example:
-    known = EXAMPLES.get(flavour.name)
-    if known is not None:
-        return known
-    fixed = [r.path for r in flavour.routes(context) if "{" not in r.path]
-    return Example(fixed[0] if fixed else "/openapi.yaml", query="")
+def example_of(flavour: Flavour) -> Example:
+    return EXAMPLES.get(flavour.name) or Example("/openapi.yaml", query="")
 
 
 @dataclass(frozen=True)
@@ -84,11 +80,10 @@ class Mount:
     example: Example
 
 
-def mounts(context: ServerContext) -> list[Mount]:
+def mounts(settings: Settings) -> list[Mount]:
     """The root flavour at ``""`` first, then every flavour under ``/<name>``."""
-    root = FLAVOURS.get(context.settings.flavour)
-    listed = [Mount(root, "", example_of(root, context))]
-    return listed + [Mount(f, f"/{f.name}", example_of(f, context)) for f in FLAVOURS]
+    root = FLAVOURS.get(settings.flavour)
+    return [Mount(root, "", example_of(root))] + [Mount(f, f"/{f.name}", example_of(f)) for f in FLAVOURS]
 
 
 def token_for(example: Example, settings: Settings) -> str:
@@ -102,10 +97,19 @@ def curl(url: str, example: Example, settings: Settings) -> str:
     return f"curl -s {quoted} '{url}'"
 
 
-def first_requests(context: ServerContext, base_url: str) -> list[tuple[str, str, Example]]:
-    """``(label, url, example)`` for every mount: the URLs ``mockserver serve`` prints."""
-    return [(m.flavour.name + (" (root)" if not m.prefix else ""), m.example.url(base_url + m.prefix), m.example)
-            for m in mounts(context)]
+def first_requests(settings: Settings, base_url: str) -> list[tuple[str, str, str]]:
+    """``(mount label, URL, note)`` per mount, root first: URLs that answer 200 with a token (``serve`` prints them).
+
+    The note names the headers the flavour needs besides the token, if any.
+    """
+    requests = []
+    for mount in mounts(settings):
+        label = f"{mount.flavour.name} (root)" if not mount.prefix else mount.flavour.name
+        needs = [f"token {mount.example.token_prefix}..."] if mount.example.token_prefix else []
+        needs += [f"header {name}" for name, _ in mount.example.headers]
+        note = f"(+ {', '.join(needs)})" if needs else ""
+        requests.append((label, mount.example.url(base_url + mount.prefix), note))
+    return requests
 
 
 # ---- GET / -----------------------------------------------------------------------------------------
@@ -121,7 +125,7 @@ def landing_html(context: ServerContext, origin: str) -> bytes:
     settings, dataset = context.settings, context.catalog.dataset
     e = html.escape
     rows = []
-    for mount in mounts(context):
+    for mount in mounts(settings):
         flavour, base = mount.flavour, origin + mount.prefix
         url = mount.example.url(base)
         headers = {"Authorization": f"Bearer {token_for(mount.example, settings)}", **dict(mount.example.headers)}
@@ -177,7 +181,7 @@ def swagger_ui_dir() -> Traversable:
 
 
 def docs_html(context: ServerContext, primary: str) -> bytes:
-    documents = [{"name": m.flavour.name, "url": f"{m.prefix}/openapi.yaml"} for m in mounts(context)[1:]]
+    documents = [{"name": m.flavour.name, "url": f"{m.prefix}/openapi.yaml"} for m in mounts(context.settings)[1:]]
     config = {"urls": documents, "urls.primaryName": primary, "dom_id": "#swagger-ui", "validatorUrl": None,
               "deepLinking": True, "layout": "StandaloneLayout"}
     return f"""<!doctype html>
