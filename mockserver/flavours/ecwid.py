@@ -593,8 +593,9 @@ def validate_ecwid_body(body: Any, *, creating: bool) -> dict[str, Any]:
     if body.get("customerGroupId") is not None and type(body["customerGroupId"]) is not int:
         problems.append(Problem("body", "customerGroupId", "must be an integer"))
     if problems:
-        first = problems[0]
-        raise InvalidBody(f"Wrong value of field '{first.name or 'body'}': {first.detail}", problems=tuple(problems))
+        message = "; ".join(f"Wrong value of field '{p.name or 'body'}': {p.detail}" for p in problems[:10])
+        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise InvalidBody(message + more, problems=tuple(problems))
     return body
 
 
