@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from contracts.cleanup import CreatedCustomers
 from contracts.failures import (
     CheckReport,
     CheckResult,
@@ -44,6 +45,16 @@ CHECK_GROUPS = ("schemathesis", *dict.fromkeys(p.group for p in PROPERTIES.value
 """Names accepted by ``checks=``: these groups, a single property (``pagination.walk``) or a
 Schemathesis phase (``schemathesis.coverage``)."""
 
+REPORTED_BY = {
+    **{f"pagination.{name}": "pagination.walk" for name in (
+        "complete", "first_page", "follow_next", "items_on_page", "last_page", "limit", "no_duplicates", "shape",
+        "terminates")},
+    "filters.complete": "filters.match",
+    **{f"writes.{name}": "writes.lifecycle" for name in ("create", "update", "delete")},
+}
+"""Names a failure report uses that are not property names, and the property that reports them:
+``checks=["pagination.complete"]`` reruns what reported it."""
+
 IN_PROCESS_URL = "http://contracts.test"
 """Base URL used for an in-process app (only its host appears in links and curl lines)."""
 
@@ -51,7 +62,7 @@ IN_PROCESS_URL = "http://contracts.test"
 def check_server(base_url: str | None = None, *, app: Any = None, spec: str | None = None,
                  token: str = "contract-token", seed: int = 0, max_examples: int = 25,
                  progress: Callable[[str], None] | None = None, checks: Sequence[str] | None = None,
-                 handlers: Sequence[Handler] = ()) -> CheckReport:
+                 handlers: Sequence[Handler] = (), keep_writes: bool = False) -> CheckReport:
     """Check a server against the canonical contract.
 
     Args:
@@ -65,6 +76,9 @@ def check_server(base_url: str | None = None, *, app: Any = None, spec: str | No
         progress: called with one line per property/operation as it finishes.
         checks: groups (:data:`CHECK_GROUPS`) or property names to run; default: all.
         handlers: more :class:`~contracts.report.Handler` s (e.g. a JUnit writer).
+        keep_writes: keep the customers the check created; by default they are deleted when it
+            ends (``report.stats``: ``created_customers``, ``deleted_customers`` and, for any that
+            could not be deleted, ``customers_not_deleted``).
 
     Returns:
         The report: ``report.ok``, ``report.failed_properties``, ``report.render()``.
@@ -91,42 +105,61 @@ def check_server(base_url: str | None = None, *, app: Any = None, spec: str | No
     report = CheckReport(target=base_url or "in-process app")
     started = time.perf_counter()
     transport = httpx.WSGITransport(app=app) if app is not None else None
-    with httpx.Client(base_url=url, transport=transport, timeout=30.0) as client:
+    created = CreatedCustomers(contract)
+    with httpx.Client(base_url=url, transport=transport, timeout=30.0,
+                      event_hooks={"response": [created.hook]}) as client:
         target = Target(client, token)
         _probe(target, contract, url)
-        phases = tuple(p for p in SCHEMATHESIS_PHASES if f"schemathesis.{p}" in selected)
-        # NOTE: probing writes sends POST/PATCH/DELETE; only runs that exercise writes do it.
-        probing = bool(phases) or bool(selected & {"writes.lifecycle", "errors.missing_auth"})
-        writes = _supported_writes(target, contract) if probing else contract.writes
-
-        def record(result: CheckResult) -> None:
-            report.results.append(result)
-            report.failures.extend(result.failures)
-            if result.ok and result.skipped is None and not result.name.startswith("schemathesis "):
-                report.passed.append(result.name)
-            notify(everyone, result)
-
-        if phases:
-            unsupported = [m for m in contract.writes if m not in writes]
-            for method in unsupported:
-                path = contract.list_path if method == "POST" else contract.item_path
-                record(CheckResult(f"schemathesis {method} {path}", skipped=f"the server answers 405/501 to "
-                                                                            f"{method}: writes are not supported"))
-            _run_schemathesis(document, url=url, app=app, token=token, seed=seed, max_examples=max_examples,
-                              phases=phases, record=record, stats=report.stats, exclude=unsupported)
-        ctx = Context(target, contract, seed=seed, budget=Budget(max_examples=max_examples), writes=writes)
-        for name in PROPERTIES:
-            if name in selected:
-                record(run_property(ctx, name))
-        for group, tally in ctx.exercised.items():
-            if group in COVERAGE:
-                report.coverage[group] = COVERAGE[group](contract, tally)
-        report.stats["properties"] = sum(1 for r in report.results if not r.name.startswith("schemathesis "))
-        report.stats["property_requests"] = target.count
+        try:
+            _run_checks(target, contract, document, report, created, url=url, app=app, token=token, seed=seed,
+                        max_examples=max_examples, selected=selected, notify_all=lambda r: notify(everyone, r))
+        finally:
+            report.stats["created_customers"] = len(created.ids)
+            if not keep_writes and created.ids:
+                deleted, left = created.delete_all(target)
+                report.stats["deleted_customers"] = deleted
+                if left:
+                    report.stats["customers_not_deleted"] = ", ".join(left[:10]) + (" ..." if len(left) > 10 else "")
     report.duration = time.perf_counter() - started
     for handler in everyone:
         handler.on_finish(report)
     return report
+
+
+def _run_checks(target: Target, contract: Contract, document: dict[str, Any], report: CheckReport,
+                created: CreatedCustomers, *, url: str, app: Any, token: str, seed: int, max_examples: int,
+                selected: set[str], notify_all: Callable[[CheckResult], None]) -> None:
+    """Run the selected Schemathesis phases, then the selected properties, recording each result."""
+    phases = tuple(p for p in SCHEMATHESIS_PHASES if f"schemathesis.{p}" in selected)
+    # NOTE: probing writes sends POST/PATCH/DELETE; only runs that exercise writes do it.
+    probing = bool(phases) or bool(selected & {"writes.lifecycle", "errors.missing_auth"})
+    writes = _supported_writes(target, contract) if probing else contract.writes
+
+    def record(result: CheckResult) -> None:
+        report.results.append(result)
+        report.failures.extend(result.failures)
+        if result.ok and result.skipped is None and not result.name.startswith("schemathesis "):
+            report.passed.append(result.name)
+        notify_all(result)
+
+    if phases:
+        unsupported = [m for m in contract.writes if m not in writes]
+        for method in unsupported:
+            path = contract.list_path if method == "POST" else contract.item_path
+            record(CheckResult(f"schemathesis {method} {path}", skipped=f"the server answers 405/501 to "
+                                                                        f"{method}: writes are not supported"))
+        _run_schemathesis(document, url=url, app=app, token=token, seed=seed, max_examples=max_examples,
+                          phases=phases, record=record, stats=report.stats, exclude=unsupported,
+                          created=created)
+    ctx = Context(target, contract, seed=seed, budget=Budget(max_examples=max_examples), writes=writes)
+    for name in PROPERTIES:
+        if name in selected:
+            record(run_property(ctx, name))
+    for group, tally in ctx.exercised.items():
+        if group in COVERAGE:
+            report.coverage[group] = COVERAGE[group](contract, tally)
+    report.stats["properties"] = sum(1 for r in report.results if not r.name.startswith("schemathesis "))
+    report.stats["property_requests"] = target.count
 
 
 def _select(checks: Sequence[str] | None) -> set[str]:
@@ -137,7 +170,9 @@ def _select(checks: Sequence[str] | None) -> set[str]:
     for name in checks:
         if name in PROPERTIES or name in every_phase:
             chosen.add(name)
-        elif name == "schemathesis":
+        elif name in REPORTED_BY:
+            chosen.add(REPORTED_BY[name])
+        elif name == "schemathesis" or name in _schemathesis_check_names():
             chosen.update(every_phase)
         elif name in CHECK_GROUPS:
             chosen.update(p.name for p in PROPERTIES.values() if p.group == name)
@@ -146,6 +181,14 @@ def _select(checks: Sequence[str] | None) -> set[str]:
                                f"properties ({', '.join(PROPERTIES)}) or Schemathesis phases "
                                f"({', '.join(sorted(every_phase))})")
     return chosen
+
+
+def _schemathesis_check_names() -> set[str]:
+    """``schemathesis.<check>`` as failure reports name them (every phase runs every check)."""
+    import schemathesis.specs.openapi.checks  # noqa: F401 - registers the OpenAPI checks
+    from schemathesis.checks import CHECKS
+
+    return {f"schemathesis.{name}" for name in (*CHECKS.get_all_names(), "error")}
 
 
 def _probe(target: Target, contract: Contract, url: str) -> None:
@@ -193,7 +236,7 @@ def _supported_writes(target: Target, contract: Contract) -> tuple[str, ...]:
 
 def _run_schemathesis(document: dict[str, Any], *, url: str, app: Any, token: str, seed: int, max_examples: int,
                       phases: tuple[str, ...], record: Callable[[CheckResult], None], stats: dict[str, Any],
-                      exclude: Sequence[str] = ()) -> None:
+                      exclude: Sequence[str] = (), created: CreatedCustomers | None = None) -> None:
     """Run the selected Schemathesis phases; one result per (operation, phase), one for stateful.
 
     ``exclude`` lists write methods the server does not support; their operations are left out.
@@ -212,6 +255,8 @@ def _run_schemathesis(document: dict[str, Any], *, url: str, app: Any, token: st
         elif isinstance(event, events.ScenarioFinished):
             recorder = event.recorder
             cases += len(recorder.cases)
+            if created is not None:
+                created.note_interactions(recorder.interactions)
             failures = _failures(recorder, token, seed)
             elapsed = time.perf_counter() - started
             if event.phase.value == "stateful":

@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from contracts.extras import missing_extra
 from contracts.failures import UsageError
 
 __all__ = ["main"]
@@ -52,8 +53,10 @@ def _add_check_command(subparsers: argparse._SubParsersAction) -> None:  # type:
     check = subparsers.add_parser(
         "check", help="check a server against the canonical Customers contract",
         description="Run Schemathesis on the contract and the kit's Hypothesis properties (pagination, fields, "
-                    "filters, sort, get, errors, determinism, writes) against a running server. Writes: the check "
-                    "creates, updates and deletes customers; point it at a test instance.")
+                    "filters, sort, get, errors, determinism, writes) against a running server. It WRITES: it "
+                    "creates, updates and deletes customers, so point it at a test instance. The customers it "
+                    "created are deleted when it ends (unless --keep-writes); updates and deletes of customers "
+                    "it did not create are not undone.")
     check.add_argument("--base-url", default=_env("CONTRACTS_BASE_URL"),
                        help="API root, e.g. http://127.0.0.1:8000 (env CONTRACTS_BASE_URL)")
     check.add_argument("--spec", default=_env("CONTRACTS_SPEC"),
@@ -68,6 +71,8 @@ def _add_check_command(subparsers: argparse._SubParsersAction) -> None:  # type:
     check.add_argument("--checks", metavar="GROUP,...",
                        help="run only these groups or properties, comma-separated (e.g. pagination,fields or "
                             "schemathesis.fuzzing)")
+    check.add_argument("--keep-writes", action="store_true",
+                       help="keep the customers the check created (default: delete them when it ends)")
     check.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     check.set_defaults(handler=_run_check)
 
@@ -92,7 +97,8 @@ def _run_check(args: argparse.Namespace) -> int:
     if not args.quiet:
         progress(f"contracts check {args.base_url} (seed {args.seed}, max examples {args.max_examples})")
     report = check_server(args.base_url, spec=args.spec, token=args.token, seed=args.seed,
-                          max_examples=args.max_examples, checks=checks, handlers=handlers)
+                          max_examples=args.max_examples, checks=checks, handlers=handlers,
+                          keep_writes=args.keep_writes)
     if args.junit_xml and not args.quiet:
         progress(f"JUnit XML written to {args.junit_xml}")
     return EXIT_OK if report.ok else EXIT_FAILED
@@ -114,8 +120,18 @@ def _add_gateway_command(subparsers: argparse._SubParsersAction) -> None:  # typ
     gateway.add_gateway_command(subparsers)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("unified-customers-mock")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contracts", description="Contract test kit for the unified Customers API.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     _add_check_command(subparsers)
@@ -125,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``contracts`` console script; returns the exit code."""
+    try:
+        return _main(argv)
+    except ModuleNotFoundError as exc:
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        print(f"contracts: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -22,18 +22,22 @@ Marker: ``@pytest.mark.mockserver(seed=7, count=50, flavour="apideck", token=Non
 Options: ``--mockserver-seed`` (``MOCKSERVER_SEED``, default 42), ``--mockserver-count``
 (``MOCKSERVER_COUNT``, 1000), ``--mockserver-flavour`` (``MOCKSERVER_FLAVOUR``, canonical),
 ``--mockserver-token`` (``MOCKSERVER_TOKEN``, none: any token is accepted),
-``--contract-base-url`` (``CONTRACT_BASE_URL``) and ``--contract-max-examples``
+``--contract-base-url`` (``CONTRACTS_BASE_URL``, as for ``contracts check``; the old
+``CONTRACT_BASE_URL`` still works, with a deprecation warning) and ``--contract-max-examples``
 (``CONTRACT_MAX_EXAMPLES``, 25).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from contracts.extras import missing_extra
 
 if TYPE_CHECKING:
     import falcon
@@ -45,6 +49,11 @@ __all__ = ["Contract", "MockServer", "MockServerFactory"]
 
 DEFAULT_TOKEN = "secret_mockserver-test"
 """Token the client fixtures send when none is configured (``secret_`` so Ecwid accepts it too)."""
+
+BASE_URL_ENV = "CONTRACTS_BASE_URL"
+"""The variable ``contracts check`` reads too; ``CONTRACT_BASE_URL`` (the plugin's old name) still works."""
+_OLD_BASE_URL_ENV = "CONTRACT_BASE_URL"
+
 
 _SETTINGS: dict[str, tuple[type, Any, str, str]] = {
     # name: (type, default, environment variable, help)
@@ -62,12 +71,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                         help=f"{text}; env {env}, default {default}")
     group.addoption("--contract-base-url", default=None, dest="contract_base_url",
                     help="run contract.check_server() against this deployed service instead of the mock; "
-                         "env CONTRACT_BASE_URL")
+                         f"env {BASE_URL_ENV}")
     group.addoption("--contract-max-examples", type=int, default=None, dest="contract_max_examples",
                     help="Hypothesis examples per contract property; env CONTRACT_MAX_EXAMPLES, default 25")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get(_OLD_BASE_URL_ENV) and not os.environ.get(BASE_URL_ENV):
+        config.issue_config_time_warning(DeprecationWarning(
+            f"{_OLD_BASE_URL_ENV} is deprecated: set {BASE_URL_ENV} instead (the name `contracts check` reads too)"),
+            stacklevel=2)
     config.addinivalue_line(
         "markers",
         "mockserver(seed=42, count=1000, flavour='canonical', token=None): settings of the mock_* fixtures "
@@ -90,7 +103,12 @@ def _configured(config: pytest.Config, name: str) -> Any:
 
 
 def _base_url(config: pytest.Config) -> str | None:
-    return config.getoption("contract_base_url") or os.environ.get("CONTRACT_BASE_URL") or None
+    option = config.getoption("contract_base_url")
+    if option:
+        return str(option)
+    if os.environ.get(BASE_URL_ENV):
+        return os.environ[BASE_URL_ENV]
+    return os.environ.get(_OLD_BASE_URL_ENV) or None
 
 
 def _max_examples(config: pytest.Config) -> int:
@@ -134,6 +152,18 @@ def mock_settings(request: pytest.FixtureRequest) -> Settings:
     return Settings(seed=values["seed"], count=values["count"], flavour=values["flavour"], token=values["token"])
 
 
+def _kit(module: str) -> Any:
+    """Import a module of the contract kit; a missing ``contracts`` extra fails the test in one line."""
+    __tracebackhide__ = True
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        pytest.fail(f"mockserver plugin: {message}", pytrace=False)
+
+
 def _token(settings: Settings) -> str:
     return settings.token or DEFAULT_TOKEN
 
@@ -156,8 +186,7 @@ def mock_app(mock_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture
 def mock_client(mock_app: falcon.App[falcon.Request, falcon.Response], mock_settings: Settings) -> Iterator[httpx.Client]:
     """``httpx.Client`` calling ``mock_app`` in-process, base URL ``http://mockserver``, with the token."""
-    import httpx
-
+    httpx = _kit("httpx")
     with httpx.Client(transport=httpx.WSGITransport(app=mock_app), base_url="http://mockserver",
                       headers={"Authorization": f"Bearer {_token(mock_settings)}"}) as client:
         yield client
@@ -180,9 +209,7 @@ def mock_dataset(mock_settings: Settings) -> Dataset:
 @pytest.fixture
 def generated_api(mock_settings: Settings) -> Any:
     """A :class:`contracts.generated.GeneratedAPI` drawn from the mock seed (mock mode for clients)."""
-    from contracts.generated import generated_api as draw
-
-    return draw(mock_settings.seed)
+    return _kit("contracts.generated").generated_api(mock_settings.seed)
 
 
 # ---- real server ----------------------------------------------------------------------------
@@ -302,8 +329,7 @@ class Contract:
             the :class:`~contracts.failures.CheckReport` when every property held.
         """
         __tracebackhide__ = True
-        from contracts.check import check_server
-
+        check_server = _kit("contracts.check").check_server
         options.setdefault("seed", self.settings.seed)
         options.setdefault("max_examples", self.max_examples)
         target = url or self.base_url
@@ -322,8 +348,7 @@ class Contract:
             options: passed to :func:`contracts.adapter_check.check_adapter` (``count``, ``checks``...).
         """
         __tracebackhide__ = True
-        from contracts.adapter_check import check_adapter
-
+        check_adapter = _kit("contracts.adapter_check").check_adapter
         options.setdefault("seed", self.settings.seed)
         options.setdefault("max_examples", self.max_examples)
         return self._judge(check_adapter(adapter, **options))
@@ -344,7 +369,7 @@ def contract(request: pytest.FixtureRequest, mock_settings: Settings) -> Contrac
 
 @pytest.fixture
 def contract_base_url(request: pytest.FixtureRequest) -> str:
-    """The service under test: ``--contract-base-url`` (or ``CONTRACT_BASE_URL``), else a real mock server."""
+    """The service under test: ``--contract-base-url`` (or ``CONTRACTS_BASE_URL``), else a real mock server."""
     url = _base_url(request.config)
     if url:
         return url.rstrip("/")

@@ -217,7 +217,12 @@ def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, 
         "base-url": base_url,
         "headers": {"Authorization": f"Bearer {token}"},
         "generation": {"max-examples": max_examples, "mode": "all", "database": "none"},
-        "phases": {name: {"enabled": name in phases} for name in every},
+        "phases": {name: {"enabled": name in phases} for name in every} | {
+            # NOTE: the check changes only customers it created: ids taken from list responses
+            # (fuzzing's response data, links inferred by dependency analysis) would PATCH and
+            # DELETE the server's own customers; Location headers lead to the check's own.
+            "fuzzing": {"enabled": "fuzzing" in phases, "extra-data-sources": {"responses": False}},
+            "stateful": {"enabled": "stateful" in phases, "inference": {"algorithms": ["location-headers"]}}},
         "checks": {
             # NOTE: the contract lets a server accept any non-empty token, so "invalid credentials
             # accepted" is no violation; missing or malformed credentials are the errors.missing_auth

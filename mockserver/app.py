@@ -25,6 +25,7 @@ from mockserver.errors import (
     UnsupportedMediaType,
 )
 from mockserver.flavours import FLAVOURS, Flavour
+from mockserver.landing import add_landing_routes
 from mockserver.resources import ServerContext, send_bytes
 from mockserver.settings import Settings
 from mockserver.store import Store
@@ -194,6 +195,7 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
             app.add_route(f"{prefix}/openapi.yaml", _head_like_get(SpecResource(flavour, prefix)))
     app.add_route("/health", _head_like_get(HealthResource(context)))
     app.add_route(RESET_PATH, ResetResource(context))
+    add_landing_routes(app, context)  # GET / and /docs: for people, off the API's request path
 
     def render(req: falcon.Request, resp: falcon.Response, error: MockServerError) -> None:
         flavour = mounts.flavour_for(req.path)

@@ -39,6 +39,7 @@ examples:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     defaults = Settings()
 
@@ -69,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from mockserver.landing import package_version
+
+    return package_version()
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse; an unknown option is reported with the usage of the command it was given to."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        (commands.choices.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def _dataset_options(parser: argparse.ArgumentParser) -> None:
     defaults = Settings()
     parser.add_argument("--seed", type=int, help=f"dataset seed (default {defaults.seed})")
@@ -82,7 +98,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     if args.command is None:
         parser.print_help()
         return 2
@@ -107,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _routes(settings: Settings) -> int:
     from mockserver.admin import RESET_PATH
     from mockserver.flavours import FLAVOURS
+    from mockserver.landing import DOCS_PATH
 
     root = FLAVOURS.get(settings.flavour)
     for flavour in FLAVOURS:
@@ -115,9 +132,14 @@ def _routes(settings: Settings) -> int:
             mounts = [f"/{flavour.name}"] + ([""] if flavour is root else [])
             for mount in mounts:
                 print(f"  {','.join(_methods(route.resource, route.suffix)):<26} {mount}{route.path}")
-        print(f"  {'GET':<26} /{flavour.name}/openapi.yaml")
-    print(f"{'':2}{'GET':<26} /health")
-    print(f"{'':2}{'POST':<26} {RESET_PATH}  (forget every write)")
+        for mount in [f"/{flavour.name}"] + ([""] if flavour is root else []):
+            print(f"  {'GET':<26} {mount}/openapi.yaml")
+    print("server: every flavour")
+    print(f"  {'GET':<26} /  (landing page: what runs, how to call each flavour)")
+    print(f"  {'GET':<26} {DOCS_PATH}, {DOCS_PATH}/{{flavour}}  (API docs, Swagger UI)")
+    print(f"  {'GET':<26} {DOCS_PATH}/assets/{{file}}")
+    print(f"  {'GET':<26} /health")
+    print(f"  {'POST':<26} {RESET_PATH}  (forget every write)")
     return 0
 
 

@@ -27,6 +27,7 @@ Nothing here knows HTTP frameworks or platform JSON: a flavour's ``render_error`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "UnknownFlavour",
     "UnsupportedFilter",
     "UnsupportedMediaType",
+    "describe_problems",
 ]
 
 
@@ -59,6 +61,14 @@ class Problem:
     location: str
     name: str
     detail: str
+
+
+def describe_problems(problems: Sequence[Problem], limit: int = 10) -> str:
+    """Every problem as ``name detail``, joined with ``; `` (past ``limit``, how many more there are)."""
+    parts = [f"{p.name or 'body'} {p.detail}" for p in problems[:limit]]
+    if len(problems) > limit:
+        parts.append(f"and {len(problems) - limit} more")
+    return "; ".join(parts)
 
 
 class MockServerError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mockserver.errors import InvalidBody, Problem
+from mockserver.errors import InvalidBody, Problem, describe_problems
 
 __all__ = [
     "ADDRESS_TYPES",
@@ -57,6 +57,13 @@ _ENUMS = {
     ("orders", "status"): ORDER_STATUSES,
 }
 _REQUIRED_NESTED = {"emails": ("email",), "phone_numbers": ("number",), "orders": ("id", "total")}
+PATTERN_WORDS = {
+    EMAIL_RE: "must be an email address such as ada@example.com",
+    _CURRENCY_RE: "must be a 3-letter ISO 4217 currency code in capitals, such as EUR",
+    _TOTAL_RE: 'must be a decimal amount with exactly 2 decimals, such as "10.00"',
+    _COUNTRY_RE: "must be a 2-letter ISO 3166-1 country code in capitals, such as DE",
+}
+"""What each pattern asks for, in words (a message shows these, never the regex)."""
 NAME_MAX = 255
 NOTES_MAX = 10_000
 ITEMS_MAX = 20
@@ -82,7 +89,7 @@ def _check_string(problems: list[Problem], path: str, value: Any, *, nullable: b
     elif enum is not None and value not in enum:
         problems.append(_problem(path, f"must be one of: {', '.join(enum)}"))
     elif pattern is not None and not pattern.fullmatch(value):
-        problems.append(_problem(path, f"does not match {pattern.pattern}"))
+        problems.append(_problem(path, PATTERN_WORDS.get(pattern, f"must match the pattern {pattern.pattern}")))
 
 
 def validate_customer_input(body: Any, *, creating: bool) -> dict[str, Any]:
@@ -115,8 +122,7 @@ def validate_customer_input(body: Any, *, creating: bool) -> dict[str, Any]:
                             for k in ("name", "first_name", "last_name")):
         problems.append(_problem("name", "one of name, first_name or last_name must be a non-empty string"))
     if problems:
-        raise InvalidBody(f"The customer is invalid: {problems[0].name or 'body'} {problems[0].detail}.",
-                          problems=tuple(problems))
+        raise InvalidBody(f"The customer is invalid: {describe_problems(problems)}.", problems=tuple(problems))
     return dict(body)
 
 

@@ -101,7 +101,7 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
     """
     from mockserver.app import create_app
     from mockserver.dataset import writer
-    from mockserver.flavours import FLAVOURS
+    from mockserver.landing import DOCS_PATH, first_requests
 
     if settings.port == 0:
         settings = replace(settings, port=free_port(settings.host))
@@ -114,11 +114,13 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
     url = f"http://{host}:{settings.port}"
 
     def when_ready(server: Any) -> None:
-        others = [f"{url}/{name}" for name in FLAVOURS.names() if name != settings.flavour]
+        (_, root_url, root_note), *mounted = first_requests(settings, url)
+        flavours = "\n            ".join(f"{label:<9} {link} {note}".rstrip() for label, link, note in mounted)
         announce(
-            f"mockserver: serving {settings.flavour} at {url}/customers "
-            f"(seed {settings.seed}, {settings.count:,} customers, {settings.workers} workers)\n"
-            f"  flavours: {', '.join(others)}\n"
+            f"mockserver: serving {settings.flavour} at {root_url} {root_note}".rstrip() +
+            f" (seed {settings.seed}, {settings.count:,} customers, {settings.workers} workers)\n"
+            f"  browser:  {url}/ (what runs and how to call it; API docs at {url}{DOCS_PATH})\n"
+            f"  flavours: {flavours}\n"
             f"  writes:   {settings.state}{' (temporary)' if temp_dir else ''}\n"
             f"  auth:     {'token required' if settings.token else 'any bearer token'}; "
             f"CORS {'on' if settings.cors else 'off'}; Ctrl+C stops"

@@ -193,7 +193,7 @@ class EcwidAdapter(HttpAdapter):
         code = body.get("errorCode") if isinstance(body, dict) else None
         if response.status_code in (401, 403) and code in (None, "INVALID_API_TOKEN", "INSUFFICIENT_APP_SCOPE"):
             raise AdapterError.unauthorized(f"Ecwid rejected the token: {message}")
-        if response.status_code == 404 and customer_id is not None and code is None:
+        if response.status_code == 404 and customer_id is not None and code in (None, "CUSTOMER_NOT_FOUND"):
             raise AdapterError.not_found(customer_id)
         if response.status_code == 400:
             found = _PARAMETER.search(message)

@@ -87,6 +87,7 @@ from mockserver.errors import (
     NotFound,
     Problem,
     UnsupportedFilter,
+    describe_problems,
 )
 from mockserver.flavours import FLAVOURS, Rendered, Route
 from mockserver.model import EMAIL_RE, validate_customer_input
@@ -124,6 +125,12 @@ PLACE_KEYS = ("code", "name", "codeIso2", "codeIso3")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
 _NONBLANK_RE = re.compile(r"\S")
+_PATTERN_WORDS = {
+    EMAIL_RE: "must be an email address such as ada@example.com",
+    _CURRENCY_RE: "must be a 3-letter ISO 4217 currency code, such as EUR",
+    _COUNTRY_RE: "must be a 2-letter ISO 3166-1 country code, such as DE",
+}
+"""What each pattern asks for, in words (a message shows these, never the regex)."""
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UNIX_EPOCH = datetime(1970, 1, 1)
 
@@ -308,7 +315,8 @@ def _text(problems: list[Problem], path: str, value: Any, *, nullable: bool = Tr
     elif nonblank and not _NONBLANK_RE.search(value):
         problems.append(Problem("body", path, "must not be blank"))
     elif pattern is not None and not pattern.fullmatch(value):
-        problems.append(Problem("body", path, f"does not match {pattern.pattern}"))
+        words = _PATTERN_WORDS.get(pattern, f"must match the pattern {pattern.pattern}")
+        problems.append(Problem("body", path, words))
 
 
 def _place_input(problems: list[Problem], path: str, value: Any, country: bool) -> None:
@@ -383,8 +391,7 @@ def validate_input(body: Any, *, creating: bool) -> dict[str, Any]:
             else:
                 _text(problems, where, value)
     if problems:
-        raise InvalidBody(f"The customer is invalid: {problems[0].name or 'body'} {problems[0].detail}.",
-                          problems=tuple(problems))
+        raise InvalidBody(f"The customer is invalid: {describe_problems(problems)}.", problems=tuple(problems))
     return body
 
 

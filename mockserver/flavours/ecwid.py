@@ -20,8 +20,10 @@ Emulated (dialects.md section D, seeds/ecwid-customer-fields.txt):
 * Errors: ``{"errorMessage": ..., "errorCode": ...}`` with the documented codes: ``WRONG_PARAMETER``
   400 (bad parameters *and* bad bodies), ``INVALID_API_TOKEN``/``INSUFFICIENT_APP_SCOPE`` 403,
   ``STORE_NOT_FOUND`` 404 (non-numeric store id), ``METHOD_NOT_ALLOWED`` 405, ``RATE_LIMITED`` 429,
-  ``INTERNAL_ERROR`` 500. ``errorCode`` is omitted where Ecwid documents none (missing customer,
-  duplicate email, unknown path, 415).
+  ``INTERNAL_ERROR`` 500. Every 404 has a code: ``CUSTOMER_NOT_FOUND`` for a missing customer and
+  ``NOT_FOUND`` for an unknown path (UNCONFIRMED: Ecwid documents no code for these; the names follow
+  its ``ORDER_NOT_FOUND``/``PRODUCT_NOT_FOUND`` pattern). ``errorCode`` is omitted where Ecwid documents
+  none and a client has nothing to branch on (duplicate email 409, 415).
 
 The record mapping is two pure functions, :func:`to_ecwid` and :func:`from_ecwid`; request parsing
 and rendering live in :class:`EcwidCustomers`, which the myBoxx flavour reuses.
@@ -596,8 +598,9 @@ def validate_ecwid_body(body: Any, *, creating: bool) -> dict[str, Any]:
     if body.get("customerGroupId") is not None and type(body["customerGroupId"]) is not int:
         problems.append(Problem("body", "customerGroupId", "must be an integer"))
     if problems:
-        first = problems[0]
-        raise InvalidBody(f"Wrong value of field '{first.name or 'body'}': {first.detail}", problems=tuple(problems))
+        message = "; ".join(f"Wrong value of field '{p.name or 'body'}': {p.detail}" for p in problems[:10])
+        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise InvalidBody(message + more, problems=tuple(problems))
     return body
 
 
@@ -844,8 +847,8 @@ def ecwid_error(error: MockServerError) -> tuple[int, str | None, str]:
         return 400, "WRONG_PARAMETER", error.detail
     if isinstance(error, NotFound):
         if error.entity == "customer":
-            return 404, None, f"Customer #{error.entity_id} is not found"
-        return 404, "STORE_NOT_FOUND" if error.entity == "store" else None, error.detail
+            return 404, "CUSTOMER_NOT_FOUND", f"Customer #{error.entity_id} is not found"
+        return 404, "STORE_NOT_FOUND" if error.entity == "store" else "NOT_FOUND", error.detail
     if isinstance(error, MethodNotAllowed):
         return 405, "METHOD_NOT_ALLOWED", error.detail
     if isinstance(error, UnsupportedMediaType):

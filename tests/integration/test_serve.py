@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -142,3 +144,21 @@ def test_admin_reset_forgets_every_write_in_every_worker(server: ServerProcess) 
         assert call(f"{server.url}/customers/{created_id}")[0] == 404
         assert call(f"{server.url}/customers/{ds.id_of(1)}") == (200, {"data": ds.customer(1)})
         assert call(first_page)[1]["data"] == [ds.customer(i) for i in range(5)]
+
+
+def test_the_start_message_prints_a_working_url_for_every_mount(tmp_path: Any) -> None:
+    from mockserver.flavours import FLAVOURS
+
+    settings = Settings(seed=5, count=40, workers=1, flavour="ecwid", state=str(tmp_path / "state.sqlite3"))
+    first = ServerProcess(settings).start()
+    port, output = first.settings.port, first.stop()
+    urls = re.findall(r"(http://127\.0\.0\.1:\d+/[^\s)]*)(?: \(\+ ([^)]*)\))?", output)
+    served = [(url, needs) for url, needs in urls if urlsplit(url).path not in ("/", "/docs")]
+    assert len(served) == 1 + len(FLAVOURS), output  # the root, then every flavour under /<name>
+    assert {urlsplit(url).path.split("/")[1] for url, _ in served[1:]} == set(FLAVOURS.names())
+    with ServerProcess(settings, port=port):
+        for url, needs in urls:
+            headers = {"Authorization": "Bearer secret_test"}
+            headers.update({name: "test" for name in re.findall(r"header (\S+?)(?:,|$)", needs)})
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+                assert response.status == 200, url

@@ -382,7 +382,7 @@ def test_update_and_delete_through_ecwid_are_visible_through_canonical(client: f
     deleted = ecwid.simulate_delete(f"{BASE}/customers/{cid}")
     assert deleted.status_code == 200 and deleted.json == {"deleteCount": 1}
     assert client.simulate_get(f"/customers/{cid}", headers=CANONICAL).status_code == 404
-    error(ecwid.simulate_delete(f"{BASE}/customers/{cid}"), 404, None)
+    error(ecwid.simulate_delete(f"{BASE}/customers/{cid}"), 404, "CUSTOMER_NOT_FOUND")
     assert len(ecwid_all(ecwid, limit=100)) == COUNT - 1
 
 
@@ -400,7 +400,7 @@ def test_canonical_writes_are_visible_through_ecwid(client: falcon.testing.TestC
     found = ecwid.simulate_get(f"{BASE}/customers", params={"email": "ann@other.example"}).json["items"]
     assert [c["id"] for c in found] == [int(created.json["data"]["id"])]
     client.simulate_delete(f"/customers/{cid}", headers=CANONICAL)
-    error(ecwid.simulate_get(f"{BASE}/customers/{cid}"), 404, None)
+    error(ecwid.simulate_get(f"{BASE}/customers/{cid}"), 404, "CUSTOMER_NOT_FOUND")
 
 
 @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -518,11 +518,12 @@ def test_bad_bodies_answer_wrong_parameter(ecwid: falcon.testing.TestClient, bod
 def test_other_errors(ecwid: falcon.testing.TestClient) -> None:
     cid = Dataset(7, COUNT).id_of(0)
     assert Dataset(7, COUNT).index_of("999999999") is None
-    error(ecwid.simulate_get(f"{BASE}/customers/999999999"), 404, None)
-    error(ecwid.simulate_get(f"{BASE}/customers/abc"), 404, None)
-    error(ecwid.simulate_put(f"{BASE}/customers/999999999", json={"email": 1}), 404, None)  # 404 before the body
+    error(ecwid.simulate_get(f"{BASE}/customers/999999999"), 404, "CUSTOMER_NOT_FOUND")
+    error(ecwid.simulate_get(f"{BASE}/customers/abc"), 404, "CUSTOMER_NOT_FOUND")
+    # 404 before the body
+    error(ecwid.simulate_put(f"{BASE}/customers/999999999", json={"email": 1}), 404, "CUSTOMER_NOT_FOUND")
     error(ecwid.simulate_get("/ecwid/api/v3/shop/customers"), 404, "STORE_NOT_FOUND")
-    error(ecwid.simulate_get("/ecwid/api/v3/1/nothing-here"), 404, None)
+    error(ecwid.simulate_get("/ecwid/api/v3/1/nothing-here"), 404, "NOT_FOUND")
     error(ecwid.simulate_patch(f"{BASE}/customers/{cid}", json={}), 405, "METHOD_NOT_ALLOWED")
     error(ecwid.simulate_post(f"{BASE}/customers", body="{not json", headers={"Content-Type": "application/json"}),
           400, "WRONG_PARAMETER")

@@ -1,0 +1,241 @@
+"""What a person opening the server in a browser sees: a landing page at ``/`` and API docs at ``/docs``.
+
+``GET /`` says what is running (version, seed, count, root flavour, auth) and, for each flavour,
+its base URL, its OpenAPI document, its docs and one request that works as printed.
+``GET /docs`` (and ``/docs/<flavour>``) is Swagger UI over every flavour's document. Its assets ship
+in the ``swagger-ui-bundle-v2`` package and are served from ``/docs/assets/``, so the docs work
+offline (no CDN). None of this is on the request path of the API itself.
+
+:func:`first_requests` is also what ``mockserver serve`` prints at start.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from importlib import metadata, resources
+from importlib.resources.abc import Traversable
+from urllib.parse import quote
+
+import falcon
+
+from mockserver.errors import NotFound
+from mockserver.flavours import FLAVOURS, Flavour
+from mockserver.resources import ServerContext, send_bytes
+from mockserver.settings import Settings
+
+__all__ = ["DOCS_PATH", "Example", "add_landing_routes", "first_requests", "package_version"]
+
+DOCS_PATH = "/docs"
+ASSETS_PATH = f"{DOCS_PATH}/assets"
+
+
+def package_version() -> str:
+    """The installed version of the package (its metadata), else the source tree's."""
+    try:
+        return metadata.version("unified-customers-mock")
+    except metadata.PackageNotFoundError:
+        from mockserver import __version__
+
+        return __version__
+
+
+@dataclass(frozen=True)
+class Example:
+    """One list request that answers 200 on a flavour, relative to the flavour's mount."""
+
+    path: str
+    query: str = "limit=2"
+    headers: tuple[tuple[str, str], ...] = ()
+    token_prefix: str = ""
+    """Prefix the flavour requires of a token (Ecwid's ``secret_``)."""
+
+    def url(self, base: str) -> str:
+        return f"{base}{self.path}" + (f"?{self.query}" if self.query else "")
+
+
+EXAMPLES = {
+    "canonical": Example("/customers"),
+    "apideck": Example("/ecommerce/customers", headers=(("x-apideck-consumer-id", "test-consumer"),
+                                                         ("x-apideck-app-id", "my-app"))),
+    "truto": Example("/unified/ecommerce/customers", query="integrated_account_id=acc-1&limit=2"),
+    "ecwid": Example("/api/v3/1003/customers", token_prefix="secret_"),
+    "ecartapi": Example("/api/v2/customers"),
+    "myboxx": Example("/api/json/v1/ecwid/customers"),
+}
+"""The first request of each bundled flavour (a flavour missing here gets its document)."""
+
+
+def example_of(flavour: Flavour) -> Example:
+    return EXAMPLES.get(flavour.name) or Example("/openapi.yaml", query="")
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A flavour as served at one prefix, with its first request."""
+
+    flavour: Flavour
+    prefix: str
+    example: Example
+
+
+def mounts(settings: Settings) -> list[Mount]:
+    """The root flavour at ``""`` first, then every flavour under ``/<name>``."""
+    root = FLAVOURS.get(settings.flavour)
+    return [Mount(root, "", example_of(root))] + [Mount(f, f"/{f.name}", example_of(f)) for f in FLAVOURS]
+
+
+def token_for(example: Example, settings: Settings) -> str:
+    """A token to print: any works unless ``--token`` is set (never printed: a placeholder stands in)."""
+    return "$MOCKSERVER_TOKEN" if settings.token else f"{example.token_prefix}any-token"
+
+
+def curl(url: str, example: Example, settings: Settings) -> str:
+    headers = [("Authorization", f"Bearer {token_for(example, settings)}"), *example.headers]
+    quoted = " ".join(f"-H '{name}: {value}'" for name, value in headers)
+    return f"curl -s {quoted} '{url}'"
+
+
+def first_requests(settings: Settings, base_url: str) -> list[tuple[str, str, str]]:
+    """``(mount label, URL, note)`` per mount, root first: URLs that answer 200 with a token (``serve`` prints them).
+
+    The note names the headers the flavour needs besides the token, if any.
+    """
+    requests = []
+    for mount in mounts(settings):
+        label = f"{mount.flavour.name} (root)" if not mount.prefix else mount.flavour.name
+        needs = [f"token {mount.example.token_prefix}..."] if mount.example.token_prefix else []
+        needs += [f"header {name}" for name, _ in mount.example.headers]
+        note = f"(+ {', '.join(needs)})" if needs else ""
+        requests.append((label, mount.example.url(base_url + mount.prefix), note))
+    return requests
+
+
+# ---- GET / -----------------------------------------------------------------------------------------
+
+PAGE_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .4rem .6rem; vertical-align: top; }
+tr + tr td { border-top: 1px solid #ddd; } code, pre { font-size: .85rem; } pre { white-space: pre-wrap; margin: 0; }
+"""
+
+
+def landing_html(context: ServerContext, origin: str) -> bytes:
+    settings, dataset = context.settings, context.catalog.dataset
+    e = html.escape
+    rows = []
+    for mount in mounts(settings):
+        flavour, base = mount.flavour, origin + mount.prefix
+        url = mount.example.url(base)
+        headers = {"Authorization": f"Bearer {token_for(mount.example, settings)}", **dict(mount.example.headers)}
+        name = f"{flavour.name} (root)" if not mount.prefix else flavour.name
+        rows.append(
+            f'<tr class="flavour" data-flavour="{e(flavour.name)}" data-prefix="{e(mount.prefix)}">'
+            f"<td><b>{e(name)}</b><br>{e(flavour.title)}</td><td><code>{e(base or origin)}</code></td>"
+            f'<td><a class="spec" href="{e(mount.prefix)}/openapi.yaml">{e(mount.prefix)}/openapi.yaml</a><br>'
+            f'<a class="docs" href="{DOCS_PATH}/{quote(flavour.name)}">API docs</a></td>'
+            f'<td><pre class="example" data-url="{e(url)}" data-headers="{e(json.dumps(headers))}">'
+            f"{e(curl(url, mount.example, settings))}</pre></td></tr>")
+    auth = ("only the token given with --token (shown here as $MOCKSERVER_TOKEN)" if settings.token
+            else "any non-empty bearer token")
+    body = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>unified-customers-mock {e(package_version())}</title>
+<style>{PAGE_STYLE}</style></head><body>
+<h1>unified-customers-mock <span id="version">{e(package_version())}</span></h1>
+<p id="running">Serving <b id="count">{dataset.count:,}</b> deterministic customers from seed <b id="seed">{dataset.seed}</b>
+in every flavour below; <b>{e(settings.flavour)}</b> is also served at the root. Auth: {e(auth)}.
+Writes (create, update, delete) are an overlay every flavour sees; <code>POST /__admin/reset</code> forgets them.</p>
+<p><a id="all-docs" href="{DOCS_PATH}">Interactive API docs</a> for every document (offline, Swagger UI) ·
+<a href="/health">/health</a> · <a href="/openapi.yaml">/openapi.yaml</a> (the root flavour's document)</p>
+<table><thead><tr><th>Flavour</th><th>Base URL</th><th>Document</th><th>Try it</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table>
+</body></html>
+"""
+    return body.encode()
+
+
+class LandingResource:
+    """``GET /``: what is running and how to call it."""
+
+    def __init__(self, context: ServerContext) -> None:
+        self.context = context
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        send_bytes(resp, landing_html(self.context, req.prefix), content_type="text/html; charset=utf-8")
+
+
+# ---- GET /docs ----------------------------------------------------------------------------------------
+
+SWAGGER_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png")
+ASSET_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".png": "image/png"}
+
+
+def swagger_ui_dir() -> Traversable:
+    """The Swagger UI dist folder shipped by ``swagger-ui-bundle-v2`` (``vendor/swagger-ui-<version>``)."""
+    vendor = resources.files("swagger_ui_bundle").joinpath("vendor")
+    folders = sorted((p for p in vendor.iterdir() if p.name.startswith("swagger-ui-")), key=lambda p: p.name)
+    if not folders:
+        raise RuntimeError("swagger-ui-bundle-v2 ships no Swagger UI: reinstall the package")
+    return folders[-1]
+
+
+def docs_html(context: ServerContext, primary: str) -> bytes:
+    documents = [{"name": m.flavour.name, "url": f"{m.prefix}/openapi.yaml"} for m in mounts(context.settings)[1:]]
+    config = {"urls": documents, "urls.primaryName": primary, "dom_id": "#swagger-ui", "validatorUrl": None,
+              "deepLinking": True, "layout": "StandaloneLayout"}
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>API docs: {html.escape(primary)}</title>
+<link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{ASSETS_PATH}/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="{ASSETS_PATH}/swagger-ui-bundle.js"></script>
+<script src="{ASSETS_PATH}/swagger-ui-standalone-preset.js"></script>
+<script>
+const config = {json.dumps(config)};
+config.presets = [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset];
+config.plugins = [SwaggerUIBundle.plugins.DownloadUrl];
+window.ui = SwaggerUIBundle(config);
+</script></body></html>
+""".encode()
+
+
+class DocsResource:
+    """``GET /docs`` (the root flavour's document first) and ``GET /docs/{name}``: Swagger UI."""
+
+    def __init__(self, context: ServerContext) -> None:
+        self.context = context
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        send_bytes(resp, docs_html(self.context, self.context.settings.flavour), content_type="text/html; charset=utf-8")
+
+    def on_get_flavour(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        if name not in FLAVOURS:
+            raise NotFound(f"No flavour named {name!r}; the docs of each are at {DOCS_PATH}/<flavour>: "
+                           f"{', '.join(FLAVOURS.names())}.")
+        send_bytes(resp, docs_html(self.context, name), content_type="text/html; charset=utf-8")
+
+
+class AssetResource:
+    """``GET /docs/assets/{file}``: the Swagger UI files, read once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, bytes] = {}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, file: str) -> None:
+        if file not in SWAGGER_ASSETS:
+            raise NotFound(f"No docs asset named {file!r}.")
+        if file not in self._cache:
+            self._cache[file] = swagger_ui_dir().joinpath(file).read_bytes()
+        suffix = file[file.rfind("."):]
+        send_bytes(resp, self._cache[file], content_type=ASSET_TYPES[suffix],
+                   headers={"Cache-Control": "public, max-age=86400"})
+
+
+def add_landing_routes(app: falcon.App, context: ServerContext) -> None:  # type: ignore[type-arg]
+    """Mount ``/``, ``/docs``, ``/docs/{name}`` and ``/docs/assets/{file}``."""
+    app.add_route("/", LandingResource(context))
+    docs = DocsResource(context)
+    app.add_route(DOCS_PATH, docs)
+    app.add_route(DOCS_PATH + "/{name}", docs, suffix="flavour")
+    app.add_route(ASSETS_PATH + "/{file}", AssetResource())
