@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import falcon
 
-from mockserver.errors import InvalidParameter, MalformedBody, Unauthorized, UnsupportedMediaType
+from mockserver.errors import InvalidParameter, MalformedBody, RequestTimeout, Unauthorized, UnsupportedMediaType
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
@@ -221,6 +221,7 @@ def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
     Raises:
         UnsupportedMediaType: the Content-Type is not JSON.
         MalformedBody: the body is empty, too large or not valid UTF-8 JSON.
+        RequestTimeout: the body stopped arriving (the server's worker sets the deadline).
     """
     content_type = (req.content_type or "").split(";")[0].strip().lower()
     if content_type != "application/json" and not (content_type.startswith("application/")
@@ -229,7 +230,11 @@ def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
     length = req.content_length
     if length is not None and length > max_bytes:
         raise MalformedBody(f"The body is larger than {max_bytes} bytes.")
-    raw = req.bounded_stream.read(max_bytes + 1)
+    try:
+        raw = req.bounded_stream.read(max_bytes + 1)
+    except TimeoutError:
+        raise RequestTimeout("The request body stopped arriving before its end; send the whole body "
+                             "without pausing.") from None
     if len(raw) > max_bytes:
         raise MalformedBody(f"The body is larger than {max_bytes} bytes.")
     if not raw.strip():

@@ -58,12 +58,12 @@ def _check_port(host: str, port: int) -> None:
             raise InvalidSettings(f"cannot bind {host}:{port}: {exc.strerror}") from None
 
 
-GUNICORN_THREADS = 1
-"""One request thread per worker: the app's caches are per process and not shared by threads."""
-
-
 def _freeze_gc(server: Any, worker: Any) -> None:
     gc.freeze()
+
+
+WORKER_CONNECTIONS = 1000
+"""Connections one worker holds at once (gunicorn's default); each needs a file descriptor."""
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -72,11 +72,13 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": f"{host}:{settings.port}",
         "workers": settings.workers,
-        # PERF: gthread keeps HTTP/1.1 connections alive (sync closes after every response and
-        # then waits for the client to close too); clients (SDKs, test suites, browsers, wrk)
-        # reuse connections. bench/ compared sync and gthread with 1, 2 and 4 threads.
-        "worker_class": "gthread",
-        "threads": GUNICORN_THREADS,
+        # NOTE: gevent, so that clients slow to send or to read hold only their own greenlet,
+        # with deadlines for what never completes (see mockserver.worker). gthread with one
+        # thread per worker was stopped by two half-sent requests. PERF: bench/ measured the
+        # gevent worker at or above gthread's throughput, hot and random pages alike.
+        "worker_class": "mockserver.worker.MockWorker",
+        "worker_connections": WORKER_CONNECTIONS,
+        # NOTE: also the deadline for a request head to arrive (gunicorn's gevent worker).
         "keepalive": 5,
         # PERF: objects built before the fork move to GC's permanent generation, so collections
         # in the workers neither walk them nor write to (and so copy) their pages.
@@ -84,6 +86,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # NOTE: preload builds the app (and its temp state file) once in the master;
         # the forked workers then share the dataset tables and the state file.
         "preload_app": True,
+        # NOTE: gunicorn 25.1+ otherwise opens a control socket shared by every server of the
+        # user (~/.gunicorn/gunicorn.ctl): a mock must not write outside its own files.
+        "control_socket_disable": True,
         "accesslog": "-" if settings.access_log else None,
         "errorlog": "-",
         "loglevel": "warning",

@@ -1,0 +1,78 @@
+"""The gunicorn worker ``mockserver serve`` runs: gevent, with deadlines for slow clients.
+
+gunicorn's ``gthread`` worker reads a started request on a blocking socket in one of its
+threads; with one thread per worker, two clients that sent half a request stopped the whole
+server. Here every connection is a greenlet, so a client that is slow to send (or to read)
+holds only its own greenlet, and deadlines close what never completes:
+
+- a request head (and the idle time before it on a kept-alive connection) must arrive
+  within ``keepalive`` seconds (gunicorn's own gevent deadline), else the connection closes;
+- a request body must arrive within :data:`BODY_TIMEOUT` of its head: reading it then raises
+  :class:`BodyTimeout` (a ``TimeoutError``) in the app, which answers 408, and the connection closes;
+- one socket send or receive that makes no progress for :data:`SOCKET_TIMEOUT` ends the connection.
+
+Why the app's per-process caches stay consistent: greenlets switch only where they wait for
+I/O, and the app waits for I/O only while it reads a request body (SQLite and file reads are
+blocking C calls that do not switch). Every cache update runs between two switches, so one
+request's work is never interleaved with another's halfway through.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gevent
+from gunicorn.workers.base_async import AsyncWorker
+from gunicorn.workers.ggevent import GeventWorker
+
+__all__ = ["BODY_TIMEOUT", "SOCKET_TIMEOUT", "BodyTimeout", "MockWorker"]
+
+BODY_TIMEOUT = 5.0
+"""Seconds a request body may take to arrive, counted from the end of its head."""
+SOCKET_TIMEOUT = 10.0
+"""Seconds one send or receive may wait without progress (a client that stopped reading)."""
+
+
+class BodyTimeout(TimeoutError):
+    """The request body did not arrive within :data:`BODY_TIMEOUT`."""
+
+
+class _DeadlineReader:
+    """A gunicorn body reader (length, chunked or EOF) that gives up at a deadline."""
+
+    def __init__(self, reader: Any, deadline: float) -> None:
+        self.reader = reader
+        self.deadline = deadline
+
+    def read(self, size: int) -> bytes:
+        remaining = self.deadline - time.monotonic()
+        error = BodyTimeout(f"the request body did not arrive within {BODY_TIMEOUT:g} s")
+        if remaining <= 0:
+            raise error
+        with gevent.Timeout(remaining, error):
+            data: bytes = self.reader.read(size)
+        return data
+
+
+class MockWorker(GeventWorker):  # type: ignore[misc]
+    """gunicorn's gevent worker with a body deadline and socket timeouts (see the module doc)."""
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        # NOTE: GeventWorker.handle makes the socket blocking (no timeout); a timeout instead
+        # ends a connection whose peer neither sends nor reads.
+        client.settimeout(SOCKET_TIMEOUT)
+        AsyncWorker.handle(self, listener, client, addr)
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
+        body = getattr(req, "body", None)
+        if body is not None and hasattr(body, "reader"):
+            # A body that timed out marks itself failed (gunicorn's Body), so the connection
+            # closes after the answer instead of parsing the rest of the body as a request.
+            body.reader = _DeadlineReader(body.reader, time.monotonic() + BODY_TIMEOUT)
+        try:
+            return bool(super().handle_request(listener_name, req, sock, addr))
+        except TimeoutError:
+            # A client that stopped reading its response: nothing more can be said to it.
+            self.log.warning("closed a connection from %s: it stopped reading for %g s", addr, SOCKET_TIMEOUT)
+            raise StopIteration() from None
