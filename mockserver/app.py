@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import shutil
 import tempfile
+import weakref
 from importlib import resources
 
 import falcon
 
 from mockserver.admin import RESET_PATH, ResetResource
 from mockserver.catalog import Catalog
+from mockserver.cors import LocalCORSMiddleware
 from mockserver.dataset import Dataset
 from mockserver.errors import (
     BadRequest,
@@ -22,7 +26,7 @@ from mockserver.errors import (
     UnsupportedMediaType,
 )
 from mockserver.flavours import FLAVOURS, Flavour
-from mockserver.resources import ServerContext, send_bytes
+from mockserver.resources import PublicRequest, ServerContext, send_bytes
 from mockserver.settings import Settings
 from mockserver.store import Store
 
@@ -37,16 +41,26 @@ def _spec_text(flavour: Flavour) -> bytes:
     return resources.files("mockserver").joinpath(f"specs/{flavour.spec}").read_bytes()
 
 
-class SpecResource:
-    """``GET <mount>/openapi.yaml``: the OpenAPI document describing this flavour."""
+_SERVERS = re.compile(rb"^servers:\n(?:[ \t]+\S.*\n)+", re.MULTILINE)
 
-    def __init__(self, flavour: Flavour) -> None:
+
+def _with_server(spec: bytes, url: str) -> bytes:
+    """The document with its ``servers`` list replaced by the one URL the mount is reached at."""
+    return _SERVERS.sub(lambda _: b"servers:\n  - url: " + url.encode() + b"\n", spec, count=1)
+
+
+class SpecResource:
+    """``GET <mount>/openapi.yaml``: the OpenAPI document describing this flavour, served with
+    ``server_url`` (the public base URL and the mount) as its server."""
+
+    def __init__(self, flavour: Flavour, server_url: str) -> None:
         self.flavour = flavour
+        self.server_url = server_url
         self._body: bytes | None = None
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         if self._body is None:
-            self._body = _spec_text(self.flavour)
+            self._body = _with_server(_spec_text(self.flavour), self.server_url)
         send_bytes(resp, self._body, content_type="application/yaml")
 
 
@@ -115,18 +129,23 @@ def create_app(settings: Settings | None = None) -> falcon.App:
     settings = settings if settings is not None else Settings.from_env()
     root = FLAVOURS.get(settings.flavour)
     dataset = Dataset(settings.seed, settings.count)
-    state = settings.state
+    state, temp_dir = settings.state, None
     if state is None:
         # NOTE: one temp file per app; gunicorn builds the app once (preload) and the
         # forked workers share it, which is what makes writes visible to every worker.
-        state = os.path.join(tempfile.mkdtemp(prefix="mockserver-"), "state.sqlite3")
+        temp_dir = tempfile.mkdtemp(prefix="mockserver-")
+        state = os.path.join(temp_dir, "state.sqlite3")
     store = Store(state, dataset.fingerprint)
     context = ServerContext(settings, Catalog(dataset, store))
 
     middleware = []
     if settings.cors:
-        middleware.append(falcon.CORSMiddleware(allow_origins="*", expose_headers=EXPOSED_HEADERS))
-    app = falcon.App(middleware=middleware)
+        middleware.append(LocalCORSMiddleware(settings.cors_origins, expose_headers=EXPOSED_HEADERS))
+    app = falcon.App(middleware=middleware, request_type=PublicRequest.for_base(settings.base_url))
+    if temp_dir is not None:
+        # Removed when the app (whose resources hold the context) is collected or, at the latest,
+        # when the process that made it exits.
+        weakref.finalize(context, _remove_temp_state, temp_dir, os.getpid())
     app.req_options.keep_blank_qs_values = True
     app.req_options.strip_url_path_trailing_slash = True
     app.resp_options.secure_cookies_by_default = False
@@ -138,7 +157,7 @@ def create_app(settings: Settings | None = None) -> falcon.App:
             mounts.add(prefix, flavour)
             for route in flavour.routes(context):
                 app.add_route(prefix + route.path, route.resource, suffix=route.suffix)
-            app.add_route(f"{prefix}/openapi.yaml", SpecResource(flavour))
+            app.add_route(f"{prefix}/openapi.yaml", SpecResource(flavour, settings.base_url + prefix))
     app.add_route("/health", HealthResource(context))
     app.add_route(RESET_PATH, ResetResource(context))
 
@@ -168,7 +187,14 @@ def create_app(settings: Settings | None = None) -> falcon.App:
     return app
 
 
-APP_CONTEXTS: dict[int, ServerContext] = {}
+def _remove_temp_state(path: str, owner_pid: int) -> None:
+    # NOTE: forked gunicorn workers inherit this finalizer; only the process that made the
+    # directory removes it (a worker restarting must not delete the state the others use).
+    if os.getpid() == owner_pid:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+APP_CONTEXTS: weakref.WeakValueDictionary[int, ServerContext] = weakref.WeakValueDictionary()
 """The server context of each app built here (tests and fixtures reach the catalog through it)."""
 
 

@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 __all__ = [
     "BytesCache",
+    "PublicRequest",
     "ServerContext",
     "bearer_token",
     "dumps",
@@ -165,6 +166,24 @@ class ServerContext:
         return self.records.get_or_build((flavour, variant, ordinal), build)
 
 
+class PublicRequest(falcon.Request):
+    """A request whose :attr:`prefix` (scheme, host and root of links) is the server's public base URL.
+
+    Links built from the ``Host`` header would point wherever a client (or an attacker, through
+    a page cached by a proxy) says; :meth:`for_base` makes the subclass an app uses.
+    """
+
+    base_url = ""
+
+    @classmethod
+    def for_base(cls, base_url: str) -> type[PublicRequest]:
+        return type("PublicRequest", (cls,), {"base_url": base_url.rstrip("/")})
+
+    @property
+    def prefix(self) -> str:
+        return self.base_url
+
+
 def send_bytes(resp: falcon.Response, body: bytes, status: int = 200, content_type: str = "application/json",
                headers: dict[str, str] | None = None) -> None:
     # PERF: resp.data with prepared bytes skips Falcon's media handlers.
@@ -246,7 +265,8 @@ def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
 
 
 def link_with(req: falcon.Request, changes: dict[str, str | None]) -> str:
-    """The request's absolute URL with some query parameters replaced (``None`` drops one)."""
+    """The request's absolute URL (under the public base URL) with some query parameters replaced
+    (``None`` drops one)."""
     params: list[tuple[str, str]] = []
     for key, value in req.params.items():
         if key in changes:

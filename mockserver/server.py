@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import ipaddress
 import json
 import os
 import shutil
@@ -26,7 +27,8 @@ from typing import Any
 from mockserver.errors import InvalidSettings
 from mockserver.settings import Settings
 
-__all__ = ["PortInUse", "ServerProcess", "free_port", "gunicorn_options", "run_gunicorn", "serve"]
+__all__ = ["PortInUse", "ServerProcess", "check_exposure", "free_port", "gunicorn_options", "is_loopback",
+           "run_gunicorn", "serve"]
 
 
 class PortInUse(InvalidSettings):
@@ -56,6 +58,33 @@ def _check_port(host: str, port: int) -> None:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 raise PortInUse(host, port) from None
             raise InvalidSettings(f"cannot bind {host}:{port}: {exc.strerror}") from None
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` is reachable from this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
+def check_exposure(settings: Settings) -> str | None:
+    """A warning when the mock is open to the network, or ``None`` when it is not.
+
+    Raises:
+        InvalidSettings: a non-loopback host without a token and without ``allow_anyone``.
+    """
+    if is_loopback(settings.host) or settings.token is not None:
+        return None
+    if not settings.allow_anyone:
+        raise InvalidSettings(
+            f"--host {settings.host} serves the mock to your network without a token: anyone who reaches "
+            "it could read, change and reset its data. Set a token (MOCKSERVER_TOKEN=... or --token-file "
+            "PATH), or pass --allow-anyone to serve it open on purpose.")
+    return (f"WARNING: serving on {settings.host} WITHOUT A TOKEN (--allow-anyone): anyone who can reach this "
+            "machine can read, change and reset the mock's data.")
 
 
 def _freeze_gc(server: Any, worker: Any) -> None:
@@ -90,6 +119,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # user (~/.gunicorn/gunicorn.ctl): a mock must not write outside its own files.
         "control_socket_disable": True,
         "accesslog": "-" if settings.access_log else None,
+        "logger_class": "mockserver.worker.MockLogger",  # masks ?token= in the access log
         "errorlog": "-",
         "loglevel": "warning",
         "timeout": 60,
@@ -107,9 +137,12 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
     from mockserver.dataset import writer
     from mockserver.flavours import FLAVOURS
 
+    warning = check_exposure(settings)
     if settings.port == 0:
         settings = replace(settings, port=free_port(settings.host))
     _check_port(settings.host, settings.port)
+    if warning:
+        print(f"mockserver: {warning}", file=sys.stderr, flush=True)
     temp_dir = None
     if settings.state is None:
         temp_dir = tempfile.mkdtemp(prefix="mockserver-")
@@ -199,8 +232,10 @@ class ServerProcess:
             # NOTE: output goes to a file, not a pipe: nobody reads a pipe while the
             # server runs, and a full pipe would block its logging.
             self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+            # NOTE: the token goes through the environment: a command line is visible to every user.
+            token = {"MOCKSERVER_TOKEN": settings.token} if settings.token else {}
             self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, text=True,
-                                            env={**os.environ, **(self.env or {})})
+                                            env={**os.environ, **token, **(self.env or {})})
             self.url = f"http://{settings.host}:{settings.port}"
             if self._wait_ready(started):
                 self.settings = settings
@@ -258,10 +293,14 @@ def _flags(settings: Settings) -> list[str]:
              "--count", str(settings.count), "--workers", str(settings.workers), "--flavour", settings.flavour]
     if settings.state:
         flags += ["--state", settings.state]
-    if settings.token:
-        flags += ["--token", settings.token]
     if not settings.cors:
         flags.append("--no-cors")
+    for origin in settings.cors_origins:
+        flags += ["--cors-origin", origin]
+    if settings.public_url:
+        flags += ["--public-url", settings.public_url]
+    if settings.allow_anyone:
+        flags.append("--allow-anyone")
     if settings.access_log:
         flags.append("--access-log")
     return flags
