@@ -19,8 +19,11 @@ request's work is never interleaved with another's halfway through.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import gevent
@@ -59,6 +62,50 @@ class _DeadlineReader:
 
 class MockWorker(GeventWorker):  # type: ignore[misc]
     """gunicorn's gevent worker with a body deadline and socket timeouts (see the module doc)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waiting: dict[Any, gevent.Timeout] = {}
+        """Greenlets waiting for a request head, and the deadline each waits under."""
+
+    @contextlib.contextmanager
+    def timeout_ctx(self) -> Iterator[None]:
+        """gunicorn's deadline for the next request head (``keepalive``), ended early at shutdown."""
+        timeout = gevent.Timeout(self.cfg.keepalive, False)
+        current = gevent.getcurrent()
+        self._waiting[current] = timeout
+        try:
+            with timeout:
+                yield
+        finally:
+            self._waiting.pop(current, None)
+
+    def init_process(self) -> None:
+        # NOTE: until gunicorn installs the worker's handlers (after gevent patches the process,
+        # a fraction of a second), SIGTERM would reach the master's inherited handler and be
+        # lost: the worker would then run until the master kills it, graceful_timeout later.
+        signal.signal(signal.SIGTERM, self._stop_before_running)
+        super().init_process()
+
+    def _stop_before_running(self, sig: Any, frame: Any) -> None:
+        self.alive = False
+
+    def handle_exit(self, sig: Any, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        # NOTE: a kept-alive connection would otherwise hold a stopping worker for its whole idle
+        # time; its deadline fires now instead (silently, as when it expires).
+        gevent.spawn(self._end_waits)
+
+    def _end_waits(self) -> None:
+        loop = gevent.get_hub().loop
+        for greenlet, timeout in list(self._waiting.items()):
+            loop.run_callback(self._end_wait, greenlet, timeout)
+
+    def _end_wait(self, greenlet: Any, timeout: gevent.Timeout) -> None:
+        # Runs in the hub, so ``greenlet`` is suspended: if it still waits under ``timeout``, it
+        # waits inside that block, which swallows the timeout; if it has moved on, leave it be.
+        if self._waiting.get(greenlet) is timeout:
+            greenlet.throw(timeout)
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         # NOTE: GeventWorker.handle makes the socket blocking (no timeout); a timeout instead

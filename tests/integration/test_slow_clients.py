@@ -139,3 +139,22 @@ def test_serving_creates_no_control_socket_in_home(tmp_path: Path) -> None:
     with ServerProcess(Settings(count=10, workers=1, state=str(home / "s.sqlite3")), env=env) as running:
         assert _timed_get(running, "/customers?limit=1") < 10
     assert not (home / ".gunicorn").exists()
+
+
+def test_stopping_does_not_wait_for_idle_keep_alive_connections(tmp_path: Path) -> None:
+    server = ServerProcess(Settings(count=10, workers=2, state=str(tmp_path / "s.sqlite3"))).start()
+    idle = []
+    try:
+        for _ in range(4):
+            conn = http.client.HTTPConnection(*_address(server), timeout=10)
+            conn.request("GET", "/health")
+            conn.getresponse().read()
+            idle.append(conn)
+        started = time.perf_counter()
+        server.stop()
+        # keep-alive allows 5 s of idle time; a stopping server must not wait for it
+        assert time.perf_counter() - started < 4
+    finally:
+        server.stop()
+        for conn in idle:
+            conn.close()
