@@ -103,8 +103,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "workers": settings.workers,
         # NOTE: gevent, so that clients slow to send or to read hold only their own greenlet,
         # with deadlines for what never completes (see mockserver.worker). gthread with one
-        # thread per worker was stopped by two half-sent requests. PERF: bench/ measured the
-        # gevent worker at or above gthread's throughput, hot and random pages alike.
+        # thread per worker was stopped by two half-sent requests (8 threads: by 50). PERF: in
+        # A/B runs with bench/'s load generator, hot and random pages served more req/s than
+        # under gthread at 1 and 32 connections (the bare ceiling app gained more at 32).
         "worker_class": "mockserver.worker.MockWorker",
         "worker_connections": WORKER_CONNECTIONS,
         # NOTE: also the deadline for a request head to arrive (gunicorn's gevent worker).
