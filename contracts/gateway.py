@@ -316,7 +316,9 @@ def serve_gateway(build: Callable[[], Adapter], *, host: str = "127.0.0.1", port
 
     options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "sync", "errorlog": "-",
                "loglevel": "warning", "timeout": 120, "graceful_timeout": 5, "when_ready": when_ready,
-               "proc_name": "contracts-gateway"}
+               "proc_name": "contracts-gateway",
+               # NOTE: else gunicorn 25.1+ opens ~/.gunicorn/gunicorn.ctl, shared by every server of the user.
+               "control_socket_disable": True}
 
     class _Application(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

@@ -6,7 +6,9 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
+import weakref
 from importlib import resources
 from typing import Any
 
@@ -14,6 +16,7 @@ import falcon
 
 from mockserver.admin import RESET_PATH, ResetResource
 from mockserver.catalog import Catalog
+from mockserver.cors import LocalCORSMiddleware
 from mockserver.dataset import Dataset
 from mockserver.errors import (
     BadRequest,
@@ -26,7 +29,7 @@ from mockserver.errors import (
 )
 from mockserver.flavours import FLAVOURS, Flavour
 from mockserver.landing import add_landing_routes
-from mockserver.resources import ServerContext, send_bytes
+from mockserver.resources import PublicRequest, ServerContext, send_bytes
 from mockserver.settings import Settings
 from mockserver.store import Store
 
@@ -65,30 +68,20 @@ def with_server(document: bytes, url: str) -> bytes:
 class SpecResource:
     """``GET <mount>/openapi.yaml``: the OpenAPI document describing this flavour.
 
-    Its ``servers`` is the base URL the request reached the mount at (scheme, host and port as
-    the client sent them, plus the mount prefix), so tools that read the document call this server
-    wherever it runs.
+    Its ``servers`` is ``server_url``: the public base URL (``--public-url``, else the bound
+    address) plus the mount, never the request's ``Host`` header, so the document names the
+    server wherever it runs and no client can make it name another.
     """
 
-    MAX_BASES = 16
-    """Documents kept per mount: one per distinct base URL (a client sets the Host header)."""
-
-    def __init__(self, flavour: Flavour, prefix: str = "") -> None:
+    def __init__(self, flavour: Flavour, server_url: str) -> None:
         self.flavour = flavour
-        self.prefix = prefix
-        self._text: bytes | None = None
-        self._bodies: dict[str, bytes] = {}
+        self.server_url = server_url
+        self._body: bytes | None = None
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        base = f"{req.prefix}{self.prefix}"
-        body = self._bodies.get(base)
-        if body is None:
-            if self._text is None:
-                self._text = _spec_text(self.flavour)
-            body = with_server(self._text, base)
-            if len(self._bodies) < self.MAX_BASES:
-                self._bodies[base] = body
-        send_bytes(resp, body, content_type="application/yaml")
+        if self._body is None:
+            self._body = with_server(_spec_text(self.flavour), self.server_url)
+        send_bytes(resp, self._body, content_type="application/yaml")
 
 
 class HealthResource:
@@ -169,18 +162,23 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
     settings = settings if settings is not None else Settings.from_env()
     root = FLAVOURS.get(settings.flavour)
     dataset = Dataset(settings.seed, settings.count)
-    state = settings.state
+    state, temp_dir = settings.state, None
     if state is None:
         # NOTE: one temp file per app; gunicorn builds the app once (preload) and the
         # forked workers share it, which is what makes writes visible to every worker.
-        state = os.path.join(tempfile.mkdtemp(prefix="mockserver-"), "state.sqlite3")
+        temp_dir = tempfile.mkdtemp(prefix="mockserver-")
+        state = os.path.join(temp_dir, "state.sqlite3")
     store = Store(state, dataset.fingerprint)
     context = ServerContext(settings, Catalog(dataset, store))
 
     middleware: list[Any] = []
     if settings.cors:
-        middleware.append(falcon.CORSMiddleware(allow_origins="*", expose_headers=EXPOSED_HEADERS))
-    app = falcon.App(middleware=middleware)
+        middleware.append(LocalCORSMiddleware(settings.cors_origins, expose_headers=EXPOSED_HEADERS))
+    app = falcon.App(middleware=middleware, request_type=PublicRequest.for_base(settings.base_url))
+    if temp_dir is not None:
+        # Removed when the app (whose resources hold the context) is collected or, at the latest,
+        # when the process that made it exits.
+        weakref.finalize(context, _remove_temp_state, temp_dir, os.getpid())
     app.req_options.keep_blank_qs_values = True
     app.req_options.strip_url_path_trailing_slash = True
     app.resp_options.secure_cookies_by_default = False
@@ -192,7 +190,7 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
             mounts.add(prefix, flavour)
             for route in flavour.routes(context):
                 app.add_route(prefix + route.path, _head_like_get(route.resource, route.suffix), suffix=route.suffix)
-            app.add_route(f"{prefix}/openapi.yaml", _head_like_get(SpecResource(flavour, prefix)))
+            app.add_route(f"{prefix}/openapi.yaml", _head_like_get(SpecResource(flavour, settings.base_url + prefix)))
     app.add_route("/health", _head_like_get(HealthResource(context)))
     app.add_route(RESET_PATH, ResetResource(context))
     add_landing_routes(app, context)  # GET / and /docs: for people, off the API's request path
@@ -223,7 +221,14 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
     return app
 
 
-APP_CONTEXTS: dict[int, ServerContext] = {}
+def _remove_temp_state(path: str, owner_pid: int) -> None:
+    # NOTE: forked gunicorn workers inherit this finalizer; only the process that made the
+    # directory removes it (a worker restarting must not delete the state the others use).
+    if os.getpid() == owner_pid:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+APP_CONTEXTS: weakref.WeakValueDictionary[int, ServerContext] = weakref.WeakValueDictionary()
 """The server context of each app built here (tests and fixtures reach the catalog through it)."""
 
 

@@ -6,8 +6,11 @@ Exit codes: 0 success, 2 usage or settings error (message on stderr, no tracebac
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from mockserver.errors import MockServerError
@@ -25,13 +28,16 @@ canonical contract and in each platform's own flavour (Apideck, Truto, ecartAPI,
 
 SERVE_EPILOG = """\
 Every option can also be set with an environment variable MOCKSERVER_<OPTION>
-(for example MOCKSERVER_SEED=7, MOCKSERVER_TOKEN=secret); flags win.
+(for example MOCKSERVER_SEED=7, MOCKSERVER_TOKEN=secret, MOCKSERVER_CORS_ORIGINS=a,b); flags win.
+Pass the token as MOCKSERVER_TOKEN or --token-file rather than --token: command lines are
+visible to every user of the machine.
 
 examples:
   mockserver serve                          # http://127.0.0.1:8000/customers, 1,000 customers
   mockserver serve --count 10000000         # same memory, same start-up time
   mockserver serve --port 0                 # any free port (printed at start)
   mockserver serve --state mock.sqlite3     # writes survive restarts
+  MOCKSERVER_TOKEN=s3cret mockserver serve --host 0.0.0.0 --public-url http://mybox:8000
   curl -H 'Authorization: Bearer any' http://127.0.0.1:8000/customers?limit=2
 """
 
@@ -46,15 +52,30 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the mock server under gunicorn", description=DESCRIPTION,
                                 epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("--host", help=f"interface to bind (default {defaults.host}: this machine only; "
-                                      "0.0.0.0 exposes the mock to your network)")
+                                      "0.0.0.0 exposes the mock to your network and needs --token "
+                                      "or --allow-anyone)")
     serve.add_argument("--port", type=int, help=f"TCP port (default {defaults.port}; 0 picks a free one)")
     _dataset_options(serve)
     serve.add_argument("--workers", type=int, help=f"gunicorn worker processes (default {defaults.workers})")
     serve.add_argument("--state", metavar="PATH",
                        help="SQLite file holding writes; survives restarts (default: a temporary file)")
-    serve.add_argument("--token", help="require exactly this bearer token (default: accept any non-empty token)")
+    serve.add_argument("--token", help="require exactly this bearer token (default: accept any non-empty token); "
+                                       "other users can read it in `ps`: prefer MOCKSERVER_TOKEN or --token-file")
+    serve.add_argument("--token-file", metavar="PATH",
+                       help="read the token from the first line of this file (env MOCKSERVER_TOKEN_FILE)")
+    serve.add_argument("--allow-anyone", dest="allow_anyone", action="store_const", const=True,
+                       help="serve on a non-loopback --host without a token: anyone who reaches it "
+                            "can read, change and reset its data")
+    serve.add_argument("--public-url", metavar="URL",
+                       help="base URL clients reach the server at, used in absolute links and the served "
+                            "OpenAPI documents (default: the bound address; set it behind a proxy or with "
+                            "--host 0.0.0.0)")
     serve.add_argument("--no-cors", dest="cors", action="store_const", const=False,
                        help="do not answer CORS preflights or add CORS headers")
+    serve.add_argument("--cors-origin", dest="cors_origins", action="append", metavar="ORIGIN",
+                       help="also allow this browser origin (repeatable, e.g. https://app.example.com; "
+                            "'*' allows any); loopback origins (http://localhost:<any port>, "
+                            "127.0.0.1, [::1]) are always allowed")
     serve.add_argument("--flavour", help=f"flavour also mounted at the root (default {defaults.flavour}); "
                                          "every flavour is always mounted under /<flavour>")
     serve.add_argument("--access-log", dest="access_log", action="store_const", const=True,
@@ -92,8 +113,33 @@ def _dataset_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    names = ("seed", "count", "host", "port", "workers", "state", "token", "cors", "flavour", "access_log")
-    return Settings.from_env(**{n: getattr(args, n, None) for n in names})
+    names = ("seed", "count", "host", "port", "workers", "state", "token", "cors", "flavour", "access_log",
+             "cors_origins", "public_url", "allow_anyone")
+    values = {n: getattr(args, n, None) for n in names}
+    token_file = getattr(args, "token_file", None)
+    if token_file is None and "MOCKSERVER_TOKEN" not in os.environ:
+        token_file = os.environ.get("MOCKSERVER_TOKEN_FILE")
+    if token_file and values["token"] is None:
+        values["token"] = _read_token(token_file)
+    return Settings.from_env(**values)
+
+
+def _read_token(path: str) -> str:
+    """The first line of ``path``, stripped.
+
+    Raises:
+        InvalidSettings: the file cannot be read or its first line is blank.
+    """
+    from mockserver.errors import InvalidSettings
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            token = file.readline().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidSettings(f"cannot read the token file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not token:
+        raise InvalidSettings(f"the token file {path} is empty; put the token on its first line")
+    return token
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,9 +172,11 @@ def _routes(settings: Settings) -> int:
     from mockserver.landing import DOCS_PATH
 
     root = FLAVOURS.get(settings.flavour)
+    with _null_context(settings) as context:
+        routes = {flavour.name: flavour.routes(context) for flavour in FLAVOURS}
     for flavour in FLAVOURS:
         print(f"{flavour.name}: {flavour.title}")
-        for route in flavour.routes(_null_context(settings)):
+        for route in routes[flavour.name]:
             mounts = [f"/{flavour.name}"] + ([""] if flavour is root else [])
             for mount in mounts:
                 print(f"  {','.join(_methods(route.resource, route.suffix)):<26} {mount}{route.path}")
@@ -152,18 +200,21 @@ def _methods(resource: object, suffix: str | None) -> list[str]:
     return [m for m in HTTP_METHODS if callable(getattr(resource, f"on_{m.lower()}{tail}", None))]
 
 
-def _null_context(settings: Settings) -> ServerContext:
-    import os
-    import tempfile
-
+@contextlib.contextmanager
+def _null_context(settings: Settings) -> Iterator[ServerContext]:
+    """A server context over an empty dataset, its state in a temporary directory removed after."""
     from mockserver.catalog import Catalog
     from mockserver.dataset import Dataset
     from mockserver.resources import ServerContext
     from mockserver.store import Store
 
     dataset = Dataset(settings.seed, 0)
-    store = Store(os.path.join(tempfile.mkdtemp(prefix="mockserver-routes-"), "s.db"), dataset.fingerprint)
-    return ServerContext(settings, Catalog(dataset, store))
+    with tempfile.TemporaryDirectory(prefix="mockserver-routes-") as temp_dir:
+        store = Store(os.path.join(temp_dir, "s.db"), dataset.fingerprint)
+        try:
+            yield ServerContext(settings, Catalog(dataset, store))
+        finally:
+            store.close()
 
 
 def _dump(settings: Settings, start: int, limit: int) -> int:

@@ -9,6 +9,7 @@
      │    │    └── UnsupportedFilter  a filter or sort key this API does not know
      │    ├── MissingHeader           a required header is absent
      │    └── MalformedBody           the body is not parseable JSON
+     │         └── RequestTimeout (408) the body did not arrive in time
      ├── Unauthorized (401)
      ├── Forbidden (403)
      ├── NotFound (404)
@@ -45,6 +46,7 @@ __all__ = [
     "MockServerError",
     "NotFound",
     "Problem",
+    "RequestTimeout",
     "ServiceUnavailable",
     "Unauthorized",
     "UnknownFlavour",
@@ -132,6 +134,12 @@ class MalformedBody(BadRequest):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, problems=(Problem("body", "", detail),))
+
+
+class RequestTimeout(MalformedBody):
+    """408: the request body stopped arriving (the server then closes the connection)."""
+
+    status, title = 408, "Request Timeout"
 
 
 class Unauthorized(MockServerError):

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import falcon
 
-from mockserver.errors import InvalidParameter, MalformedBody, Unauthorized, UnsupportedMediaType
+from mockserver.errors import InvalidParameter, MalformedBody, RequestTimeout, Unauthorized, UnsupportedMediaType
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
@@ -38,6 +38,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 __all__ = [
     "BytesCache",
+    "PublicRequest",
     "ServerContext",
     "bearer_token",
     "dumps",
@@ -168,6 +169,24 @@ class ServerContext:
         return built
 
 
+class PublicRequest(falcon.Request):
+    """A request whose :attr:`prefix` (scheme, host and root of links) is the server's public base URL.
+
+    Links built from the ``Host`` header would point wherever a client (or an attacker, through
+    a page cached by a proxy) says; :meth:`for_base` makes the subclass an app uses.
+    """
+
+    base_url = ""
+
+    @classmethod
+    def for_base(cls, base_url: str) -> type[PublicRequest]:
+        return type("PublicRequest", (cls,), {"base_url": base_url.rstrip("/")})
+
+    @property
+    def prefix(self) -> str:
+        return self.base_url
+
+
 def send_bytes(resp: falcon.Response, body: bytes, status: int = 200, content_type: str = "application/json",
                headers: dict[str, str] | None = None) -> None:
     # PERF: resp.data with prepared bytes skips Falcon's media handlers.
@@ -267,6 +286,7 @@ def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
     Raises:
         UnsupportedMediaType: the Content-Type is not JSON.
         MalformedBody: the body is empty, too large, too deep or not valid UTF-8 JSON.
+        RequestTimeout: the body stopped arriving (the server's worker sets the deadline).
     """
     content_type = (req.content_type or "").split(";")[0].strip().lower()
     if content_type != "application/json" and not (content_type.startswith("application/")
@@ -280,6 +300,9 @@ def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
     stream = req.bounded_stream if length is not None else req.stream
     try:
         raw = stream.read(max_bytes + 1)
+    except TimeoutError:
+        raise RequestTimeout("The request body stopped arriving before its end; send the whole body "
+                             "without pausing.") from None
     except Exception as exc:  # noqa: BLE001 - the WSGI server's own types: a bad chunk, a lost client
         raise MalformedBody(f"The body could not be read: {type(exc).__name__}; send it again.") from None
     if len(raw) > max_bytes:
@@ -293,7 +316,8 @@ def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
 
 
 def link_with(req: falcon.Request, changes: dict[str, str | None]) -> str:
-    """The request's absolute URL with some query parameters replaced (``None`` drops one)."""
+    """The request's absolute URL (under the public base URL) with some query parameters replaced
+    (``None`` drops one)."""
     params: list[tuple[str, str]] = []
     for key, value in req.params.items():
         if key in changes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import ipaddress
 import json
 import os
 import shutil
@@ -26,7 +27,8 @@ from typing import Any, Self
 from mockserver.errors import InvalidSettings
 from mockserver.settings import Settings
 
-__all__ = ["PortInUse", "ServerProcess", "free_port", "gunicorn_options", "run_gunicorn", "serve"]
+__all__ = ["PortInUse", "ServerProcess", "check_exposure", "free_port", "gunicorn_options", "is_loopback",
+           "run_gunicorn", "serve"]
 
 
 class PortInUse(InvalidSettings):
@@ -58,12 +60,39 @@ def _check_port(host: str, port: int) -> None:
             raise InvalidSettings(f"cannot bind {host}:{port}: {exc.strerror}") from None
 
 
-GUNICORN_THREADS = 1
-"""One request thread per worker: the app's caches are per process and not shared by threads."""
+def is_loopback(host: str) -> bool:
+    """``host`` is reachable from this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
+def check_exposure(settings: Settings) -> str | None:
+    """A warning when the mock is open to the network, or ``None`` when it is not.
+
+    Raises:
+        InvalidSettings: a non-loopback host without a token and without ``allow_anyone``.
+    """
+    if is_loopback(settings.host) or settings.token is not None:
+        return None
+    if not settings.allow_anyone:
+        raise InvalidSettings(
+            f"--host {settings.host} serves the mock to your network without a token: anyone who reaches "
+            "it could read, change and reset its data. Set a token (MOCKSERVER_TOKEN=... or --token-file "
+            "PATH), or pass --allow-anyone to serve it open on purpose.")
+    return (f"WARNING: serving on {settings.host} WITHOUT A TOKEN (--allow-anyone): anyone who can reach this "
+            "machine can read, change and reset the mock's data.")
 
 
 def _freeze_gc(server: Any, worker: Any) -> None:
     gc.freeze()
+
+
+WORKER_CONNECTIONS = 1000
+"""Connections one worker holds at once (gunicorn's default); each needs a file descriptor."""
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -72,12 +101,14 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": f"{host}:{settings.port}",
         "workers": settings.workers,
-        # PERF: gthread keeps HTTP/1.1 connections alive (sync closes after every response and
-        # then waits for the client to close too); clients (SDKs, test suites, browsers, wrk)
-        # reuse connections. bench/ compared sync and gthread with 1, 2 and 4 threads.
-        # NOTE: gthread plus requests gunicorn refuses (line too long, ...) in the flavour's format
-        "worker_class": "mockserver.transport_errors.ThreadWorker",
-        "threads": GUNICORN_THREADS,
+        # NOTE: gevent, so that clients slow to send or to read hold only their own greenlet,
+        # with deadlines for what never completes (see mockserver.worker). gthread with one
+        # thread per worker was stopped by two half-sent requests (8 threads: by 50). PERF: in
+        # A/B runs with bench/'s load generator, hot and random pages served more req/s than
+        # under gthread at 1 and 32 connections (the bare ceiling app gained more at 32).
+        "worker_class": "mockserver.worker.MockWorker",
+        "worker_connections": WORKER_CONNECTIONS,
+        # NOTE: also the deadline for a request head to arrive (gunicorn's gevent worker).
         "keepalive": 5,
         # PERF: objects built before the fork move to GC's permanent generation, so collections
         # in the workers neither walk them nor write to (and so copy) their pages.
@@ -85,7 +116,11 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # NOTE: preload builds the app (and its temp state file) once in the master;
         # the forked workers then share the dataset tables and the state file.
         "preload_app": True,
+        # NOTE: gunicorn 25.1+ otherwise opens a control socket shared by every server of the
+        # user (~/.gunicorn/gunicorn.ctl): a mock must not write outside its own files.
+        "control_socket_disable": True,
         "accesslog": "-" if settings.access_log else None,
+        "logger_class": "mockserver.worker.MockLogger",  # masks ?token= in the access log
         "errorlog": "-",
         "loglevel": "warning",
         "timeout": 60,
@@ -103,9 +138,12 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
     from mockserver.dataset import writer
     from mockserver.landing import DOCS_PATH, first_requests
 
+    warning = check_exposure(settings)
     if settings.port == 0:
         settings = replace(settings, port=free_port(settings.host))
     _check_port(settings.host, settings.port)
+    if warning:
+        print(f"mockserver: {warning}", file=sys.stderr, flush=True)
     temp_dir = None
     if settings.state is None:
         temp_dir = tempfile.mkdtemp(prefix="mockserver-")
@@ -198,9 +236,11 @@ class ServerProcess:
             # server runs, and a full pipe would block its logging.
             # The file outlives this method: stop() reads and closes it.
             self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+            # NOTE: the token goes through the environment: a command line is visible to every user.
+            token = {"MOCKSERVER_TOKEN": settings.token} if settings.token else {}
             try:
                 self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, text=True,
-                                                env={**os.environ, **(self.env or {})})
+                                                env={**os.environ, **token, **(self.env or {})})
             except BaseException:
                 self._log.close()
                 self._log = None
@@ -262,10 +302,14 @@ def _flags(settings: Settings) -> list[str]:
              "--count", str(settings.count), "--workers", str(settings.workers), "--flavour", settings.flavour]
     if settings.state:
         flags += ["--state", settings.state]
-    if settings.token:
-        flags += ["--token", settings.token]
     if not settings.cors:
         flags.append("--no-cors")
+    for origin in settings.cors_origins:
+        flags += ["--cors-origin", origin]
+    if settings.public_url:
+        flags += ["--public-url", settings.public_url]
+    if settings.allow_anyone:
+        flags.append("--allow-anyone")
     if settings.access_log:
         flags.append("--access-log")
     return flags

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -13,6 +14,7 @@ __all__ = ["ENV_PREFIX", "Settings"]
 
 ENV_PREFIX = "MOCKSERVER_"
 MAX_COUNT = 900_000_000
+_HTTP_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
 
 
 def _as_bool(name: str, raw: str) -> bool:
@@ -53,11 +55,19 @@ class Settings:
     token: str | None = None
     """If set, the only accepted API token; otherwise any non-empty token is accepted."""
     cors: bool = True
-    """Answer CORS preflights and add CORS headers (for frontends on another port)."""
+    """Answer CORS preflights and add CORS headers for loopback origins and ``cors_origins``."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins allowed besides ``http(s)://localhost``, ``127.0.0.1`` and ``[::1]`` on any port
+    (exact, e.g. ``https://app.example.com``; ``*`` allows every origin)."""
     flavour: str = "canonical"
     """The flavour also mounted at the root (every flavour is mounted under ``/<name>``)."""
     access_log: bool = False
     """Log every request (one line each) to standard error."""
+    public_url: str | None = None
+    """Base URL clients reach the server at, for absolute links (``https://mock.example.com``);
+    ``None``: the bound address. Links never come from the request's ``Host`` header."""
+    allow_anyone: bool = False
+    """Serve on a non-loopback ``host`` without a ``token`` (refused otherwise)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.count <= MAX_COUNT:
@@ -68,6 +78,19 @@ class Settings:
             raise InvalidSettings(f"workers must be at least 1, got {self.workers}")
         if self.token is not None and not self.token.strip():
             raise InvalidSettings("token must not be empty (omit it to accept any token)")
+        if self.public_url is not None and not _HTTP_URL.fullmatch(self.public_url):
+            raise InvalidSettings(f"public URL must be an absolute http(s) URL without query, like "
+                                  f"https://mock.example.com, got {self.public_url!r}")
+        if not isinstance(self.cors_origins, tuple):  # a list from code or argparse
+            object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
+
+    @property
+    def base_url(self) -> str:
+        """Where clients reach the server: ``public_url``, else the bound address (no trailing ``/``)."""
+        if self.public_url is not None:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -87,6 +110,8 @@ class Settings:
                 values[f.name] = _as_int(name, raw)
             elif f.type in ("bool",):
                 values[f.name] = _as_bool(name, raw)
+            elif str(f.type).startswith("tuple"):
+                values[f.name] = tuple(part for part in raw.replace(",", " ").split() if part)
             else:
                 values[f.name] = raw or None
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -99,6 +124,8 @@ class Settings:
             value = getattr(self, f.name)
             if value is None:
                 continue
+            if isinstance(value, tuple):
+                value = ",".join(value)
             env[ENV_PREFIX + f.name.upper()] = ("true" if value else "false") if isinstance(value, bool) else str(value)
         return env
 

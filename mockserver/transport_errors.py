@@ -6,8 +6,8 @@ JSON error body there as everywhere. The worker class here renders those refusal
 root flavour (the one mounted at ``/``): gunicorn refuses them while parsing, before any path is
 known, so the mount prefix cannot choose the flavour.
 
-Plugged in by ``gunicorn_options`` in :mod:`mockserver.server` (``worker_class``);
-:class:`FlavouredRefusals` is a mixin so another worker class can take it on the same way.
+:class:`FlavouredRefusals` is a worker mixin: :class:`mockserver.worker.MockWorker` (the worker
+``mockserver serve`` runs) takes it on before gunicorn's gevent worker.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from typing import Any
 
 from gunicorn import util
 from gunicorn.http import errors as http
-from gunicorn.workers.gthread import ThreadWorker as _GThreadWorker
 
 from mockserver.errors import MockServerError
 
-__all__ = ["FlavouredRefusals", "ThreadWorker", "refusal_response", "refusal_status"]
+__all__ = ["FlavouredRefusals", "refusal_response", "refusal_status"]
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (http.LimitRequestLine, 414),
@@ -93,6 +92,3 @@ class FlavouredRefusals:
         except OSError:
             self.log.debug("Failed to send error message.")
 
-
-class ThreadWorker(FlavouredRefusals, _GThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker with :class:`FlavouredRefusals`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -112,13 +113,16 @@ def mock_process() -> Iterator[ServerProcess]:
 
 
 @pytest.mark.integration
-def test_contracts_gateway_command_serves_through_a_real_mock(mock_process: ServerProcess) -> None:
+def test_contracts_gateway_command_serves_through_a_real_mock(mock_process: ServerProcess, tmp_path: Path) -> None:
     from mockserver.server import free_port
 
     port = free_port()
+    home = tmp_path / "home"  # gunicorn would put a control socket in ~/.gunicorn
+    home.mkdir()
     process = subprocess.Popen([sys.executable, "-m", "contracts", "gateway", "--adapter", "truto", "--upstream",
                                 f"{mock_process.url}/truto", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": ""})
     try:
         assert process.stdout is not None
         announced = ""
@@ -130,6 +134,7 @@ def test_contracts_gateway_command_serves_through_a_real_mock(mock_process: Serv
         assert response.status_code == 200
         assert [c["id"] for c in response.json()["data"]] == [Dataset(3, 40).id_of(i) for i in range(3)]
         assert f"--base-url http://127.0.0.1:{port}" in announced
+        assert not (home / ".gunicorn").exists()
     finally:
         process.terminate()
         process.communicate(timeout=15)

@@ -206,7 +206,7 @@ def test_cors_preflight_and_exposed_headers(client: falcon.testing.TestClient, t
     assert "PATCH" in preflight.headers["access-control-allow-methods"]
     assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
     simple = client.simulate_get("/customers", headers={"Origin": "http://localhost:5173"})
-    assert simple.headers["access-control-allow-origin"] == "*"
+    assert simple.headers["access-control-allow-origin"] == "http://localhost:5173"
     assert "Location" in simple.headers["access-control-expose-headers"]
     closed = falcon.testing.TestClient(create_app(Settings(count=5, cors=False, state=str(tmp_path / "c.db"))),
                                        headers=AUTH)
