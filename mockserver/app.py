@@ -58,7 +58,7 @@ def with_server(document: bytes, url: str) -> bytes:
         ValueError: the document has no top-level ``servers`` list.
     """
     block = (b"servers:\n  - url: " + json.dumps(url).encode()
-             + b"\n    description: This server (the address this document was fetched from)\n")
+             + b"\n    description: This mock server (its public base URL and this mount)\n")
     replaced, count = _SERVERS_BLOCK.subn(block, document, count=1)
     if not count:
         raise ValueError("the document has no top-level servers list")

@@ -156,10 +156,12 @@ def test_redocly_lint_finds_no_problem_in_any_document() -> None:
 @pytest.mark.parametrize("mounted_at_root", [False, True], ids=["mount", "root"])
 def test_each_document_is_served_with_the_base_url_it_is_reached_at(flavour: str, mounted_at_root: bool,
                                                                     tmp_path: Path) -> None:
-    app = create_app(Settings(seed=7, count=20, flavour=flavour, state=str(tmp_path / "state.sqlite3")))
+    # The public base URL (--public-url, else the bound address) plus the mount; never the Host header.
+    app = create_app(Settings(seed=7, count=20, flavour=flavour, state=str(tmp_path / "state.sqlite3"),
+                              public_url="http://mock.example:8123"))
     client = falcon.testing.TestClient(app, headers={"Authorization": "Bearer t"})
     prefix = "" if mounted_at_root else f"/{flavour}"
-    served = client.simulate_get(f"{prefix}/openapi.yaml", headers={"Host": "mock.example:8123"})
+    served = client.simulate_get(f"{prefix}/openapi.yaml", headers={"Host": "evil.example"})
     document = yaml.safe_load(served.text)
     assert [server["url"] for server in document["servers"]] == [f"http://mock.example:8123{prefix}"]
     # The server URL plus a documented collection path (any store id) reaches an operation.
