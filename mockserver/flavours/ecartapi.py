@@ -68,6 +68,7 @@ import binascii
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -462,7 +463,7 @@ class CustomersResource:
 
         return build() if ordinal is None else self.context.record_bytes(self.name, "customer", ordinal, build)
 
-    def _since(self, req: falcon.Request, state: dict[int, Any]) -> tuple[int, int] | None:
+    def _since(self, req: falcon.Request, state: Mapping[int, Any]) -> tuple[int, int] | None:
         """The (created, ordinal) place of the ``sinceId`` customer, live or deleted."""
         raw = single_param(req, "sinceId")
         if raw is None:
