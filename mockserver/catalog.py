@@ -51,6 +51,8 @@ MATERIALIZE_LIMIT = 20_000
 """Candidate ranges up to this size are sorted in memory instead of streamed."""
 COUNT_SCAN_LIMIT = 200_000
 """Totals that would need more checks than this are reported as unknown (``None``)."""
+SIDE_ITEMS_LIMIT = 300_000
+"""Overlay entries the per-version, per-query overlay indexes may hold together (per process)."""
 
 _DIGITS = re.compile(r"\D+")
 Item = tuple[tuple[Any, ...], Any]  # (sort key, payload: base index or Entry)
@@ -230,6 +232,7 @@ class Catalog:
         self._sorted_cache: OrderedDict[tuple[Any, ...], list[Item]] = OrderedDict()
         self._offset_marks: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self._sides: OrderedDict[tuple[Any, ...], OverlaySide] = OrderedDict()
+        self._side_items = 0
         self._name_searches: OrderedDict[str, tuple[Residues, NameOrder | None]] = OrderedDict()
         self.walk_budget = WALK_BUDGET
         """Base customers one list may examine one by one before it ends in ``SearchTooBroad``."""
@@ -415,17 +418,19 @@ class Catalog:
         """The base customers passing the query's filters, addressable by position (``None``: no
         structure for these filters, the list is walked)."""
         f, ds = query.filters, self.dataset
-        if f.explicit or f.status is not None or f.updated_from is not None or f.updated_to is not None:
+        by_update = f.updated_from is not None or f.updated_to is not None
+        if f.explicit or f.status is not None or by_update and query.sort != "updated_at":
             return None
         lo, hi = self._range(f)
         search = self._name_search(f.name_contains) if f.name_contains is not None else None
+        created = CreatedOrder(ds, lo, hi, search[0] if search else None)
         if query.sort == "created_at":
-            return CreatedOrder(ds, lo, hi, search[0] if search else None)
+            return created
+        if query.sort == "updated_at":
+            return UpdatedOrder(created, f.updated_from, f.updated_to)
         if (lo, hi) != (0, ds.count):
             return None
-        if query.sort == "name":
-            return NameOrder(ds) if search is None else search[1]
-        return UpdatedOrder(ds) if search is None else None
+        return NameOrder(ds) if search is None else search[1]
 
     def _name_search(self, needle: str) -> tuple[Residues, NameOrder]:
         """The base customers whose name contains ``needle``: as index residues and in name order."""
@@ -501,8 +506,10 @@ class Catalog:
         side = OverlaySide(live, [key for key, _ in live], replaced)
         if stamp is not None:
             self._sides[cache_key] = side
-            if len(self._sides) > 64:
-                self._sides.popitem(last=False)
+            self._side_items += len(live) + len(replaced)
+            while len(self._sides) > 32 or self._side_items > SIDE_ITEMS_LIMIT and len(self._sides) > 1:
+                _, dropped = self._sides.popitem(last=False)
+                self._side_items -= len(dropped.live) + len(dropped.replaced)
         return side
 
     def _state_stamp(self, state: Mapping[int, Entry]) -> tuple[str, int] | None:

@@ -32,7 +32,7 @@ __all__ = ["WALK_BUDGET", "BaseOrder", "CreatedOrder", "NameOrder", "Residues", 
 
 Key = tuple[Any, ...]
 
-WALK_BUDGET = 500_000
+WALK_BUDGET = 200_000
 """Base customers one list request may examine one by one (walks the structures cannot skip)."""
 
 
@@ -130,32 +130,48 @@ class NameOrder:
 
 
 class UpdatedOrder:
-    """Every base customer in updated order (the lag behind created order is at most ``UPDATE_HORIZON``)."""
+    """The customers of a :class:`CreatedOrder` in updated order, optionally only those updated
+    within ``[updated_from, updated_to]`` (a contiguous block of that order).
 
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
-        self.size = dataset.count
+    A customer is updated at most ``UPDATE_HORIZON`` indexes after it was created, so its place in
+    updated order is within ``UPDATE_HORIZON + 1`` of its place in created order: both directions
+    of the translation look at a window of that size, never further.
+    """
+
+    def __init__(self, created: CreatedOrder, updated_from: int | None = None,
+                 updated_to: int | None = None) -> None:
+        self.dataset = created.dataset
+        self.created = created
+        self.first = 0 if updated_from is None else self.rank_below((updated_from, -1))
+        stop = created.size if updated_to is None else self.rank_below((updated_to + 1, -1))
+        self.size = max(0, stop - self.first)
+
+    def _created_rank(self, index: int) -> int:
+        """How many customers of the created order have an index below ``index``."""
+        created = self.created
+        if created.residues is None:
+            return min(max(index - created.lo, 0), created.size)
+        return min(max(created.residues.count_below(index) - created.first_rank, 0), created.size)
 
     def rank_below(self, key: Key) -> int:
-        """How many base customers sort strictly before ``key``, in O(``UPDATE_HORIZON``).
+        """How many customers sort strictly before ``key`` in updated order, in O(``UPDATE_HORIZON``).
 
-        ``updated_of(j) <= created_of(j + UPDATE_HORIZON)``, so every ``j`` created more than the
-        horizon before the first one created at ``key``'s time sorts before it; every ``j`` created
-        after that time sorts after it (``updated_of(j) >= created_of(j)``): only the few between are
-        compared.
+        Every customer created more than the horizon before the first one created at ``key``'s time
+        sorts before it; every one created after that time sorts after it (it was updated no earlier
+        than it was created): only the few between are compared.
         """
         ds = self.dataset
         seconds = key[0]
-        first_at = ds.first_created_at_or_after(seconds)
-        past = min(ds.count, ds.first_created_at_or_after(seconds + 1))
-        start = min(ds.count, max(0, first_at - UPDATE_HORIZON))
-        return start + sum(1 for j in range(start, past) if (ds.updated_of(j), j) < key)
+        start = self._created_rank(ds.first_created_at_or_after(seconds) - UPDATE_HORIZON)
+        past = self._created_rank(ds.first_created_at_or_after(seconds + 1))
+        index_at, updated_of = self.created.index_at, ds.updated_of
+        return start + sum(1 for r in range(start, past) if (updated_of(i := index_at(r)), i) < key)
 
     def key_at(self, position: int) -> Key:
-        # the customer at ``position`` has an index within the horizon of it (see rank_below)
-        ds = self.dataset
-        window = sorted((ds.updated_of(j), j) for j in range(max(0, position - UPDATE_HORIZON - 1),
-                                                               min(ds.count, position + UPDATE_HORIZON + 2)))
+        ds, created = self.dataset, self.created
+        position += self.first
+        window = sorted((ds.updated_of(i), i) for i in map(created.index_at, range(
+            max(0, position - UPDATE_HORIZON - 1), min(created.size, position + UPDATE_HORIZON + 2))))
         lo, hi = 0, len(window) - 1
         while lo < hi:  # ranks grow along the sorted window: find the one equal to ``position``
             mid = (lo + hi + 1) // 2

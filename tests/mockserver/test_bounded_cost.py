@@ -116,7 +116,7 @@ def test_a_search_matching_no_name_answers_without_a_scan(huge: Catalog) -> None
     assert touched[0] < TOUCH_LIMIT
 
 
-@pytest.mark.parametrize("sort", ["created_at", "name"])
+@pytest.mark.parametrize("sort", SORT_FIELDS)
 def test_deep_offsets_of_a_name_search_are_counted(huge: Catalog, sort: str) -> None:
     query = ListQuery(Filters(name_contains="an"), sort, False)
     total = huge.total(query, {})
@@ -180,6 +180,27 @@ def orders(mid: Catalog) -> dict[tuple[str, bool, str | None], list[int]]:
     return {(sort, descending, needle): expected_order(mid, ListQuery(Filters(name_contains=needle), sort,
                                                                       descending))
             for sort in SORT_FIELDS for descending in (False, True) for needle in (None, "an")}
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_offsets_in_an_updated_window_match_brute_force(mid: Catalog, orders: dict[Any, list[int]],
+                                                         data: st.DataObject) -> None:
+    descending, needle = data.draw(st.booleans()), data.draw(st.sampled_from([None, "an"]))
+    ds, state = mid.dataset, mid.state()
+    low = ds.created_of(data.draw(st.integers(0, MID)))
+    high = low + data.draw(st.integers(0, 3 * 10**6))
+
+    def updated(ordinal: int) -> int:
+        entry = state.get(ordinal)
+        return entry.updated_ts if entry is not None else ds.updated_of(ordinal)
+
+    expected = [o for o in orders[("updated_at", descending, needle)] if low <= updated(o) <= high]
+    offset = data.draw(st.integers(0, len(expected) + 3))
+    query = ListQuery(Filters(name_contains=needle, updated_from=low, updated_to=high), "updated_at", descending)
+    page = mid.list_at_offset(query, offset, 5)
+    assert page.ordinals == expected[offset:offset + 5]
+    assert page.total == len(expected)
 
 
 @settings(max_examples=80, deadline=None)
@@ -287,11 +308,11 @@ def test_ecwid_keyword_matching_nothing_answers_at_once(big_app: falcon.App[Any,
 
 def test_too_broad_searches_end_in_the_flavours_error(big_client: falcon.testing.TestClient) -> None:
     ecwid = big_client.simulate_get("/ecwid/api/v3/1003/customers", params={
-        "keyword": "a", "sortBy": "UPDATED_DATE_DESC", "offset": "5000000"}, headers=ECWID)
+        "updatedFrom": "946684800", "sortBy": "REGISTERED_DATE_DESC", "offset": "5000000"}, headers=ECWID)
     assert ecwid.status_code == 400
     assert ecwid.json["errorCode"] == "WRONG_PARAMETER" and "Narrow it" in ecwid.json["errorMessage"]
     myboxx = big_client.simulate_get("/myboxx/api/json/v1/ecwid/customers", params={
-        "keyword": "a", "sortBy": "UPDATED_DATE_DESC", "offset": "5000000"})
+        "updatedFrom": "946684800", "sortBy": "NAME_ASC", "offset": "5000000"})
     assert myboxx.status_code == 400 and "Narrow it" in myboxx.json["errors"]["detail"]
     ecartapi = big_client.simulate_get("/ecartapi/api/v2/customers", params={
         "updatedAt[from]": "2000-01-01", "updatedAt[to]": "2100-01-01", "page": "40000", "limit": "250"})
