@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from mockserver.errors import InvalidSettings
 
 __all__ = ["HISTORY_WINDOW", "ChangeCounter", "Entry", "PinnedState", "Store", "compact"]
@@ -78,7 +80,10 @@ class Entry:
     def of(cls, ordinal: int, text: str | None, created_ts: int, updated_ts: int) -> Entry:
         if text is None:
             return cls(ordinal, None, created_ts, updated_ts)
-        record = json.loads(text)
+        try:
+            record = orjson.loads(text)  # PERF: a worker's start parses every written customer once
+        except orjson.JSONDecodeError:  # what only the json module reads (NaN, huge integers)
+            record = json.loads(text)
         return cls(ordinal, text, created_ts, updated_ts, record.get("name") or "", record.get("status"))
 
     @property
@@ -267,9 +272,10 @@ class Store:
         # not with writes. Pinned views were built against the previous latest state: drop them.
         if rows:
             self._snapshots.clear()
-        for version, ordinal, record, created_ts, updated_ts in rows:
+            self.version = rows[-1][0]
+        newest = {row[1]: row for row in rows}  # PERF: parse only each customer's newest row
+        for _, ordinal, record, created_ts, updated_ts in newest.values():
             self.latest[ordinal] = Entry.of(ordinal, record, created_ts, updated_ts)
-            self.version = version
 
     def state_at(self, version: int) -> Mapping[int, Entry]:
         """The overlay as it was right after ``version`` (the latest one if newer).
@@ -290,14 +296,19 @@ class Store:
 
     def _earlier_entries(self, conn: sqlite3.Connection, version: int) -> dict[int, Entry]:
         """Each customer written after ``version``, as it was at ``version`` (``_ABSENT`` if unwritten)."""
-        horizon = conn.execute("SELECT value FROM meta WHERE key='horizon'").fetchone()
-        version = max(version, int(horizon[0]) if horizon else 0)
-        earlier = dict.fromkeys((row[0] for row in conn.execute(
-            "SELECT DISTINCT ordinal FROM changes WHERE version > ?", (version,))), _ABSENT)
-        rows = conn.execute(
-            "SELECT c.ordinal, c.record, c.created_ts, c.updated_ts FROM changes AS c "
-            "WHERE c.ordinal IN (SELECT ordinal FROM changes WHERE version > ?) AND c.version = "
-            "(SELECT MAX(version) FROM changes WHERE ordinal = c.ordinal AND version <= ?)", (version, version))
+        conn.execute("BEGIN")  # one snapshot: a compaction committing meanwhile must not change the answer
+        try:
+            horizon = conn.execute("SELECT value FROM meta WHERE key='horizon'").fetchone()
+            version = max(version, int(horizon[0]) if horizon else 0)
+            earlier = dict.fromkeys((row[0] for row in conn.execute(
+                "SELECT DISTINCT ordinal FROM changes WHERE version > ?", (version,))), _ABSENT)
+            rows = conn.execute(
+                "SELECT c.ordinal, c.record, c.created_ts, c.updated_ts FROM changes AS c "
+                "WHERE c.ordinal IN (SELECT ordinal FROM changes WHERE version > ?) AND c.version = "
+                "(SELECT MAX(version) FROM changes WHERE ordinal = c.ordinal AND version <= ?)",
+                (version, version)).fetchall()
+        finally:
+            conn.execute("COMMIT")
         for ordinal, record, created_ts, updated_ts in rows:
             earlier[ordinal] = Entry.of(ordinal, record, created_ts, updated_ts)
         return earlier
