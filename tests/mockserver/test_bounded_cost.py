@@ -7,6 +7,7 @@ cases run here against the same structures a 10M server uses.
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -318,3 +319,16 @@ def test_too_broad_searches_end_in_the_flavours_error(big_client: falcon.testing
         "updatedAt[from]": "2000-01-01", "updatedAt[to]": "2100-01-01", "page": "40000", "limit": "250"})
     assert ecartapi.status_code == 400
     assert ecartapi.json["error"]["type"] == "search-too-broad" and "Narrow it" in ecartapi.json["error"]["message"]
+
+
+def test_a_worker_holds_one_entry_per_written_customer_not_one_per_write(tmp_path: Any) -> None:
+    path = os.path.join(tmp_path, "s.db")
+    writer, reader = Store(path, "1:10"), Store(path, "1:10")
+    reader.refresh()
+    for n in range(500):
+        writer.append(3, lambda _, n=n: {"n": n}, 0, n, first_new_ordinal=10)  # type: ignore[misc]
+    reader.refresh()
+    assert reader.latest[3].record == {"n": 499}
+    gc.collect()
+    alive = sum(1 for thing in gc.get_objects() if isinstance(thing, store.Entry))
+    assert alive < 50  # two stores, one customer: not 1,000 versions
