@@ -753,9 +753,11 @@ class Catalog:
         predicate = self._base_predicate(f)
         if f.explicit:
             return sum(1 for i in self._explicit_candidates(f) if lo <= i < hi and (predicate is None or predicate(i)))
-        if f.name_contains is not None and f.status is None and f.updated_from is None and f.updated_to is None:
-            residues = self._name_search(f.name_contains)[0]  # PERF: counted, not scanned
-            return residues.count_below(hi) - residues.count_below(lo)
+        if f.name_contains is not None and f.status is None:  # PERF: counted, not scanned
+            residues = self._name_search(f.name_contains)[0]
+            if f.updated_from is None and f.updated_to is None:
+                return residues.count_below(hi) - residues.count_below(lo)
+            return UpdatedOrder(CreatedOrder(ds, lo, hi, residues), f.updated_from, f.updated_to).size
         if f.name_contains is not None:
             if hi - lo > COUNT_SCAN_LIMIT:
                 return None

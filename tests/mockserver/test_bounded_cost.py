@@ -325,10 +325,29 @@ def test_a_worker_holds_one_entry_per_written_customer_not_one_per_write(tmp_pat
     path = os.path.join(tmp_path, "s.db")
     writer, reader = Store(path, "1:10"), Store(path, "1:10")
     reader.refresh()
+    gc.collect()
+    before = sum(1 for thing in gc.get_objects() if isinstance(thing, store.Entry))
     for n in range(500):
         writer.append(3, lambda _, n=n: {"n": n}, 0, n, first_new_ordinal=10)  # type: ignore[misc]
     reader.refresh()
     assert reader.latest[3].record == {"n": 499}
     gc.collect()
-    alive = sum(1 for thing in gc.get_objects() if isinstance(thing, store.Entry))
+    alive = sum(1 for thing in gc.get_objects() if isinstance(thing, store.Entry)) - before
     assert alive < 50  # two stores, one customer: not 1,000 versions
+
+
+def test_a_name_search_in_an_updated_window_is_counted_exactly_at_ten_million(huge: Catalog) -> None:
+    ds = huge.dataset
+    low, high = ds.updated_of(2_000_000), ds.updated_of(9_000_000)
+    query = ListQuery(Filters(name_contains="an", updated_from=low, updated_to=high), "updated_at", False)
+    everyone = huge.total(ListQuery(Filters(name_contains="an")), {})
+    with count_touches(ds) as touched:
+        total = huge.total(query, {})
+        page = huge.list_at_offset(query, total - 3 if total else 0, 10)  # type: ignore[operator]
+    assert total is not None and 0 < total < everyone  # type: ignore[operator]
+    assert len(page.items) == 3 and touched[0] < TOUCH_LIMIT
+    # the window's edges: the customer just inside each end, by brute force over the edge's neighbourhood
+    first = huge.list_at_offset(query, 0, 1).ordinals[0]
+    assert low <= ds.updated_of(first) and "an" in ds.name_of(first).lower()
+    assert all(ds.updated_of(j) < low or "an" not in ds.name_of(j).lower()
+               for j in range(max(0, first - 200), first + 200) if (ds.updated_of(j), j) < (ds.updated_of(first), first))
