@@ -16,7 +16,7 @@ import builtins
 import heapq
 import re
 import time
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,9 +67,14 @@ class OverlaySide:
     live_keys: builtins.list[tuple[Any, ...]]
     replaced: builtins.list[tuple[Any, ...]]
     """Base keys (ascending) of base customers passing the filters that the overlay replaced or deleted."""
+    key_of: dict[int, tuple[Any, ...]]
+    """The key of each live entry, by ordinal (to patch the side after writes)."""
+    replaced_ordinals: set[int]
 
 
-_NO_OVERLAY = OverlaySide([], [], [])
+_NO_OVERLAY = OverlaySide([], [], [], {}, set())
+PATCH_LIMIT = 2_000
+"""Customers written since the previous version's overlay index up to which it is patched, not rebuilt."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,7 @@ class Catalog:
         self._offset_marks: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self._sides: OrderedDict[tuple[Any, ...], OverlaySide] = OrderedDict()
         self._side_items = 0
+        self._latest_sides: dict[tuple[Any, ...], tuple[tuple[str, int], OverlaySide]] = {}
         self._name_searches: OrderedDict[str, tuple[Residues, NameOrder | None]] = OrderedDict()
         self.walk_budget = WALK_BUDGET
         """Base customers one list may examine one by one before it ends in ``SearchTooBroad``."""
@@ -491,26 +497,78 @@ class Catalog:
         if side is not None:
             self._sides.move_to_end(cache_key)
             return side
+        if stamp is not None and state is self.store.latest:
+            side = self._patched_side(query, state, stamp)
+            if side is None:
+                side = self._built_side(query, state)
+            self._latest_sides[(query.filters, query.sort)] = (stamp, side)
+            if len(self._latest_sides) > 8:
+                self._latest_sides.pop(next(iter(self._latest_sides)))
+        else:
+            side = self._built_side(query, state)
+        if stamp is not None:
+            self._sides[cache_key] = side
+            self._side_items += len(side.live) + len(side.replaced)
+            while len(self._sides) > 32 or self._side_items > SIDE_ITEMS_LIMIT and len(self._sides) > 1:
+                _, dropped = self._sides.popitem(last=False)
+                self._side_items -= len(dropped.live) + len(dropped.replaced)
+        return side
+
+    def _built_side(self, query: ListQuery, state: Mapping[int, Entry]) -> OverlaySide:
         f, sort, count = query.filters, query.sort, self.dataset.count
         lo, hi = self._range(f)
         predicate = self._base_predicate(f)
         live: builtins.list[Item] = []
         replaced = []
+        replaced_ordinals = set()
         for ordinal, entry in state.items():
             if ordinal < count and lo <= ordinal < hi and (predicate is None or predicate(ordinal)):
                 replaced.append(self._base_key(sort, ordinal))
+                replaced_ordinals.add(ordinal)
             if entry_matches(entry, f):
                 live.append((self._entry_key(sort, entry), entry))
         live.sort(key=itemgetter(0))
         replaced.sort()
-        side = OverlaySide(live, [key for key, _ in live], replaced)
-        if stamp is not None:
-            self._sides[cache_key] = side
-            self._side_items += len(live) + len(replaced)
-            while len(self._sides) > 32 or self._side_items > SIDE_ITEMS_LIMIT and len(self._sides) > 1:
-                _, dropped = self._sides.popitem(last=False)
-                self._side_items -= len(dropped.live) + len(dropped.replaced)
-        return side
+        return OverlaySide(live, [key for key, _ in live], replaced, {e.ordinal: key for key, e in live},
+                           replaced_ordinals)
+
+    def _patched_side(self, query: ListQuery, state: Mapping[int, Entry],
+                      stamp: tuple[str, int]) -> OverlaySide | None:
+        """The previous latest version's side with the customers written since moved (``None``: rebuild).
+
+        # PERF: a write used to cost the next list of every worker a sort of the whole overlay.
+        """
+        previous = self._latest_sides.get((query.filters, query.sort))
+        if previous is None or previous[0][0] != stamp[0] or previous[0][1] >= stamp[1]:
+            return None
+        changed = self.store.changed_since(previous[0][1])
+        if changed is None or len(changed) > PATCH_LIMIT:
+            return None
+        old = previous[1]
+        f, sort, count = query.filters, query.sort, self.dataset.count
+        lo, hi = self._range(f)
+        predicate = self._base_predicate(f)
+        live, keys, replaced = builtins.list(old.live), builtins.list(old.live_keys), builtins.list(old.replaced)
+        key_of, replaced_ordinals = dict(old.key_of), set(old.replaced_ordinals)
+        for ordinal in changed:
+            gone = key_of.pop(ordinal, None)
+            if gone is not None:
+                at = bisect_left(keys, gone)
+                del keys[at], live[at]
+            entry = state.get(ordinal)
+            if entry is None:
+                continue
+            if entry_matches(entry, f):
+                key = self._entry_key(sort, entry)
+                at = bisect_left(keys, key)
+                keys.insert(at, key)
+                live.insert(at, (key, entry))
+                key_of[ordinal] = key
+            if ordinal < count and ordinal not in replaced_ordinals and lo <= ordinal < hi and (
+                    predicate is None or predicate(ordinal)):
+                insort(replaced, self._base_key(sort, ordinal))
+                replaced_ordinals.add(ordinal)
+        return OverlaySide(live, keys, replaced, key_of, replaced_ordinals)
 
     def _state_stamp(self, state: Mapping[int, Entry]) -> tuple[str, int] | None:
         """What identifies an overlay state for caching (``None``: a state the store did not give)."""

@@ -25,7 +25,7 @@ import mmap
 import os
 import sqlite3
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +52,8 @@ HISTORY_WINDOW = 2_000
 """Versions a pinned walk can reach back exactly; older rows superseded before that are dropped."""
 COMPACT_EVERY = 256
 """Writes between two compactions (each costs one indexed DELETE)."""
+RECENT_CHANGES = 4_096
+"""(version, ordinal) of the last rows a worker loaded, kept so that indexes can be patched, not rebuilt."""
 
 
 @lru_cache(maxsize=1024)
@@ -194,6 +196,8 @@ class Store:
         self.version = 0
         self.latest: dict[int, Entry] = {}
         self._snapshots: OrderedDict[int, Mapping[int, Entry]] = OrderedDict()
+        self._recent: deque[tuple[int, int]] = deque()
+        self._recent_floor = 0
         # NOTE: connect once to create the file and check the fingerprint, then close:
         # gunicorn forks workers after building the app, and an SQLite connection must
         # not cross a fork. Each process reconnects on first use.
@@ -231,6 +235,8 @@ class Store:
         self.version = 0
         self.latest = {}
         self._snapshots.clear()
+        self._recent.clear()
+        self._recent_floor = 0
         return conn
 
     @property
@@ -264,6 +270,8 @@ class Store:
             self.latest = {}
             self.version = 0
             self._snapshots.clear()
+            self._recent.clear()
+            self._recent_floor = 0
         rows = conn.execute(
             "SELECT version, ordinal, record, created_ts, updated_ts FROM changes WHERE version > ? ORDER BY version",
             (self.version,),
@@ -276,6 +284,17 @@ class Store:
         newest = {row[1]: row for row in rows}  # PERF: parse only each customer's newest row
         for _, ordinal, record, created_ts, updated_ts in newest.values():
             self.latest[ordinal] = Entry.of(ordinal, record, created_ts, updated_ts)
+        recent = self._recent
+        recent.extend((row[0], row[1]) for row in rows)
+        while len(recent) > RECENT_CHANGES:
+            self._recent_floor = recent.popleft()[0]
+
+    def changed_since(self, version: int) -> set[int] | None:
+        """The customers written after ``version``, up to :attr:`version` (``None``: too long ago to know)."""
+        with self._lock:
+            if version < self._recent_floor:
+                return None
+            return {ordinal for v, ordinal in self._recent if v > version}
 
     def state_at(self, version: int) -> Mapping[int, Entry]:
         """The overlay as it was right after ``version`` (the latest one if newer).
