@@ -41,7 +41,7 @@ def cases(count: int) -> list[tuple[str, str, dict[str, str]]]:
         (f"ecartapi page={last_page:,}&limit=250", "/ecartapi/api/v2/customers?limit=250&page={page}", AUTH),
         (f"ecwid keyword=a sortBy=UPDATED_DATE_DESC offset {half:,}",
          f"{ECWID}&keyword=a&sortBy=UPDATED_DATE_DESC&offset={{half}}", ECWID_HEADERS),
-        (f"ecwid updatedFrom sortBy=REGISTERED_DATE_DESC offset {half:,} (walked: beyond the work budget)",
+        (f"ecwid updatedFrom sortBy=REGISTERED_DATE_DESC offset {half:,} (walked, within the work budget or 400)",
          f"{ECWID}&updatedFrom=946684800&sortBy=REGISTERED_DATE_DESC&offset={{half}}", ECWID_HEADERS),
     ]
 
