@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench import deep
+
 __all__ = ["TARGETS", "disturbed", "evaluate_targets", "least_disturbed", "median_ratios", "paired_ratios", "ratio",
            "render_markdown", "retry_summary", "steal_percent", "summarize", "write_results"]
 
@@ -290,6 +292,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
                      f"{_fmt(memory.get('rss_soak_ratio'), 3)} (/ right after start: "
                      f"{_fmt(memory.get('rss_soak_vs_start_ratio'), 3)})")
     lines.append("")
+    if results.get("deep"):
+        lines.extend(deep.render(results["deep"]))
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import report
+from bench import deep, report
 from bench.loadgen import LoadGenerator, find_load_generator
 
 HOST = "127.0.0.1"
@@ -536,6 +536,8 @@ class Bench:
             log(f"soak: {served:,} requests; RSS {main_warm['rss_mib']:.1f} -> {soak_row['rss_mib']:.1f} MiB")
             if served < mode["soak"]:
                 self.notes.append(f"the soak stopped at {served:,} of {mode['soak']:,} requests (time bound)")
+            main.stop()
+            results["deep"] = self.deep_cases(max(mode["sizes"]), workers)
         finally:
             for running in (main, ceiling):
                 if running is not None:
@@ -558,6 +560,21 @@ class Bench:
                                                                _cpu_times())
         results["elapsed_s"] = time.monotonic() - t0
         return results
+
+    def deep_cases(self, size: int, workers: int) -> dict[str, Any]:
+        """Deep offsets and searches on their own server (they write a customer)."""
+        from mockserver import Dataset
+
+        server = mock_server(size, self.args.seed, workers, self.work).start()
+        try:
+            found = deep.measure(server.base_url, size, Dataset(self.args.seed, size).id_of(size // 2),
+                                 reps=self.mode["reps"])
+        finally:
+            server.stop()
+        for row in found["rows"]:
+            log(f"deep {row['case']}: {row['statuses']} {row['median_ms']:,.1f} ms; after a write "
+                f"{row['after_write']['statuses']} {row['after_write']['median_ms']:,.1f} ms")
+        return found
 
     def throughput(self, main: Server, ceiling: Server, workloads: dict[str, Workload],
                    ceiling_wl: Workload) -> dict[str, Any]:
@@ -748,12 +765,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=lambda s: [int(x) for x in s.split(",")], default=[1, 32],
                         help="comma-separated connection counts (default 1,32)")
     parser.add_argument("--max-minutes", type=float, default=25.0, help="abort a run that takes longer")
+    parser.add_argument("--deep-only", action="store_true",
+                        help="only the deep offset and search cases against the largest dataset; print them")
     args = parser.parse_args(argv)
     mode = MODES[args.mode]
 
     work = Path(tempfile.mkdtemp(prefix="mockserver-bench-"))
     try:
         bench = Bench(args, mode, work)
+        if args.deep_only:
+            from mockserver import Settings
+
+            found = bench.deep_cases(max(mode["sizes"]), args.workers or Settings().workers)
+            print("\n".join(deep.render(found)))
+            return 0
         results = bench.run()
         if args.mode == "selftest":
             out_dir, stem = (args.out or work / "results"), "selftest"

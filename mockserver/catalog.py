@@ -16,20 +16,32 @@ import builtins
 import heapq
 import re
 import time
+from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 import orjson
 
-from mockserver.dataset import Dataset, bisect_combo, format_timestamp
+from mockserver.dataset import Dataset, format_timestamp
 from mockserver.errors import NotFound
 from mockserver.fields import FieldSet, project
 from mockserver.pagination import Position
-from mockserver.store import Entry, Store
+from mockserver.ranking import (
+    WALK_BUDGET,
+    BaseOrder,
+    CreatedOrder,
+    NameOrder,
+    Residues,
+    UpdatedOrder,
+    WorkBudget,
+    start_for_offset,
+)
+from mockserver.store import Entry, PinnedState, Store
 from mockserver.writer import UPDATE_HORIZON
 
 __all__ = ["SORT_FIELDS", "Catalog", "Filters", "ListQuery", "Page"]
@@ -39,9 +51,30 @@ MATERIALIZE_LIMIT = 20_000
 """Candidate ranges up to this size are sorted in memory instead of streamed."""
 COUNT_SCAN_LIMIT = 200_000
 """Totals that would need more checks than this are reported as unknown (``None``)."""
+SIDE_ITEMS_LIMIT = 300_000
+"""Overlay entries the per-version, per-query overlay indexes may hold together (per process)."""
 
 _DIGITS = re.compile(r"\D+", re.ASCII)
 Item = tuple[tuple[Any, ...], Any]  # (sort key, payload: base index or Entry)
+
+
+@dataclass(frozen=True)
+class OverlaySide:
+    """The overlay as one query sees it: what to merge into the base walk, and what to take out of it."""
+
+    live: builtins.list[Item]
+    """Overlay entries passing the filters, ascending by sort key."""
+    live_keys: builtins.list[tuple[Any, ...]]
+    replaced: builtins.list[tuple[Any, ...]]
+    """Base keys (ascending) of base customers passing the filters that the overlay replaced or deleted."""
+    key_of: dict[int, tuple[Any, ...]]
+    """The key of each live entry, by ordinal (to patch the side after writes)."""
+    replaced_ordinals: set[int]
+
+
+_NO_OVERLAY = OverlaySide([], [], [], {}, set())
+PATCH_LIMIT = 2_000
+"""Customers written since the previous version's overlay index up to which it is patched, not rebuilt."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +171,29 @@ def _phone_digits(phone: dict[str, Any]) -> tuple[str, ...]:
     return number, area + number, country + area + number
 
 
+def entry_matches(entry: Entry, f: Filters) -> bool:
+    """Whether a live overlay entry satisfies the filters: :func:`record_matches` on its record, with
+    the record parsed only for filters on emails, phones or ids."""
+    if entry.text is None:
+        return False
+    if f.status is not None and entry.status != f.status:
+        return False
+    if f.created_from is not None and entry.created_ts < f.created_from:
+        return False
+    if f.created_to is not None and entry.created_ts > f.created_to:
+        return False
+    if f.updated_from is not None and entry.updated_ts < f.updated_from:
+        return False
+    if f.updated_to is not None and entry.updated_ts > f.updated_to:
+        return False
+    if f.name_contains is not None and f.name_contains.lower() not in entry.name.lower():
+        return False
+    if f.explicit:
+        return record_matches(entry.record or {}, entry.created_ts, entry.updated_ts,
+                              Filters(email=f.email, phone=f.phone, ids=f.ids))
+    return True
+
+
 def record_matches(record: dict[str, Any], created_ts: int, updated_ts: int, f: Filters) -> bool:
     """Whether a canonical record satisfies the filters (used for overlay entries)."""
     if f.status is not None and record.get("status") != f.status:
@@ -180,10 +236,16 @@ class Catalog:
         self.clock = clock
         self._sorted_cache: OrderedDict[tuple[Any, ...], list[Item]] = OrderedDict()
         self._offset_marks: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
+        self._sides: OrderedDict[tuple[Any, ...], OverlaySide] = OrderedDict()
+        self._side_items = 0
+        self._latest_sides: dict[tuple[Any, ...], tuple[tuple[str, int], OverlaySide]] = {}
+        self._name_searches: OrderedDict[str, tuple[Residues, NameOrder | None]] = OrderedDict()
+        self.walk_budget = WALK_BUDGET
+        """Base customers one list may examine one by one before it ends in ``SearchTooBroad``."""
 
     # ---- ids --------------------------------------------------------------------
 
-    def ordinal_of(self, customer_id: str, state: dict[int, Entry]) -> int | None:
+    def ordinal_of(self, customer_id: str, state: Mapping[int, Entry]) -> int | None:
         """The ordinal of a live customer id in ``state``, or ``None``."""
         ordinal = self.dataset.ordinal_of(customer_id)
         if ordinal is None:
@@ -191,7 +253,7 @@ class Catalog:
         entry = state.get(ordinal)
         if entry is None:
             return ordinal if ordinal < self.dataset.count else None
-        return ordinal if entry.record is not None else None
+        return ordinal if entry.text is not None else None
 
     def get(self, customer_id: str, version: int | None = None) -> dict[str, Any]:
         """The customer with this id.
@@ -206,17 +268,16 @@ class Catalog:
                            entity_id=customer_id)
         return self.record(ordinal, state)
 
-    def record(self, ordinal: int, state: dict[int, Entry]) -> dict[str, Any]:
+    def record(self, ordinal: int, state: Mapping[int, Entry]) -> dict[str, Any]:
         entry = state.get(ordinal)
-        if entry is not None and entry.record is not None:
-            return entry.record
-        return self.dataset.customer(ordinal)
+        record = entry.record if entry is not None else None
+        return record if record is not None else self.dataset.customer(ordinal)
 
-    def state(self, version: int | None = None) -> dict[int, Entry]:
+    def state(self, version: int | None = None) -> Mapping[int, Entry]:
         latest = self.store.refresh()
         return self.store.state_at(latest if version is None else version)
 
-    def entry_timestamps(self, ordinal: int, state: dict[int, Entry]) -> tuple[int, int]:
+    def entry_timestamps(self, ordinal: int, state: Mapping[int, Entry]) -> tuple[int, int]:
         entry = state.get(ordinal)
         if entry is not None:
             return entry.created_ts, entry.updated_ts
@@ -295,13 +356,14 @@ class Catalog:
         if not state and query.sort == "created_at" and (position is None or not position.before) \
                 and query.filters == NO_FILTERS:
             return self._created_page(query, limit, position, version)
+        budget = WorkBudget(self.walk_budget)
         if position is None or not position.before:
             after = position.key if position else None
-            items = list(islice(self._walk(query, state, after, reverse=False), limit + 1))
+            items = list(islice(self._walk(query, state, after, False, budget), limit + 1))
             has_next, has_previous = len(items) > limit, position is not None
             items = items[:limit]
         else:
-            items = list(islice(self._walk(query, state, position.key, reverse=True), limit + 1))
+            items = list(islice(self._walk(query, state, position.key, True, budget), limit + 1))
             has_next, has_previous = True, len(items) > limit
             items = items[:limit][::-1]
         return self._page(items, has_next, has_previous, self.total(query, state), version)
@@ -340,7 +402,7 @@ class Catalog:
         version = self.store.refresh()
         state = self.store.state_at(version)
         start_key, skip = self._offset_start(query, state, version, offset)
-        walk = self._walk(query, state, start_key, reverse=False)
+        walk = self._walk(query, state, start_key, False, WorkBudget(self.walk_budget))
         items = list(islice(walk, skip, skip + limit + 1))
         has_next = len(items) > limit
         items = items[:limit]
@@ -350,7 +412,7 @@ class Catalog:
                 self._offset_marks.popitem(last=False)
         return self._page(items, has_next, offset > 0, self.total(query, state), version)
 
-    def _offset_start(self, query: ListQuery, state: dict[int, Entry], version: int,
+    def _offset_start(self, query: ListQuery, state: Mapping[int, Entry], version: int,
                       offset: int) -> tuple[tuple[Any, ...] | None, int]:
         """A key to resume from and how many items to skip after it to reach ``offset``."""
         if offset == 0:
@@ -358,16 +420,46 @@ class Catalog:
         mark = self._offset_marks.get((query.signature, version, offset))
         if mark is not None:
             return mark, 0
-        ds = self.dataset
-        plain = not state and query.filters == Filters() and offset < ds.count
-        if plain and query.sort == "created_at":
-            i = offset - 1 if not query.descending else ds.count - offset
-            return (ds.created_of(i), i), 0
-        if plain and query.sort == "name" and not query.descending:
-            prefix = ds.combo_sizes_prefix()
-            combo = bisect_combo(prefix, offset)
-            return (ds.combo_name(combo), -1), offset - prefix[combo]
-        return None, offset
+        order = self._base_order(query)
+        if order is None:
+            return None, offset  # walked, within the work budget
+        # PERF: counted, not walked: O(log n) base keys plus bisections of the overlay
+        side = self._overlay_side(query, state)
+        return start_for_offset(order, side.replaced, side.live_keys, offset, query.descending)
+
+    def _base_order(self, query: ListQuery) -> BaseOrder | None:
+        """The base customers passing the query's filters, addressable by position (``None``: no
+        structure for these filters, the list is walked)."""
+        f, ds = query.filters, self.dataset
+        by_update = f.updated_from is not None or f.updated_to is not None
+        if f.explicit or f.status is not None or by_update and query.sort != "updated_at":
+            return None
+        lo, hi = self._range(f)
+        search = self._name_search(f.name_contains) if f.name_contains is not None else None
+        created = CreatedOrder(ds, lo, hi, search[0] if search else None)
+        if query.sort == "created_at":
+            return created
+        if query.sort == "updated_at":
+            return UpdatedOrder(created, f.updated_from, f.updated_to)
+        if (lo, hi) != (0, ds.count):
+            return None
+        return NameOrder(ds) if search is None else search[1]
+
+    def _name_search(self, needle: str) -> tuple[Residues, NameOrder]:
+        """The base customers whose name contains ``needle``: as index residues and in name order."""
+        key = needle.lower()
+        found = self._name_searches.get(key)
+        if found is None:
+            ds = self.dataset
+            combos = ds.combos_matching(key)
+            residues = Residues(sorted(ds.first_index_in_combo(c) for c in combos), ds.combos)
+            found = (residues, NameOrder(ds, combos))
+            self._name_searches[key] = found
+            if len(self._name_searches) > 16:
+                self._name_searches.popitem(last=False)
+        else:
+            self._name_searches.move_to_end(key)
+        return found  # type: ignore[return-value]
 
     def _page(self, items: builtins.list[Item], has_next: bool, has_previous: bool, total: int | None,
               version: int) -> Page:
@@ -376,27 +468,123 @@ class Catalog:
 
     # ---- ordered walk -----------------------------------------------------------
 
-    def _walk(self, query: ListQuery, state: dict[int, Entry], after: tuple[Any, ...] | None,
-              reverse: bool) -> Iterator[Item]:
+    def _walk(self, query: ListQuery, state: Mapping[int, Entry], after: tuple[Any, ...] | None,
+              reverse: bool, budget: WorkBudget) -> Iterator[Item]:
         """Items strictly after ``after`` in the query's order (``reverse`` walks backwards)."""
         descending = query.descending != reverse
-        base = self._base_items(query, state, after, descending)
+        base = self._base_items(query, state, after, descending, budget)
         overlay = self._overlay_items(query, state, after, descending)
-        if not overlay:
+        if overlay is None:
             return base
-        return heapq.merge(base, overlay, key=lambda item: item[0], reverse=descending)
+        return heapq.merge(base, overlay, key=itemgetter(0), reverse=descending)
 
-    def _overlay_items(self, query: ListQuery, state: dict[int, Entry], after: tuple[Any, ...] | None,
-                       descending: bool) -> builtins.list[Item]:
-        items = []
-        for entry in state.values():
-            if entry.record is not None and record_matches(entry.record, entry.created_ts, entry.updated_ts,
-                                                           query.filters):
-                key = self._entry_key(query.sort, entry)
-                if after is None or (key < after if descending else key > after):
-                    items.append((key, entry))
-        items.sort(key=lambda item: item[0], reverse=descending)
-        return items
+    def _overlay_items(self, query: ListQuery, state: Mapping[int, Entry], after: tuple[Any, ...] | None,
+                       descending: bool) -> Iterator[Item] | None:
+        """Overlay entries strictly after ``after`` in walk order (``None`` if there are none)."""
+        if not state:
+            return None
+        side = self._overlay_side(query, state)
+        live = side.live
+        if not descending:
+            start = 0 if after is None else bisect_right(side.live_keys, after)
+            return islice(live, start, None) if start < len(live) else None
+        stop = len(live) if after is None else bisect_left(side.live_keys, after)
+        return (live[j] for j in range(stop - 1, -1, -1)) if stop > 0 else None
+
+    def _overlay_side(self, query: ListQuery, state: Mapping[int, Entry]) -> OverlaySide:
+        """The overlay sorted and filtered for ``query``: built once per store version and query.
+
+        # PERF: every list used to filter and sort the whole overlay; now a page costs bisections.
+        """
+        if not state:
+            return _NO_OVERLAY
+        stamp = self._state_stamp(state)
+        cache_key = (stamp, query.filters, query.sort)
+        side = self._sides.get(cache_key) if stamp is not None else None
+        if side is not None:
+            self._sides.move_to_end(cache_key)
+            return side
+        if stamp is not None and state is self.store.latest:
+            side = self._patched_side(query, state, stamp)
+            if side is None:
+                side = self._built_side(query, state)
+            self._latest_sides[(query.filters, query.sort)] = (stamp, side)
+            if len(self._latest_sides) > 8:
+                self._latest_sides.pop(next(iter(self._latest_sides)))
+        else:
+            side = self._built_side(query, state)
+        if stamp is not None:
+            self._sides[cache_key] = side
+            self._side_items += len(side.live) + len(side.replaced)
+            while len(self._sides) > 32 or self._side_items > SIDE_ITEMS_LIMIT and len(self._sides) > 1:
+                _, dropped = self._sides.popitem(last=False)
+                self._side_items -= len(dropped.live) + len(dropped.replaced)
+        return side
+
+    def _built_side(self, query: ListQuery, state: Mapping[int, Entry]) -> OverlaySide:
+        f, sort, count = query.filters, query.sort, self.dataset.count
+        lo, hi = self._range(f)
+        predicate = self._base_predicate(f)
+        live: builtins.list[Item] = []
+        replaced = []
+        replaced_ordinals = set()
+        for ordinal, entry in state.items():
+            if ordinal < count and lo <= ordinal < hi and (predicate is None or predicate(ordinal)):
+                replaced.append(self._base_key(sort, ordinal))
+                replaced_ordinals.add(ordinal)
+            if entry_matches(entry, f):
+                live.append((self._entry_key(sort, entry), entry))
+        live.sort(key=itemgetter(0))
+        replaced.sort()
+        return OverlaySide(live, [key for key, _ in live], replaced, {e.ordinal: key for key, e in live},
+                           replaced_ordinals)
+
+    def _patched_side(self, query: ListQuery, state: Mapping[int, Entry],
+                      stamp: tuple[str, int]) -> OverlaySide | None:
+        """The previous latest version's side with the customers written since moved (``None``: rebuild).
+
+        # PERF: a write used to cost the next list of every worker a sort of the whole overlay.
+        """
+        previous = self._latest_sides.get((query.filters, query.sort))
+        if previous is None or previous[0][0] != stamp[0] or previous[0][1] >= stamp[1]:
+            return None
+        changed = self.store.changed_since(previous[0][1])
+        if changed is None or len(changed) > PATCH_LIMIT:
+            return None
+        old = previous[1]
+        f, sort, count = query.filters, query.sort, self.dataset.count
+        lo, hi = self._range(f)
+        predicate = self._base_predicate(f)
+        live, keys, replaced = builtins.list(old.live), builtins.list(old.live_keys), builtins.list(old.replaced)
+        key_of, replaced_ordinals = dict(old.key_of), set(old.replaced_ordinals)
+        for ordinal in changed:
+            gone = key_of.pop(ordinal, None)
+            if gone is not None:
+                at = bisect_left(keys, gone)
+                del keys[at], live[at]
+            entry = state.get(ordinal)
+            if entry is None:
+                continue
+            if entry_matches(entry, f):
+                key = self._entry_key(sort, entry)
+                at = bisect_left(keys, key)
+                keys.insert(at, key)
+                live.insert(at, (key, entry))
+                key_of[ordinal] = key
+            if ordinal < count and ordinal not in replaced_ordinals and lo <= ordinal < hi and (
+                    predicate is None or predicate(ordinal)):
+                insort(replaced, self._base_key(sort, ordinal))
+                replaced_ordinals.add(ordinal)
+        return OverlaySide(live, keys, replaced, key_of, replaced_ordinals)
+
+    def _state_stamp(self, state: Mapping[int, Entry]) -> tuple[str, int] | None:
+        """What identifies an overlay state for caching (``None``: a state the store did not give)."""
+        store = self.store
+        if state is store.latest:
+            return store.generation, store.version
+        if isinstance(state, PinnedState):
+            return store.generation, state.version
+        return None
 
     @staticmethod
     def _entry_key(sort: str, entry: Entry) -> tuple[Any, ...]:
@@ -404,7 +592,7 @@ class Catalog:
             return (entry.created_ts, entry.ordinal)
         if sort == "updated_at":
             return (entry.updated_ts, entry.ordinal)
-        return ((entry.record or {}).get("name") or "", entry.ordinal)
+        return (entry.name, entry.ordinal)
 
     def _base_key(self, sort: str, i: int) -> tuple[Any, ...]:
         ds = self.dataset
@@ -461,21 +649,27 @@ class Catalog:
             sets.append(set(ds.indexes_for_phone(f.phone)))
         return set.intersection(*sets)
 
-    def _base_items(self, query: ListQuery, state: dict[int, Entry], after: tuple[Any, ...] | None,
-                    descending: bool) -> Iterator[Item]:
+    def _base_items(self, query: ListQuery, state: Mapping[int, Entry], after: tuple[Any, ...] | None,
+                    descending: bool, budget: WorkBudget) -> Iterator[Item]:
         f, sort = query.filters, query.sort
         lo, hi = self._range(f)
         predicate = self._base_predicate(f)
         if f.explicit or hi - lo <= MATERIALIZE_LIMIT:
             items = self._sorted_candidates(query, lo, hi, predicate)
             return self._from_sorted(items, state, after, descending)
+        # PERF: a name search walks only the customers of matching name combinations
+        search = self._name_search(f.name_contains) if f.name_contains is not None else None
+        if search is not None and not search[0].residues:
+            return iter(())
+        residues = search[0] if search is not None else None
         if sort == "created_at":
-            indexes: Iterable[int] = self._created_indexes(lo, hi, after, descending)
+            indexes: Iterable[int] = self._created_indexes(lo, hi, after, descending, residues)
         elif sort == "updated_at":
-            indexes = self._updated_indexes(lo, hi, after, descending)
+            indexes = self._updated_indexes(lo, hi, after, descending, residues)
         else:
-            indexes = self._name_indexes(lo, hi, after, descending)
-        return self._keyed(sort, indexes, state, predicate, after, descending)
+            combos = search[1].combos if search is not None else None
+            indexes = self._name_indexes(lo, hi, after, descending, combos, budget)
+        return self._keyed(sort, indexes, state, predicate, after, descending, budget)
 
     def _sorted_candidates(self, query: ListQuery, lo: int, hi: int,
                            predicate: Callable[[int], bool] | None) -> builtins.list[Item]:
@@ -499,7 +693,7 @@ class Catalog:
         return items
 
     @staticmethod
-    def _from_sorted(items: builtins.list[Item], state: dict[int, Entry], after: tuple[Any, ...] | None,
+    def _from_sorted(items: builtins.list[Item], state: Mapping[int, Entry], after: tuple[Any, ...] | None,
                      descending: bool) -> Iterator[Item]:
         from bisect import bisect_left, bisect_right
 
@@ -512,11 +706,16 @@ class Catalog:
             seq = (items[j] for j in range(stop - 1, -1, -1))
         return (item for item in seq if item[1] not in state)
 
-    def _keyed(self, sort: str, indexes: Iterable[int], state: dict[int, Entry],
+    def _keyed(self, sort: str, indexes: Iterable[int], state: Mapping[int, Entry],
                predicate: Callable[[int], bool] | None, after: tuple[Any, ...] | None,
-               descending: bool) -> Iterator[Item]:
+               descending: bool, budget: WorkBudget) -> Iterator[Item]:
         key_of = self._base_key
+        examined = 0
         for i in indexes:
+            examined += 1
+            if examined == 4096:  # PERF: the budget is checked in chunks, not per customer
+                budget.spend(examined)
+                examined = 0
             if i in state or (predicate is not None and not predicate(i)):
                 continue
             key = key_of(sort, i)
@@ -524,7 +723,16 @@ class Catalog:
                 continue
             yield key, i
 
-    def _created_indexes(self, lo: int, hi: int, after: tuple[Any, ...] | None, descending: bool) -> Iterable[int]:
+    @staticmethod
+    def _span(lo: int, hi: int, descending: bool, residues: Residues | None) -> Iterable[int]:
+        """Indexes ``lo <= i < hi`` (only those in ``residues`` if given) ascending, or descending."""
+        if residues is None:
+            return range(hi - 1, lo - 1, -1) if descending else range(lo, hi)
+        first, stop = residues.count_below(lo), residues.count_below(hi)
+        return map(residues.nth, range(stop - 1, first - 1, -1) if descending else range(first, stop))
+
+    def _created_indexes(self, lo: int, hi: int, after: tuple[Any, ...] | None, descending: bool,
+                         residues: Residues | None = None) -> Iterable[int]:
         ds = self.dataset
         if after is not None:
             # created_of is strictly increasing, so the key's position is one square root away
@@ -533,39 +741,42 @@ class Catalog:
                 hi = min(hi, j + 1)
             else:
                 lo = max(lo, j - 1)
-        return range(hi - 1, lo - 1, -1) if descending else range(lo, hi)
+        return self._span(lo, hi, descending, residues)
 
-    def _updated_indexes(self, lo: int, hi: int, after: tuple[Any, ...] | None, descending: bool) -> Iterator[int]:
-        """Indexes in (updated_at, index) order using the bounded update lag."""
+    def _updated_indexes(self, lo: int, hi: int, after: tuple[Any, ...] | None, descending: bool,
+                         residues: Residues | None = None) -> Iterator[int]:
+        """Indexes in (updated_at, index) order using the bounded update lag.
+
+        Candidates come in created order; one is held back until no later candidate can sort before
+        it (a later one is updated no earlier than it was created).
+        """
         ds = self.dataset
         updated_of, created_of = ds.updated_of, ds.created_of
         heap: builtins.list[tuple[int, int]] = []
         if not descending:
-            start = lo
             if after is not None:
-                start = max(lo, ds.first_created_at_or_after(int(after[0])) - UPDATE_HORIZON)
-            i = start
-            while i < hi or heap:
-                bound = created_of(i) if i < hi else None
-                while heap and (bound is None or heap[0][0] <= bound):
+                lo = max(lo, ds.first_created_at_or_after(int(after[0])) - UPDATE_HORIZON)
+            for i in self._span(lo, hi, False, residues):
+                bound = created_of(i)
+                while heap and heap[0][0] <= bound:
                     yield heapq.heappop(heap)[1]
-                if i < hi:
-                    heapq.heappush(heap, (updated_of(i), i))
-                    i += 1
+                heapq.heappush(heap, (updated_of(i), i))
+            while heap:
+                yield heapq.heappop(heap)[1]
         else:
-            start = hi - 1
             if after is not None:
-                start = min(hi - 1, ds.first_created_at_or_after(int(after[0]) + 1) - 1)
-            i = start
-            while i >= lo or heap:
-                bound = created_of(i + UPDATE_HORIZON) if i >= lo else None
-                while heap and (bound is None or -heap[0][0] >= bound):
+                hi = min(hi, ds.first_created_at_or_after(int(after[0]) + 1))
+            for i in self._span(lo, hi, True, residues):
+                bound = created_of(i + UPDATE_HORIZON)
+                while heap and -heap[0][0] >= bound:
                     yield -heapq.heappop(heap)[1]
-                if i >= lo:
-                    heapq.heappush(heap, (-updated_of(i), -i))
-                    i -= 1
+                heapq.heappush(heap, (-updated_of(i), -i))
+            while heap:
+                yield -heapq.heappop(heap)[1]
 
-    def _name_indexes(self, lo: int, hi: int, after: tuple[Any, ...] | None, descending: bool) -> Iterator[int]:
+    def _name_indexes(self, lo: int, hi: int, after: tuple[Any, ...] | None, descending: bool,
+                      combos: Sequence[int] | None, budget: WorkBudget) -> Iterator[int]:
+        """Indexes in name order: of every combination, or of the ascending ``combos`` given."""
         ds = self.dataset
         if after is None:
             start = ds.combos - 1 if descending else 0
@@ -574,26 +785,32 @@ class Catalog:
             # walking down, the combination equal to the key still holds smaller indexes
             if descending and not (start < ds.combos and ds.combo_name(start) == after[0]):
                 start -= 1
-        for i in ds.indexes_by_name(start, reverse=descending):
+        if combos is None:
+            indexes = ds.indexes_by_name(start, reverse=descending)
+        elif descending:
+            at = bisect_right(combos, start)  # combos[:at] are at or before the start
+            indexes = ds.indexes_of_combos(combos[at - 1::-1] if at else [], reverse=True)
+        else:
+            indexes = ds.indexes_of_combos(combos[bisect_left(combos, start):])
+        skipped = 0
+        for i in indexes:
             if lo <= i < hi:
                 yield i
+            else:
+                skipped += 1
+                if skipped == 4096:
+                    budget.spend(skipped)
+                    skipped = 0
 
     # ---- totals -----------------------------------------------------------------
 
-    def total(self, query: ListQuery, state: dict[int, Entry]) -> int | None:
+    def total(self, query: ListQuery, state: Mapping[int, Entry]) -> int | None:
         """How many customers match the filters (``None`` if counting is too costly)."""
-        f = query.filters
-        base = self._base_total(f)
-        if base is None:
-            return None
-        predicate = self._base_predicate(f)
-        lo, hi = self._range(f)
-        for ordinal, entry in state.items():
-            if ordinal < self.dataset.count and lo <= ordinal < hi and (predicate is None or predicate(ordinal)):
-                base -= 1
-            if entry.record is not None and record_matches(entry.record, entry.created_ts, entry.updated_ts, f):
-                base += 1
-        return base
+        base = self._base_total(query.filters)
+        if base is None or not state:
+            return base
+        side = self._overlay_side(query, state)
+        return base - len(side.replaced) + len(side.live)
 
     def _base_total(self, f: Filters) -> int | None:
         ds = self.dataset
@@ -601,6 +818,11 @@ class Catalog:
         predicate = self._base_predicate(f)
         if f.explicit:
             return sum(1 for i in self._explicit_candidates(f) if lo <= i < hi and (predicate is None or predicate(i)))
+        if f.name_contains is not None and f.status is None:  # PERF: counted, not scanned
+            residues = self._name_search(f.name_contains)[0]
+            if f.updated_from is None and f.updated_to is None:
+                return residues.count_below(hi) - residues.count_below(lo)
+            return UpdatedOrder(CreatedOrder(ds, lo, hi, residues), f.updated_from, f.updated_to).size
         if f.name_contains is not None:
             if hi - lo > COUNT_SCAN_LIMIT:
                 return None

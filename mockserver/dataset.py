@@ -37,7 +37,7 @@ import math
 import re
 import sys
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -299,6 +299,7 @@ class Dataset:
         # PERF: served bytes are cached per flavour (resources.BytesCache); this holds the dicts a
         # page or a filter rebuilds across flavours. Kept small: ~3 KB per dict, per worker.
         self.customer = lru_cache(maxsize=CUSTOMER_CACHE)(self._build)
+        self._matching: dict[str, list[int]] = {}
 
     # ---- cheap attributes (no customer is built) --------------------------------
 
@@ -362,6 +363,34 @@ class Dataset:
 
     def name_of(self, i: int) -> str:
         return self.combo_name(self.combo_of(i))
+
+    def combos_matching(self, needle: str) -> list[int]:
+        """The combinations (ascending) whose name contains ``needle``, case-insensitively.
+
+        # PERF: a name search is a question about 109,461 combinations, not about every customer:
+        # a needle without a space matches the first or the last name, so whole rows of
+        # combinations are taken at once.
+        """
+        needle = needle.lower()
+        cached = self._matching.get(needle)
+        if cached is not None:
+            return cached
+        lasts = [name.lower() for name in self._last]
+        every = len(lasts)
+        last_hits = [j for j, last in enumerate(lasts) if needle in last]
+        found: list[int] = []
+        for f, first in enumerate(name.lower() for name in self._first):
+            row = f * every
+            if needle in first:
+                found.extend(range(row, row + every))
+            elif " " in needle:
+                found.extend(row + j for j, last in enumerate(lasts) if needle in f"{first} {last}")
+            else:
+                found.extend(row + j for j in last_hits)
+        if len(self._matching) >= 64:
+            self._matching.pop(next(iter(self._matching)))
+        self._matching[needle] = found
+        return found
 
     def _archived_residue(self, j: int) -> int:
         return 1 if (j * self._status_mul + self._status_add) % STATUS_PERIOD < STATUS_ARCHIVED else 0
@@ -441,16 +470,20 @@ class Dataset:
 
     def indexes_by_name(self, start_combo: int, reverse: bool = False) -> Iterator[int]:
         """Base indexes in (name, index) order from ``start_combo`` (inclusive)."""
-        combos, count = self.combos, self.count
         if not reverse:
-            for combo in range(start_combo, combos):
-                yield from range(self.first_index_in_combo(combo), count, combos)
-        else:
-            for combo in range(min(start_combo, combos - 1), -1, -1):
-                first = self.first_index_in_combo(combo)
-                if first < count:
-                    last = first + (count - 1 - first) // combos * combos
-                    yield from range(last, first - 1, -combos)
+            return self.indexes_of_combos(range(start_combo, self.combos))
+        return self.indexes_of_combos(range(min(start_combo, self.combos - 1), -1, -1), reverse=True)
+
+    def indexes_of_combos(self, combos: Iterable[int], reverse: bool = False) -> Iterator[int]:
+        """Base indexes of each combination in turn, ascending (descending with ``reverse``)."""
+        every, count = self.combos, self.count
+        for combo in combos:
+            first = self.first_index_in_combo(combo)
+            if not reverse:
+                yield from range(first, count, every)
+            elif first < count:
+                last = first + (count - 1 - first) // every * every
+                yield from range(last, first - 1, -every)
 
     def combo_sizes_prefix(self) -> list[int]:
         """Number of customers in combinations before each combination (for offsets)."""

@@ -8,6 +8,7 @@
      │    │    ├── InvalidCursor      malformed, foreign or stale cursor
      │    │    └── UnsupportedFilter  a filter or sort key this API does not know
      │    ├── MissingHeader           a required header is absent
+     │    ├── SearchTooBroad          a list would examine more customers than a request may
      │    └── MalformedBody           the body is not parseable JSON
      │         └── RequestTimeout (408) the body did not arrive in time
      ├── Unauthorized (401)
@@ -47,6 +48,7 @@ __all__ = [
     "NotFound",
     "Problem",
     "RequestTimeout",
+    "SearchTooBroad",
     "ServiceUnavailable",
     "Unauthorized",
     "UnknownFlavour",
@@ -127,6 +129,13 @@ class MissingHeader(BadRequest):
     def __init__(self, name: str) -> None:
         super().__init__(f"Missing Header: {name}", problems=(Problem("header", name, "required"),))
         self.name = name
+
+
+class SearchTooBroad(BadRequest):
+    """400: answering would examine more customers than one request may (a work budget, so that
+    one unselective search or deep offset never holds a worker for long)."""
+
+    kind = "search-too-broad"
 
 
 class MalformedBody(BadRequest):

@@ -1,12 +1,18 @@
 """The write overlay: creates, updates and deletes on top of the immutable dataset.
 
 Every write appends one row to an SQLite log (WAL mode) that all gunicorn workers
-share; each worker keeps the log in memory and reloads only the new rows when SQLite's
-``PRAGMA data_version`` says another connection committed. It asks SQLite only when a
-change counter, a file mapped into every process, moved (see :class:`ChangeCounter`). Because the log is
-append-only, the state *as of any version* can be rebuilt: a list walk pins the version
-it started at (in its cursors), so a customer that exists for the whole walk is seen
-exactly once even if it is updated or others are created and deleted meanwhile.
+share; each worker keeps the *latest* entry of every written customer in memory (never
+the log) and reloads only the new rows when SQLite's ``PRAGMA data_version`` says another
+connection committed. It asks SQLite only when a change counter, a file mapped into every
+process, moved (see :class:`ChangeCounter`).
+
+A list walk pins the version it started at (in its cursors), so a customer that exists for
+the whole walk is seen exactly once even if it is updated or others are created and deleted
+meanwhile. The state *as of* an older version is the latest state with the customers written
+since put back as they were (:meth:`Store.state_at`, read from SQLite on demand). The log is
+compacted as it grows (:func:`compact`): a row superseded more than :data:`HISTORY_WINDOW`
+versions ago is dropped, so the file holds one row per written customer plus that window, and
+a walk pinned further back than the window sees the state as of the window's start.
 
 An entry's ``ordinal`` orders ties in every sort: base customers keep their index,
 created customers get ``count``, ``count + 1``, ... in creation order.
@@ -20,14 +26,17 @@ import mmap
 import os
 import sqlite3
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from mockserver.errors import InvalidSettings, ServiceUnavailable
 
-__all__ = ["ChangeCounter", "Entry", "Store"]
+__all__ = ["HISTORY_WINDOW", "ChangeCounter", "Entry", "PinnedState", "Store", "compact"]
 
 log = logging.getLogger("mockserver")
 
@@ -42,17 +51,88 @@ CREATE TABLE IF NOT EXISTS changes (
     created_ts INTEGER NOT NULL,
     updated_ts INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS changes_by_ordinal ON changes (ordinal, version);
 """
+HISTORY_WINDOW = 2_000
+"""Versions a pinned walk can reach back exactly; older rows superseded before that are dropped."""
+COMPACT_EVERY = 256
+"""Writes between two compactions (each costs one indexed DELETE)."""
+RECENT_CHANGES = 4_096
+"""(version, ordinal) of the last rows a worker loaded, kept so that indexes can be patched, not rebuilt."""
 
 
-@dataclass(frozen=True)
+@lru_cache(maxsize=1024)
+def _parsed(text: str) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(text)
+    return record
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """One overlay state of a customer; ``record is None`` means deleted."""
+    """One overlay state of a customer; ``text is None`` means deleted.
+
+    # PERF: the record is held as its JSON text (a fifth of a dict's memory) and parsed when asked
+    # for (recent ones cached); the values lists sort and filter by are kept beside it.
+    """
 
     ordinal: int
-    record: dict[str, Any] | None
+    text: str | None
     created_ts: int
     updated_ts: int
+    name: str = ""
+    """``record["name"] or ""``"""
+    status: str | None = None
+
+    @classmethod
+    def of(cls, ordinal: int, text: str | None, created_ts: int, updated_ts: int) -> Entry:
+        if text is None:
+            return cls(ordinal, None, created_ts, updated_ts)
+        try:
+            record = orjson.loads(text)  # PERF: a worker's start parses every written customer once
+        except orjson.JSONDecodeError:  # what only the json module reads (NaN, huge integers)
+            record = json.loads(text)
+        return cls(ordinal, text, created_ts, updated_ts, record.get("name") or "", record.get("status"))
+
+    @property
+    def record(self) -> dict[str, Any] | None:
+        """The canonical record (shared and cached: do not mutate), ``None`` if deleted."""
+        return None if self.text is None else _parsed(self.text)
+
+
+_ABSENT = Entry(-1, None, 0, 0)  # marks "not in the overlay at that version" in a pinned view
+
+
+class PinnedState(Mapping[int, Entry]):
+    """The overlay as of an older version: the latest entries, with the customers written since
+    put back as they were (``_ABSENT`` where a customer was not in the overlay yet).
+
+    Read-only and cheap: it holds the latest dict (not a copy) and the few entries that differ.
+    """
+
+    def __init__(self, latest: dict[int, Entry], earlier: dict[int, Entry], version: int) -> None:
+        self._latest = latest
+        self._earlier = earlier
+        self.version = version
+
+    def __getitem__(self, ordinal: int) -> Entry:
+        entry = self._earlier.get(ordinal)
+        if entry is None:
+            return self._latest[ordinal]
+        if entry is _ABSENT:
+            raise KeyError(ordinal)
+        return entry
+
+    def __contains__(self, ordinal: object) -> bool:
+        entry = self._earlier.get(ordinal)  # type: ignore[call-overload]
+        return ordinal in self._latest if entry is None else entry is not _ABSENT
+
+    def __iter__(self) -> Iterator[int]:
+        earlier = self._earlier
+        yield from (ordinal for ordinal in self._latest if ordinal not in earlier)
+        yield from (ordinal for ordinal, entry in earlier.items() if entry is not _ABSENT)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class ChangeCounter:
@@ -100,7 +180,7 @@ class ChangeCounter:
 
 
 class Store:
-    """Append-only SQLite log of writes, shared by processes, cached per process.
+    """SQLite log of writes (compacted), shared by processes; the latest entries cached per process.
 
     Args:
         path: the SQLite file (created if missing).
@@ -119,10 +199,10 @@ class Store:
         self._failure = ""
         self._generation = ""
         self.version = 0
-        self._log: list[Entry] = []
-        self._versions: list[int] = []
         self.latest: dict[int, Entry] = {}
-        self._snapshots: OrderedDict[int, dict[int, Entry]] = OrderedDict()
+        self._snapshots: OrderedDict[int, Mapping[int, Entry]] = OrderedDict()
+        self._recent: deque[tuple[int, int]] = deque()
+        self._recent_floor = 0
         # NOTE: connect once to create the file and check the fingerprint, then close:
         # gunicorn forks workers after building the app, and an SQLite connection must
         # not cross a fork. Each process reconnects on first use.
@@ -180,9 +260,16 @@ class Store:
         self._seen_changes = -1
         self._generation = ""
         self.version = 0
-        self._log, self._versions, self.latest = [], [], {}
+        self.latest = {}
         self._snapshots.clear()
+        self._recent.clear()
+        self._recent_floor = 0
         return conn
+
+    @property
+    def generation(self) -> str:
+        """Changes with every reset: a version number means one state only within a generation."""
+        return self._generation
 
     def _close_connection(self) -> None:
         if self._conn is not None:
@@ -245,40 +332,77 @@ class Store:
         generation = generation[0] if generation else "0"
         if generation != self._generation:  # reset by some process: start over
             self._generation = generation
-            self._log, self._versions, self.latest = [], [], {}
+            self.latest = {}
             self.version = 0
             self._snapshots.clear()
+            self._recent.clear()
+            self._recent_floor = 0
         rows = conn.execute(
             "SELECT version, ordinal, record, created_ts, updated_ts FROM changes WHERE version > ? ORDER BY version",
             (self.version,),
         ).fetchall()
-        for version, ordinal, record, created_ts, updated_ts in rows:
+        newest = {row[1]: row for row in rows}  # PERF: parse only each customer's newest row
+        entries = []
+        for version, ordinal, record, created_ts, updated_ts in newest.values():
             try:
-                value = json.loads(record) if record is not None else None
-            except ValueError:  # written by hand or damaged: a load that stops here is retried
+                entries.append(Entry.of(ordinal, record, created_ts, updated_ts))
+            except (ValueError, AttributeError):  # written by hand or damaged: a load that stops here is retried
                 raise sqlite3.DatabaseError(f"change {version} is not a JSON customer record") from None
-            entry = Entry(ordinal, value, created_ts, updated_ts)
-            self._log.append(entry)
-            self._versions.append(version)
-            self.latest[ordinal] = entry
-            self.version = version
+        # NOTE: only the latest entry per customer is kept: memory grows with customers written,
+        # not with writes. Pinned views were built against the previous latest state: drop them.
+        # Nothing is changed before every row parsed, so a failed load leaves the last good state.
+        if rows:
+            self._snapshots.clear()
+            self.version = rows[-1][0]
+        for entry in entries:
+            self.latest[entry.ordinal] = entry
+        recent = self._recent
+        recent.extend((row[0], row[1]) for row in rows)
+        while len(recent) > RECENT_CHANGES:
+            self._recent_floor = recent.popleft()[0]
 
-    def state_at(self, version: int) -> dict[int, Entry]:
-        """The overlay as it was right after ``version`` (the latest one if newer)."""
+    def changed_since(self, version: int) -> set[int] | None:
+        """The customers written after ``version``, up to :attr:`version` (``None``: too long ago to know)."""
+        with self._lock:
+            if version < self._recent_floor:
+                return None
+            return {ordinal for v, ordinal in self._recent if v > version}
+
+    def state_at(self, version: int) -> Mapping[int, Entry]:
+        """The overlay as it was right after ``version`` (the latest one if newer).
+
+        A version older than the compaction horizon gives the state as of the horizon (see
+        :func:`compact`): the oldest state the log still holds exactly.
+        """
         with self._lock:
             if version >= self.version:
                 return self.latest
             snapshot = self._snapshots.get(version)
             if snapshot is None:
-                snapshot = {}
-                for entry, v in zip(self._log, self._versions):
-                    if v > version:
-                        break
-                    snapshot[entry.ordinal] = entry
+                snapshot = PinnedState(self.latest, self._earlier_entries(self._connect(), version), version)
                 self._snapshots[version] = snapshot
                 if len(self._snapshots) > 32:
                     self._snapshots.popitem(last=False)
             return snapshot
+
+    def _earlier_entries(self, conn: sqlite3.Connection, version: int) -> dict[int, Entry]:
+        """Each customer written after ``version``, as it was at ``version`` (``_ABSENT`` if unwritten)."""
+        conn.execute("BEGIN")  # one snapshot: a compaction committing meanwhile must not change the answer
+        try:
+            horizon = conn.execute("SELECT value FROM meta WHERE key='horizon'").fetchone()
+            version = max(version, int(horizon[0]) if horizon else 0)
+            earlier = dict.fromkeys((row[0] for row in conn.execute(
+                "SELECT DISTINCT ordinal FROM changes WHERE version > ?", (version,))), _ABSENT)
+            rows = conn.execute(
+                "SELECT c.ordinal, c.record, c.created_ts, c.updated_ts FROM changes AS c "
+                "WHERE c.ordinal IN (SELECT ordinal FROM changes WHERE version > ?) AND c.version = "
+                "(SELECT MAX(version) FROM changes WHERE ordinal = c.ordinal AND version <= ?)",
+                (version, version)).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        for ordinal, record, created_ts, updated_ts in rows:
+            earlier[ordinal] = Entry.of(ordinal, record, created_ts, updated_ts)
+        return earlier
 
     # ---- writes -----------------------------------------------------------------
 
@@ -309,8 +433,10 @@ class Store:
                     ordinal = first_new_ordinal if row[0] is None else row[0] + 1
                 record = make_record(ordinal)
                 text = None if record is None else json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-                conn.execute("INSERT INTO changes (ordinal, record, created_ts, updated_ts) VALUES (?, ?, ?, ?)",
-                             (ordinal, text, created_ts, updated_ts))
+                version = conn.execute("INSERT INTO changes (ordinal, record, created_ts, updated_ts) "
+                                       "VALUES (?, ?, ?, ?)", (ordinal, text, created_ts, updated_ts)).lastrowid
+                if version is not None and version % COMPACT_EVERY == 0:
+                    compact(conn, version - HISTORY_WINDOW)
                 conn.execute("COMMIT")
             except BaseException as exc:
                 if conn.in_transaction:
@@ -343,3 +469,22 @@ class Store:
                 self._conn.close()
             self._conn = None
             self._changes.close()
+
+
+def compact(conn: sqlite3.Connection, horizon: int) -> int:
+    """Drop the rows no state at or after version ``horizon`` needs; returns how many.
+
+    A row is needed while it is its customer's newest row at some version ``>= horizon``: rows
+    superseded at or before ``horizon`` go. The newest row of each customer always stays (it is
+    the state, and keeps created ordinals from being handed out again). Runs inside the
+    caller's write transaction; records ``horizon`` so pinned reads older than it know.
+    """
+    if horizon <= 0:
+        return 0
+    deleted = conn.execute(
+        "DELETE FROM changes WHERE version < ? AND EXISTS (SELECT 1 FROM changes AS newer WHERE "
+        "newer.ordinal = changes.ordinal AND newer.version > changes.version AND newer.version <= ?)",
+        (horizon, horizon)).rowcount
+    conn.execute("INSERT INTO meta VALUES ('horizon', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value "
+                 "WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)", (str(horizon),))
+    return deleted
