@@ -16,12 +16,13 @@ a curl line and the seed. ``contracts check`` (:mod:`contracts.cli`) is the comm
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import httpx
 
-from contracts.cleanup import CreatedCustomers
+from contracts.cleanup import CreatedCustomers, guard_stateful_writes
 from contracts.failures import (
     CheckReport,
     CheckResult,
@@ -234,6 +235,12 @@ def _supported_writes(target: Target, contract: Contract) -> tuple[str, ...]:
 # -------------------------------------------------------------- schemathesis
 
 
+def _guarded(events: Iterator[Any], created: CreatedCustomers | None) -> Iterator[Any]:
+    """The engine's events, produced while the run may change only the customers it created."""
+    with guard_stateful_writes(created) if created is not None else nullcontext():
+        yield from events
+
+
 def _run_schemathesis(document: dict[str, Any], *, url: str, app: Any, token: str, seed: int, max_examples: int,
                       phases: tuple[str, ...], record: Callable[[CheckResult], None], stats: dict[str, Any],
                       exclude: Sequence[str] = (), created: CreatedCustomers | None = None) -> None:
@@ -249,7 +256,7 @@ def _run_schemathesis(document: dict[str, Any], *, url: str, app: Any, token: st
     started = time.perf_counter()
     # NOTE: the stateful phase reports one scenario per generated sequence; they become one result.
     stateful, stateful_cases = CheckResult("schemathesis API links [stateful]"), 0
-    for event in from_schema(schema).execute():
+    for event in _guarded(from_schema(schema).execute(), created):
         if isinstance(event, events.ScenarioStarted):
             started = time.perf_counter()
         elif isinstance(event, events.ScenarioFinished):

@@ -10,6 +10,8 @@ create are not undone: point the check at a test instance.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -18,7 +20,7 @@ import httpx
 from contracts.properties import Target
 from contracts.schema import Contract
 
-__all__ = ["CreatedCustomers"]
+__all__ = ["CreatedCustomers", "guard_stateful_writes"]
 
 
 class CreatedCustomers:
@@ -84,3 +86,55 @@ def _id_in(body: bytes) -> str | None:
     record = parsed.get("data", parsed) if isinstance(parsed, dict) else None
     value = record.get("id") if isinstance(record, dict) else None
     return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+
+
+# NOTE: module state, not a ContextVar: the engine calls hooks from its own worker threads.
+_GUARDED: list[CreatedCustomers] = []
+_HOOKS_REGISTERED = False
+
+
+@contextmanager
+def guard_stateful_writes(created: CreatedCustomers) -> Iterator[None]:
+    """Keep Schemathesis' stateful phase from changing customers this run did not create.
+
+    Its scenarios sometimes fill an item operation's id with one seen in an earlier response (a
+    list page) instead of following the link from a create, and would then PATCH or DELETE the
+    server's own customers. While the block runs, creates are noted as they are answered, and a
+    stateful PATCH or DELETE of any other id is sent to the customer the run created last (the
+    create the step follows), so the scenario still runs and the server's data stays.
+    (``before_call`` hooks are global in Schemathesis: registered once, they act only in this block.)
+    """
+    global _HOOKS_REGISTERED
+    if not _HOOKS_REGISTERED:
+        import schemathesis
+
+        schemathesis.hook("after_call")(_after_call)
+        schemathesis.hook("before_call")(_before_call)
+        _HOOKS_REGISTERED = True
+    _GUARDED.append(created)
+    try:
+        yield
+    finally:
+        _GUARDED.remove(created)
+
+
+def _after_call(context: Any, case: Any, response: Any) -> None:
+    created = _GUARDED[-1] if _GUARDED else None
+    if created is None:
+        return
+    location = response.headers.get("location") or response.headers.get("Location")
+    if isinstance(location, list):
+        location = location[0] if location else None
+    created.note(case.method, case.path, response.status_code, response.content or b"", location)
+
+
+def _before_call(context: Any, case: Any, kwargs: Any) -> None:
+    created = _GUARDED[-1] if _GUARDED else None
+    phase = getattr(getattr(case.meta, "phase", None), "name", None)
+    if created is None or getattr(phase, "value", None) != "stateful" or case.method.upper() not in ("PATCH", "DELETE"):
+        return
+    for name, value in list((case.path_parameters or {}).items()):
+        if str(value) not in created.ids:
+            # The step follows a create: the customer that create made is the newest one noted.
+            case.path_parameters[name] = next(reversed(created.ids), f"{value}-not-created-by-this-check")

@@ -221,7 +221,8 @@ def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, 
             # NOTE: the check changes only customers it created: ids taken from list responses
             # (fuzzing's response data, links inferred by dependency analysis) would PATCH and
             # DELETE the server's own customers; Location headers lead to the check's own.
-            "fuzzing": {"enabled": "fuzzing" in phases, "extra-data-sources": {"responses": False}},
+            **{name: {"enabled": name in phases, "extra-data-sources": {"responses": False}}
+               for name in ("examples", "coverage", "fuzzing")},
             "stateful": {"enabled": "stateful" in phases, "inference": {"algorithms": ["location-headers"]}}},
         "checks": {
             # NOTE: the contract lets a server accept any non-empty token, so "invalid credentials

@@ -22,10 +22,14 @@ def total(url: str) -> int:
         return int(json.loads(response.read())["meta"]["total_count"])
 
 
-def test_the_check_deletes_the_customers_it_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+# NOTE: with check seed 1, Schemathesis' stateful phase used to DELETE two of the server's own customers
+# (an id seen in a list page instead of the one a create linked to).
+@pytest.mark.parametrize("check_seed", ["0", "1"])
+def test_the_check_deletes_the_customers_it_created(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    check_seed: str) -> None:
     with ServerProcess(Settings(seed=7, count=300, workers=1, state=str(tmp_path / "state.sqlite3"))) as server:
         before = total(server.url)
-        code = main(["check", "--base-url", server.url, "-q", *CHECKS])
+        code = main(["check", "--base-url", server.url, "-q", "--seed", check_seed, *CHECKS])
         after = total(server.url)
     out = capsys.readouterr().out
     assert code == 0, out

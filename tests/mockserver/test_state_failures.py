@@ -38,8 +38,9 @@ def test_a_failed_load_is_a_503_every_time_until_the_log_reads_again(tmp_path: A
     for ordinal in range(3):
         writer.append(ordinal, lambda o: {"v": o}, 0, 0, first_new_ordinal=10)
     writer.append(1, lambda _: None, 0, 0, first_new_ordinal=10)  # version 4 deletes ordinal 1
-    good = '{"v": 1}'
-    damage(path, 2, '{"v": 1, "trunc')
+    # NOTE: version 3 is ordinal 2's newest row (a damaged row that a later one supersedes is never read)
+    good = '{"v": 2}'
+    damage(path, 3, '{"v": 2, "trunc')
     with caplog.at_level(logging.ERROR, logger="mockserver"):
         for _ in range(3):  # the first failure used to be remembered as loaded: stale data served from then on
             with pytest.raises(ServiceUnavailable) as raised:
@@ -47,7 +48,7 @@ def test_a_failed_load_is_a_503_every_time_until_the_log_reads_again(tmp_path: A
             assert raised.value.status == 503 and raised.value.headers["Retry-After"]
     logged = [r for r in caplog.records if "cannot read the state file" in r.getMessage()]
     assert len(logged) == 1  # once per distinct failure, not once per request
-    damage(path, 2, good)
+    damage(path, 3, good)
     assert reader.refresh() == 4
     assert {o: e.record for o, e in reader.latest.items()} == {0: {"v": 0}, 1: None, 2: {"v": 2}}
 
