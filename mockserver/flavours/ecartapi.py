@@ -86,7 +86,7 @@ from mockserver.errors import (
     UnsupportedFilter,
 )
 from mockserver.flavours import FLAVOURS, Rendered, Route
-from mockserver.model import validate_customer_input
+from mockserver.model import EMAIL_RE, NONBLANK_RE, validate_customer_input
 from mockserver.pagination import Position, decode_cursor, encode_cursor
 from mockserver.resources import (
     ServerContext,
@@ -117,10 +117,8 @@ ADDRESS_KEYS = ("id", "firstName", "lastName", "address1", "address2", "country"
                 "phone", "company", "references", "defaultBilling", "defaultShipping")
 PLACE_KEYS = ("code", "name", "codeIso2", "codeIso3")
 # NOTE: matched with fullmatch (``$`` would accept a trailing newline the spec's patterns reject)
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
-_NONBLANK_RE = re.compile(r"\S")
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UNIX_EPOCH = datetime(1970, 1, 1)
 
@@ -304,7 +302,7 @@ def _text(problems: list[Problem], path: str, value: Any, *, nullable: bool = Tr
         problems.append(Problem("body", path, "must be a string"))
     elif len(value) > max_length:
         problems.append(Problem("body", path, f"must be at most {max_length} characters"))
-    elif nonblank and not _NONBLANK_RE.search(value):
+    elif nonblank and not NONBLANK_RE.search(value):
         problems.append(Problem("body", path, "must not be blank"))
     elif pattern is not None and not pattern.fullmatch(value):
         problems.append(Problem("body", path, f"does not match {pattern.pattern}"))
@@ -348,7 +346,7 @@ def validate_input(body: Any, *, creating: bool) -> dict[str, Any]:
         elif key in body:
             _text(problems, key, body[key], nullable=not creating, nonblank=creating)
     if "email" in body:
-        _text(problems, "email", body["email"], pattern=_EMAIL_RE)
+        _text(problems, "email", body["email"], pattern=EMAIL_RE)
     if "phone" in body:
         _text(problems, "phone", body["phone"], nonblank=True)
     if "note" in body:
