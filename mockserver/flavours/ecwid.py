@@ -43,7 +43,8 @@ UNCONFIRMED choices (no primary source settles them):
 * Records always carry every key (missing text is ``""``, not omitted); ``customerGroupId`` 0
   "General", ``taxId`` "", ``taxIdValid`` true, ``taxExempt`` false; ``b2b_b2c`` is ``b2b`` when the
   customer has a company; ``acceptMarketing`` is a hash of the id; ``lang`` follows the billing
-  country; ``stats`` sums every order; ``shippingAddresses`` are the canonical ``shipping`` addresses
+  country; ``stats`` sums every order (a negative canonical total, a refund, lowers the sum, which
+  stops at 0: Ecwid's stats are never negative); ``shippingAddresses`` are the canonical ``shipping`` addresses
   (``other`` ones are not shown) with the customer's name, company and first phone; address and contact
   ids are CRC-32 hashes of the canonical sub-ids; ``street`` joins ``line1`` and ``line2`` with ``\\n``;
   the phone is ``+<country> <area> <number>[ x<extension>]``; ``contacts`` carry the registration date.
@@ -62,7 +63,7 @@ import re
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -117,7 +118,7 @@ MAX_OFFSET = 10**18 - 1
 PERSON_TEXT = ("name", "firstName", "lastName", "companyName", "street", "city", "countryCode", "countryName",
                "postalCode", "stateOrProvinceCode", "stateOrProvinceName", "phone")
 _STATE_CODE = re.compile(r"^[A-Z]{2,3}$")
-_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")  # fullmatch: "US\n" is not a code
 _PHONE = re.compile(r"^\+(\d{1,4}) (\d{1,6}) ([\d-]+)(?: x(\d{1,8}))?$")
 
 
@@ -173,9 +174,24 @@ def _address_fields(address: dict[str, Any] | None) -> dict[str, str]:
     }
 
 
+# NOTE: exact for every sum the documents allow (20 orders of at most 255 characters each); the
+# default 28-digit context raised InvalidOperation on a 29-digit total and broke every read of it.
+_MONEY = Context(prec=400)
+
+
 def _money(value: Decimal) -> float | int:
     value = value.quantize(Decimal("0.01"))
-    return int(value) if value == value.to_integral_value() else float(value)
+    # NOTE: orjson writes integers up to 64 bits only; beyond 2**53 a float is as exact as JSON readers get.
+    return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+
+
+def _stats(orders: list[dict[str, Any]]) -> dict[str, Any]:
+    # NOTE: Ecwid's stats are never negative (its documents say minimum 0) while canonical order
+    # totals may be (refunds): negative totals lower the sales value, which stops at zero.
+    with localcontext(_MONEY):
+        sales = max(sum((Decimal(o["total"]) for o in orders), Decimal(0)), Decimal(0))
+        average = sales / len(orders) if orders else Decimal(0)
+        return {"numberOfOrders": len(orders), "salesValue": _money(sales), "averageOrderValue": _money(average)}
 
 
 def to_ecwid(record: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +217,6 @@ def to_ecwid(record: dict[str, Any]) -> dict[str, Any]:
                  "orderBy": n, "timestamp": registered} for n, e in enumerate(emails)]
     contacts += [{"id": _int_id(p["id"]), "contact": _phone_text(p), "type": "PHONE", "default": n == 0,
                   "orderBy": len(emails) + n, "timestamp": registered} for n, p in enumerate(phones)]
-    sales = sum((Decimal(o["total"]) for o in orders), Decimal(0))
     country = (billing or {}).get("country") or ""
     locale = COUNTRIES.get(country, {}).get("locale") or "en_US"
     return {
@@ -226,8 +241,7 @@ def to_ecwid(record: dict[str, Any]) -> dict[str, Any]:
         "b2b_b2c": "b2b" if company else "b2c",
         "acceptMarketing": zlib.crc32(f"acceptMarketing:{cid}".encode()) % 100 < 60,
         "lang": locale.split("_")[0],
-        "stats": {"numberOfOrders": len(orders), "salesValue": _money(sales),
-                  "averageOrderValue": _money(sales / len(orders)) if orders else 0},
+        "stats": _stats(orders),
         "privateAdminNotes": _text(record.get("notes")),
         "favorites": [],
     }
@@ -547,7 +561,7 @@ def _check_person(problems: list[Problem], path: str, person: Any, *, shipping: 
             problems.append(Problem("body", f"{path}.{key}", "must be a string"))
         elif len(value) > 255:
             problems.append(Problem("body", f"{path}.{key}", "is too long"))
-        elif key == "countryCode" and value and not _COUNTRY_CODE.match(value):
+        elif key == "countryCode" and value and not _COUNTRY_CODE.fullmatch(value):
             problems.append(Problem("body", f"{path}.{key}", "must be a 2-letter ISO country code"))
     if shipping and person.get("id") is not None and type(person["id"]) is not int:
         problems.append(Problem("body", f"{path}.id", "must be an integer"))
@@ -565,7 +579,7 @@ def validate_ecwid_body(body: Any, *, creating: bool) -> dict[str, Any]:
     email = body.get("email")
     if email is None and (creating or "email" in body):
         problems.append(Problem("body", "email", "is required" if creating else "must not be null"))
-    elif email is not None and (not isinstance(email, str) or len(email) > 255 or not EMAIL_RE.match(email)):
+    elif email is not None and (not isinstance(email, str) or len(email) > 255 or not EMAIL_RE.fullmatch(email)):
         problems.append(Problem("body", "email", "must be a valid email address"))
     _check_person(problems, "billingPerson", body.get("billingPerson"))
     shipping = body.get("shippingAddresses")
