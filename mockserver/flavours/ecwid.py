@@ -51,7 +51,10 @@ UNCONFIRMED choices (no primary source settles them):
 * Writes: ``email`` is required on create, ``password`` is accepted and dropped; ``billingPerson`` is
   merged key by key into the current one on update, ``shippingAddresses`` replaces the address book;
   ``customerGroupId``, ``taxId``, ``taxExempt``, ``acceptMarketing``, ``lang`` and the other Ecwid-only
-  fields are type-checked but not stored (reads show the derived values); read-only fields (``id``,
+  fields are type-checked but not stored (reads show the derived values); when a billing person or
+  ``shippingAddresses`` would take the canonical address book past its 20 entries, the addresses
+  Ecwid does not show (neither billing nor shipping) go first, from the end, then the last shipping
+  ones; a name joined from two long halves is cut to 255 characters; read-only fields (``id``,
   ``registered``, ``stats``, ``contacts``...) are ignored; ``null`` means "not given" and ``""`` clears
   a value. Body errors answer 400 ``WRONG_PARAMETER``.
 * A customer id that is not a number answers 404 (like an unknown one).
@@ -87,7 +90,7 @@ from mockserver.errors import (
 )
 from mockserver.fields import FieldSet, parse_fields, paths_of, project
 from mockserver.flavours import FLAVOURS, Rendered, Route
-from mockserver.model import EMAIL_RE, validate_customer_input
+from mockserver.model import EMAIL_RE, NAME_MAX, validate_customer_input
 from mockserver.pools import COUNTRIES, load_pools
 from mockserver.resources import ServerContext, bearer_token, dumps, int_param, read_json, send_bytes, single_param
 
@@ -295,6 +298,16 @@ def _canonical_phone(text: str, keep: dict[str, Any] | None) -> dict[str, Any]:
     return phone
 
 
+def _fit(addresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most ``ITEMS_MAX`` addresses: first drop those Ecwid does not show (neither billing nor
+    shipping) from the end, then the last shipping ones."""
+    excess = len(addresses) - ITEMS_MAX
+    hidden = [n for n, a in enumerate(addresses) if a.get("type") not in ("billing", "shipping")]
+    drop = set(hidden[len(hidden) - excess:] if excess <= len(hidden) else hidden)
+    kept = [a for n, a in enumerate(addresses) if n not in drop]
+    return kept[:ITEMS_MAX]
+
+
 def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
     """Canonical writable fields for an Ecwid create or update body (validated beforehand).
 
@@ -329,7 +342,8 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
         else:
             first = _blank(person.get("firstName", current.get("first_name")))
             last = _blank(person.get("lastName", current.get("last_name")))
-            name = " ".join(p for p in (first, last) if p)
+            # NOTE: two 255-character halves make a name longer than the canonical record's limit
+            name = " ".join(p for p in (first, last) if p)[:NAME_MAX]
         fields.update(name=name or None, first_name=first, last_name=last)
     if "companyName" in person:
         fields["company_name"] = _blank(person["companyName"])
@@ -350,6 +364,8 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
                     for item in body["shippingAddresses"]]
         fields["addresses"] = ([a for a in addresses if a.get("type") != "shipping"]
                                + [a for a in shipping if a is not None])
+    if len(fields.get("addresses") or ()) > ITEMS_MAX:
+        fields["addresses"] = _fit(fields["addresses"])
     if "phone" in person:
         phones = [dict(p) for p in current.get("phone_numbers") or []]
         text = _text(person["phone"]).strip()

@@ -96,3 +96,25 @@ def test_apideck_maps_what_its_contract_cannot_carry(client: falcon.testing.Test
     # the canonical API still serves what it accepted
     canonical = client.simulate_get(f"/canonical/customers/{cid}").json["data"]
     assert [e["email"] for e in canonical["emails"]][:2] == ["ü@b.cd", "a\x01b@c.de"]
+
+
+def test_ecwid_accepts_a_blank_name_beside_two_longest_halves(client: falcon.testing.TestClient) -> None:
+    cid = create(client, {"name": "x", "first_name": "é" * 255, "last_name": "a" * 255})
+    result = client.simulate_put(f"/ecwid/api/v3/1/customers/{cid}", json={"billingPerson": {"name": ""}})
+    assert result.status_code == 200, result.text
+    name = client.simulate_get(f"/canonical/customers/{cid}").json["data"]["name"]
+    assert name == ("é" * 255 + " " + "a" * 255)[:255]
+    read_all(client, cid)
+
+
+def test_ecwid_addresses_fit_a_full_address_book(client: falcon.testing.TestClient) -> None:
+    book = [{"type": "other", "city": f"o{n}"} for n in range(19)] + [{"type": "shipping", "city": "s0"}]
+    cid = create(client, {"name": "Full Book", "addresses": book})
+    billing = client.simulate_put(f"/ecwid/api/v3/1/customers/{cid}", json={"billingPerson": {"city": "Bill"}})
+    assert billing.status_code == 200, billing.text
+    shipping = client.simulate_post(f"/myboxx/api/json/v1/ecwid/update_customer/{cid}",
+                                    json={"shippingAddresses": [{"city": f"n{n}"} for n in range(20)]})
+    assert shipping.status_code == 200, shipping.text
+    cities = [a["city"] for a in client.simulate_get(f"/canonical/customers/{cid}").json["data"]["addresses"]]
+    assert cities == ["Bill"] + [f"n{n}" for n in range(19)]  # hidden ones went first, then the last shipping
+    read_all(client, cid)
