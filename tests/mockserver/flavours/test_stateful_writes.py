@@ -18,6 +18,7 @@ import tempfile
 from typing import Any
 
 import falcon.testing
+import pytest
 from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, multiple, rule
@@ -26,6 +27,9 @@ from mockserver import Settings, create_app
 from mockserver.dataset import Dataset
 from mockserver.model import CUSTOMER_PATHS, EMAIL_PATTERN, EMAIL_TYPES, NONBLANK_RE, PHONE_TYPES, TOTAL_PATTERN
 from tests.fixtures.documents import document
+
+# NOTE: the longest bodies make Hypothesis warn that their repr is large; they are drawn on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 HEADERS = {"Authorization": "Bearer secret_test-token", "x-apideck-consumer-id": "c", "x-apideck-app-id": "a"}
 SEED, COUNT = 7, 5
