@@ -47,6 +47,10 @@ def text(max_size: int, *, nullable: bool = True) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), values) if nullable else values
 
 
+def nonempty(max_size: int) -> st.SearchStrategy[str]:
+    return st.one_of(st.text(min_size=1, max_size=12), st.sampled_from(["a" * max_size, "😀" * max_size, " "]))
+
+
 def nonblank(max_size: int) -> st.SearchStrategy[str]:
     return st.one_of(st.text(min_size=1, max_size=12).filter(lambda s: NONBLANK_RE.search(s) is not None),
                      st.sampled_from(["x" * max_size, "漢" * max_size, " \u3000名\u0085", "😀"]))
@@ -73,14 +77,14 @@ def items(item: st.SearchStrategy[Any], most: int = 20) -> st.SearchStrategy[lis
 def canonical_body(creating: bool) -> st.SearchStrategy[dict[str, Any]]:
     email = st.fixed_dictionaries({"email": EMAILS}, optional={"id": text(255), "type": st.sampled_from(
         (*EMAIL_TYPES, None))})
-    phone = st.fixed_dictionaries({"number": text(255, nullable=False).filter(bool)}, optional={
+    phone = st.fixed_dictionaries({"number": nonempty(255)}, optional={
         "id": text(255), "country_code": text(255), "area_code": text(255), "extension": text(255),
         "type": st.sampled_from((*PHONE_TYPES, None))})
     address = st.fixed_dictionaries({}, optional={
         "id": text(255), "type": st.sampled_from(("billing", "shipping", "other", None)), "line1": text(255),
         "line2": text(255), "city": text(255), "state": text(255), "postal_code": text(255),
         "country": st.one_of(st.none(), COUNTRY)})
-    order = st.fixed_dictionaries({"id": text(255, nullable=False).filter(bool), "total": TOTALS}, optional={
+    order = st.fixed_dictionaries({"id": nonempty(255), "total": TOTALS}, optional={
         "status": st.sampled_from(("active", "completed", "cancelled", "archived", "unknown", "other", None))})
     optional = {"name": text(255), "first_name": text(255), "last_name": text(255), "company_name": text(255),
                 "status": st.sampled_from(("active", "archived")), "currency": st.one_of(st.none(), CURRENCY),
