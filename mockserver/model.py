@@ -15,10 +15,16 @@ from mockserver.errors import InvalidBody, Problem, describe_problems
 __all__ = [
     "ADDRESS_TYPES",
     "CUSTOMER_PATHS",
+    "EMAIL_PATTERN",
+    "EMAIL_RE",
     "EMAIL_TYPES",
+    "NONBLANK_PATTERN",
+    "NONBLANK_RE",
     "ORDER_STATUSES",
     "PHONE_TYPES",
     "STATUSES",
+    "TOTAL_PATTERN",
+    "WHITESPACE",
     "validate_customer_input",
 ]
 
@@ -44,11 +50,23 @@ CUSTOMER_PATHS: frozenset[str] = frozenset(
 """Every valid ``fields`` path of the canonical customer."""
 
 READ_ONLY = ("id", "created_at", "updated_at")
-_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-"""What ``\\s`` means in the specs' (ECMAScript) patterns; Python's ``\\s`` adds U+001C-U+001F and U+0085."""
-EMAIL_RE = re.compile(f"[^@{_SPACE}]+@[^@{_SPACE}]+\\.[^@{_SPACE}]+")
+# NOTE: a JSON Schema `pattern` is ECMA-262, which reads `\s`, `\S` and `\d` differently from `re`
+# (U+001C-U+001F, U+0085, U+FEFF, non-ASCII digits). The patterns below spell every class out, mean
+# the same in both, and are the exact `pattern` text of every document that validates these values
+# (tests/mockserver/test_patterns.py compares them).
+WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""The characters ``re``'s ``\\s`` and ``str.strip()`` treat as whitespace, as a character-class body."""
+NONBLANK_PATTERN = f"[^{WHITESPACE}]"
+"""A string holding a non-whitespace character (searched, not matched in full)."""
+EMAIL_PATTERN = f"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\\.[^@{WHITESPACE}]+$"
+"""``local@domain.tld``: no whitespace, exactly one ``@``, a dot after it."""
+TOTAL_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
+"""An order total: a decimal string with exactly two decimals, optionally negative."""
+NONBLANK_RE = re.compile(NONBLANK_PATTERN)
+EMAIL_RE = re.compile(EMAIL_PATTERN)
+"""Use with ``fullmatch``: ``$`` alone would also accept a trailing newline, which ECMA-262 does not."""
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
-_TOTAL_RE = re.compile(r"-?[0-9]+\.[0-9]{2}")
+_TOTAL_RE = re.compile(TOTAL_PATTERN)
 _COUNTRY_RE = re.compile(r"[A-Z]{2}")
 _ENUMS = {
     ("emails", "type"): EMAIL_TYPES,

@@ -33,6 +33,10 @@ UNCONFIRMED choices (no primary source; documented in ``specs/apideck.yaml`` too
   ``_raw`` is Ecwid's search-result shape ``{total, count, limit, items}`` (no ``offset``: pages
   are keyset walks). For any other service id ``_raw`` is the canonical record (get) or
   ``{items: [canonical records]}`` (list).
+* The canonical record is looser than ``EcommerceCustomer``, so two values are mapped to keep every
+  response valid: an address without a type is ``other`` (Apideck's ``type`` is a non-null enum),
+  and an email the canonical API accepted but that is not an RFC 5321 dot-atom address (non-ASCII,
+  control characters, ``a..b@c.de``: Apideck declares ``format: email``) is ``email: null``.
 * ``custom_mappings`` is ``null`` (no mappings configured). The canonical ``notes`` field is not
   served: EcommerceCustomer has no such property and forbids additional ones.
 * The authorization check runs before the header checks; a key without the ``Bearer`` scheme is a
@@ -147,8 +151,23 @@ def millis(timestamp: str | None) -> str | None:
     return timestamp[:-1] + ".000Z"
 
 
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_MAILBOX = re.compile(rf"(?=[^@]{{1,64}}@){_ATEXT}(?:\.{_ATEXT})*@(?=[^@]{{1,253}}\Z){_LABEL}(?:\.{_LABEL})+")
+"""An RFC 5321 mailbox without quoted local parts or address literals: what ``format: email`` accepts."""
+
+
+def _email(entry: dict[str, Any]) -> dict[str, Any]:
+    address = entry.get("email")
+    return entry if address is None or _MAILBOX.fullmatch(address) else {**entry, "email": None}
+
+
+def _address(entry: dict[str, Any]) -> dict[str, Any]:
+    return entry if entry.get("type") is not None else {**entry, "type": "other"}
+
+
 def to_apideck(record: dict[str, Any]) -> dict[str, Any]:
-    """A canonical record as an Apideck ``EcommerceCustomer``."""
+    """A canonical record as an Apideck ``EcommerceCustomer`` (see the module notes for mapped values)."""
     return {
         "id": record["id"],
         "name": record.get("name"),
@@ -157,9 +176,9 @@ def to_apideck(record: dict[str, Any]) -> dict[str, Any]:
         "company_name": record.get("company_name"),
         "status": record.get("status"),
         "currency": record.get("currency"),
-        "emails": record.get("emails") or [],
+        "emails": [_email(e) for e in record.get("emails") or ()],
         "phone_numbers": record.get("phone_numbers") or [],
-        "addresses": record.get("addresses") or [],
+        "addresses": [_address(a) for a in record.get("addresses") or ()],
         "orders": record.get("orders") or [],
         "custom_mappings": None,
         "created_at": millis(record.get("created_at")),

@@ -92,7 +92,7 @@ from mockserver.errors import (
     describe_problems,
 )
 from mockserver.flavours import FLAVOURS, Rendered, Route
-from mockserver.model import EMAIL_RE, validate_customer_input
+from mockserver.model import EMAIL_RE, NONBLANK_RE, validate_customer_input
 from mockserver.pagination import Position, decode_cursor, encode_cursor
 from mockserver.resources import (
     ServerContext,
@@ -126,7 +126,6 @@ PLACE_KEYS = ("code", "name", "codeIso2", "codeIso3")
 # NOTE: matched with fullmatch (``$`` would accept a trailing newline the spec's patterns reject)
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
-_NONBLANK_RE = re.compile(r"\S")
 _PATTERN_WORDS = {
     EMAIL_RE: "must be an email address such as ada@example.com",
     _CURRENCY_RE: "must be a 3-letter ISO 4217 currency code, such as EUR",
@@ -314,7 +313,7 @@ def _text(problems: list[Problem], path: str, value: Any, *, nullable: bool = Tr
         problems.append(Problem("body", path, "must be a string"))
     elif len(value) > max_length:
         problems.append(Problem("body", path, f"must be at most {max_length} characters"))
-    elif nonblank and not _NONBLANK_RE.search(value):
+    elif nonblank and not NONBLANK_RE.search(value):
         problems.append(Problem("body", path, "must not be blank"))
     elif pattern is not None and not pattern.fullmatch(value):
         words = _PATTERN_WORDS.get(pattern, f"must match the pattern {pattern.pattern}")

@@ -45,14 +45,18 @@ UNCONFIRMED choices (no primary source settles them):
 * Records always carry every key (missing text is ``""``, not omitted); ``customerGroupId`` 0
   "General", ``taxId`` "", ``taxIdValid`` true, ``taxExempt`` false; ``b2b_b2c`` is ``b2b`` when the
   customer has a company; ``acceptMarketing`` is a hash of the id; ``lang`` follows the billing
-  country; ``stats`` sums every order; ``shippingAddresses`` are the canonical ``shipping`` addresses
+  country; ``stats`` sums every order (a negative canonical total, a refund, lowers the sum, which
+  stops at 0: Ecwid's stats are never negative); ``shippingAddresses`` are the canonical ``shipping`` addresses
   (``other`` ones are not shown) with the customer's name, company and first phone; address and contact
   ids are CRC-32 hashes of the canonical sub-ids; ``street`` joins ``line1`` and ``line2`` with ``\\n``;
   the phone is ``+<country> <area> <number>[ x<extension>]``; ``contacts`` carry the registration date.
 * Writes: ``email`` is required on create, ``password`` is accepted and dropped; ``billingPerson`` is
   merged key by key into the current one on update, ``shippingAddresses`` replaces the address book;
   ``customerGroupId``, ``taxId``, ``taxExempt``, ``acceptMarketing``, ``lang`` and the other Ecwid-only
-  fields are type-checked but not stored (reads show the derived values); read-only fields (``id``,
+  fields are type-checked but not stored (reads show the derived values); when a billing person or
+  ``shippingAddresses`` would take the canonical address book past its 20 entries, the addresses
+  Ecwid does not show (neither billing nor shipping) go first, from the end, then the last shipping
+  ones; a name joined from two long halves is cut to 255 characters; read-only fields (``id``,
   ``registered``, ``stats``, ``contacts``...) are ignored; ``null`` means "not given" and ``""`` clears
   a value. Body errors answer 400 ``WRONG_PARAMETER``.
 * A customer id that is not a number answers 404 (like an unknown one).
@@ -66,7 +70,7 @@ import re
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -91,7 +95,7 @@ from mockserver.errors import (
 )
 from mockserver.fields import FieldSet, parse_fields, paths_of, project
 from mockserver.flavours import FLAVOURS, Rendered, Route
-from mockserver.model import EMAIL_RE, validate_customer_input
+from mockserver.model import EMAIL_RE, NAME_MAX, validate_customer_input
 from mockserver.pools import COUNTRIES, load_pools
 from mockserver.resources import ServerContext, bearer_token, dumps, int_param, read_json, send_bytes, single_param
 
@@ -122,7 +126,7 @@ MAX_OFFSET = 10**18 - 1
 PERSON_TEXT = ("name", "firstName", "lastName", "companyName", "street", "city", "countryCode", "countryName",
                "postalCode", "stateOrProvinceCode", "stateOrProvinceName", "phone")
 _STATE_CODE = re.compile(r"^[A-Z]{2,3}$")
-_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")  # fullmatch: "US\n" is not a code
 _PHONE = re.compile(r"^\+(\d{1,4}) (\d{1,6}) ([\d-]+)(?: x(\d{1,8}))?$", re.ASCII)
 
 
@@ -178,9 +182,24 @@ def _address_fields(address: dict[str, Any] | None) -> dict[str, str]:
     }
 
 
+# NOTE: exact for every sum the documents allow (20 orders of at most 255 characters each); the
+# default 28-digit context raised InvalidOperation on a 29-digit total and broke every read of it.
+_MONEY = Context(prec=400)
+
+
 def _money(value: Decimal) -> float | int:
     value = value.quantize(Decimal("0.01"))
-    return int(value) if value == value.to_integral_value() else float(value)
+    # NOTE: orjson writes integers up to 64 bits only; beyond 2**53 a float is as exact as JSON readers get.
+    return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+
+
+def _stats(orders: list[dict[str, Any]]) -> dict[str, Any]:
+    # NOTE: Ecwid's stats are never negative (its documents say minimum 0) while canonical order
+    # totals may be (refunds): negative totals lower the sales value, which stops at zero.
+    with localcontext(_MONEY):
+        sales = max(sum((Decimal(o["total"]) for o in orders), Decimal(0)), Decimal(0))
+        average = sales / len(orders) if orders else Decimal(0)
+        return {"numberOfOrders": len(orders), "salesValue": _money(sales), "averageOrderValue": _money(average)}
 
 
 def to_ecwid(record: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +225,6 @@ def to_ecwid(record: dict[str, Any]) -> dict[str, Any]:
                  "orderBy": n, "timestamp": registered} for n, e in enumerate(emails)]
     contacts += [{"id": _int_id(p["id"]), "contact": _phone_text(p), "type": "PHONE", "default": n == 0,
                   "orderBy": len(emails) + n, "timestamp": registered} for n, p in enumerate(phones)]
-    sales = sum((Decimal(o["total"]) for o in orders), Decimal(0))
     country = (billing or {}).get("country") or ""
     locale = COUNTRIES.get(country, {}).get("locale") or "en_US"
     return {
@@ -231,8 +249,7 @@ def to_ecwid(record: dict[str, Any]) -> dict[str, Any]:
         "b2b_b2c": "b2b" if company else "b2c",
         "acceptMarketing": zlib.crc32(f"acceptMarketing:{cid}".encode()) % 100 < 60,
         "lang": locale.split("_")[0],
-        "stats": {"numberOfOrders": len(orders), "salesValue": _money(sales),
-                  "averageOrderValue": _money(sales / len(orders)) if orders else 0},
+        "stats": _stats(orders),
         "privateAdminNotes": _text(record.get("notes")),
         "favorites": [],
     }
@@ -286,6 +303,16 @@ def _canonical_phone(text: str, keep: dict[str, Any] | None) -> dict[str, Any]:
     return phone
 
 
+def _fit(addresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most ``ITEMS_MAX`` addresses: first drop those Ecwid does not show (neither billing nor
+    shipping) from the end, then the last shipping ones."""
+    excess = len(addresses) - ITEMS_MAX
+    hidden = [n for n, a in enumerate(addresses) if a.get("type") not in ("billing", "shipping")]
+    drop = set(hidden[len(hidden) - excess:] if excess <= len(hidden) else hidden)
+    kept = [a for n, a in enumerate(addresses) if n not in drop]
+    return kept[:ITEMS_MAX]
+
+
 def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
     """Canonical writable fields for an Ecwid create or update body (validated beforehand).
 
@@ -320,7 +347,8 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
         else:
             first = _blank(person.get("firstName", current.get("first_name")))
             last = _blank(person.get("lastName", current.get("last_name")))
-            name = " ".join(p for p in (first, last) if p)
+            # NOTE: two 255-character halves make a name longer than the canonical record's limit
+            name = " ".join(p for p in (first, last) if p)[:NAME_MAX]
         fields.update(name=name or None, first_name=first, last_name=last)
     if "companyName" in person:
         fields["company_name"] = _blank(person["companyName"])
@@ -341,6 +369,8 @@ def from_ecwid(body: dict[str, Any], current: dict[str, Any] | None = None) -> d
                     for item in body["shippingAddresses"]]
         fields["addresses"] = ([a for a in addresses if a.get("type") != "shipping"]
                                + [a for a in shipping if a is not None])
+    if len(fields.get("addresses") or ()) > ITEMS_MAX:
+        fields["addresses"] = _fit(fields["addresses"])
     if "phone" in person:
         phones = [dict(p) for p in current.get("phone_numbers") or []]
         text = _text(person["phone"]).strip()
@@ -554,7 +584,7 @@ def _check_person(problems: list[Problem], path: str, person: Any, *, shipping: 
             problems.append(Problem("body", f"{path}.{key}", "must be a string"))
         elif len(value) > 255:
             problems.append(Problem("body", f"{path}.{key}", "is too long"))
-        elif key == "countryCode" and value and not _COUNTRY_CODE.match(value):
+        elif key == "countryCode" and value and not _COUNTRY_CODE.fullmatch(value):
             problems.append(Problem("body", f"{path}.{key}", "must be a 2-letter ISO country code"))
     if shipping and person.get("id") is not None and type(person["id"]) is not int:
         problems.append(Problem("body", f"{path}.id", "must be an integer"))
@@ -572,7 +602,7 @@ def validate_ecwid_body(body: Any, *, creating: bool) -> dict[str, Any]:
     email = body.get("email")
     if email is None and (creating or "email" in body):
         problems.append(Problem("body", "email", "is required" if creating else "must not be null"))
-    elif email is not None and (not isinstance(email, str) or len(email) > 255 or not EMAIL_RE.match(email)):
+    elif email is not None and (not isinstance(email, str) or len(email) > 255 or not EMAIL_RE.fullmatch(email)):
         problems.append(Problem("body", "email", "must be a valid email address"))
     _check_person(problems, "billingPerson", body.get("billingPerson"))
     shipping = body.get("shippingAddresses")
