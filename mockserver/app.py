@@ -184,6 +184,7 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
     app.resp_options.secure_cookies_by_default = False
 
     mounts = _Mounts(root)
+    health = _head_like_get(HealthResource(context))
     for flavour in FLAVOURS:
         prefixes = [f"/{flavour.name}"] + ([""] if flavour is root else [])
         for prefix in prefixes:
@@ -191,7 +192,11 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
             for route in flavour.routes(context):
                 app.add_route(prefix + route.path, _head_like_get(route.resource, route.suffix), suffix=route.suffix)
             app.add_route(f"{prefix}/openapi.yaml", _head_like_get(SpecResource(flavour, settings.base_url + prefix)))
-    app.add_route("/health", _head_like_get(HealthResource(context)))
+            # NOTE: under every mount too: a document served at /<mount> (canonical's lists /health)
+            # names /<mount> as its server, so its /health must answer there.
+            if prefix:
+                app.add_route(f"{prefix}/health", health)
+    app.add_route("/health", health)
     app.add_route(RESET_PATH, ResetResource(context))
     add_landing_routes(app, context)  # GET / and /docs: for people, off the API's request path
 
