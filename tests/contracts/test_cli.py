@@ -5,27 +5,15 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from socketserver import ThreadingMixIn
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
 from contracts.cli import main
 from mockserver import ServerProcess, Settings, create_app
 from tests.contracts.broken import BUGS
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+from tests.contracts.independent import served
 
 
 @pytest.fixture
@@ -33,15 +21,8 @@ def broken_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A broken server (an item repeated across pages) behind a real socket on 127.0.0.1."""
     app = BUGS["item_repeated_across_pages"].build(create_app(Settings(seed=7, count=60,
                                                                       state=str(tmp_path / "s.sqlite3"))))
-    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 def _free_port() -> int:

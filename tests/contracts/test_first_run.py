@@ -118,27 +118,19 @@ def test_a_schemathesis_check_name_from_a_report_runs_schemathesis() -> None:
     assert _select(["schemathesis.not_a_server_error"]) == _select(["schemathesis"])
 
 
-def test_the_plugin_reads_contracts_base_url_like_the_cli(pytester: pytest.Pytester,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("name", "other"), [("CONTRACTS_BASE_URL", "CONTRACT_BASE_URL"),
+                                             ("CONTRACT_BASE_URL", "CONTRACTS_BASE_URL")])
+def test_the_plugin_reads_contracts_base_url_like_the_cli_and_the_old_name_with_a_warning(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, name: str, other: str) -> None:
     pytester.makepyfile(test_url="""
         def test_url(contract_base_url):
             assert contract_base_url == "http://127.0.0.1:9"
     """)
-    monkeypatch.delenv("CONTRACT_BASE_URL", raising=False)
-    monkeypatch.setenv("CONTRACTS_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv(name, "http://127.0.0.1:9")
     result = pytester.runpytest("-q")
     result.assert_outcomes(passed=1)
-    assert "deprecated" not in result.stdout.str()
-
-
-def test_the_old_plugin_variable_still_works_with_a_deprecation_warning(pytester: pytest.Pytester,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    pytester.makepyfile(test_url="""
-        def test_url(contract_base_url):
-            assert contract_base_url == "http://127.0.0.1:9"
-    """)
-    monkeypatch.delenv("CONTRACTS_BASE_URL", raising=False)
-    monkeypatch.setenv("CONTRACT_BASE_URL", "http://127.0.0.1:9")
-    result = pytester.runpytest("-q")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*DeprecationWarning: CONTRACT_BASE_URL is deprecated: set CONTRACTS_BASE_URL*"])
+    if name == "CONTRACTS_BASE_URL":
+        assert "deprecated" not in result.stdout.str()
+    else:
+        result.stdout.fnmatch_lines(["*DeprecationWarning: CONTRACT_BASE_URL is deprecated: set CONTRACTS_BASE_URL*"])

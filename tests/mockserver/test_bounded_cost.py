@@ -216,14 +216,8 @@ def test_random_offsets_match_brute_force_with_writes(mid: Catalog, orders: dict
     assert page.ordinals == expected[offset:offset + 7]
     assert page.total == len(expected)
 
-
-# ---- the overlay: indexed once per version, latest versions only ----------------------------------
-
-
-def test_list_pages_do_not_refilter_the_overlay_per_request(tmp_path: Any, monkeypatch: Any) -> None:
-    catalog = new_catalog(str(tmp_path), 1_000)
-    for n in range(300):
-        catalog.create({"first_name": f"P{n}"})
+def count_entry_matches(monkeypatch: Any) -> list[int]:
+    """From now on, ``[n]``: how often the catalog has filtered one overlay entry."""
     calls = [0]
     real = catalog_module.entry_matches
 
@@ -232,6 +226,17 @@ def test_list_pages_do_not_refilter_the_overlay_per_request(tmp_path: Any, monke
         return real(*args)
 
     monkeypatch.setattr(catalog_module, "entry_matches", counted)
+    return calls
+
+
+# ---- the overlay: indexed once per version, latest versions only ----------------------------------
+
+
+def test_list_pages_do_not_refilter_the_overlay_per_request(tmp_path: Any, monkeypatch: Any) -> None:
+    catalog = new_catalog(str(tmp_path), 1_000)
+    for n in range(300):
+        catalog.create({"first_name": f"P{n}"})
+    calls = count_entry_matches(monkeypatch)
     for sort in SORT_FIELDS:
         catalog.list(ListQuery(Filters(), sort, True), 20)  # builds this version's index once
     calls[0] = 0
@@ -360,14 +365,7 @@ def test_a_write_patches_the_overlay_index_instead_of_rebuilding_it(tmp_path: An
     queries = [ListQuery(Filters(), sort, descending) for sort in SORT_FIELDS for descending in (False, True)]
     for query in queries:
         catalog.list(query, 20)
-    calls = [0]
-    real = catalog_module.entry_matches
-
-    def counted(*args: Any) -> bool:
-        calls[0] += 1
-        return real(*args)
-
-    monkeypatch.setattr(catalog_module, "entry_matches", counted)
+    calls = count_entry_matches(monkeypatch)
     catalog.update(ids[5], {"first_name": "Aaa"})
     catalog.delete(ids[7])
     catalog.delete(catalog.dataset.id_of(9))
