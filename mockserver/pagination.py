@@ -16,13 +16,13 @@ import hmac
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from mockserver.errors import InvalidCursor
 
-__all__ = ["Position", "decode_cursor", "encode_cursor"]
+__all__ = ["Position", "decode_cursor", "encode_cursor", "page_cursors"]
 
 _VERSION = 1
 
@@ -92,3 +92,21 @@ def decode_cursor(cursor: str, secret: str, query: str, *, name: str = "cursor")
         raise InvalidCursor("the cursor belongs to a request with other filters or sort order; "
                             "keep filters and sort unchanged while paging", name=name)
     return Position(tuple(key), bool(before), int(overlay_version), signed_query)
+
+
+class _Paged(Protocol):
+    first_key: tuple[Any, ...] | None
+    last_key: tuple[Any, ...] | None
+    has_next: bool
+    has_previous: bool
+    version: int
+
+
+def page_cursors(page: _Paged, query: str, secret: str) -> tuple[str | None, str | None]:
+    """The cursors of the pages before and after ``page`` (``None`` at either end) for ``query``."""
+    previous = following = None
+    if page.has_next and page.last_key is not None:
+        following = encode_cursor(Position(page.last_key, False, page.version, query), secret)
+    if page.has_previous and page.first_key is not None:
+        previous = encode_cursor(Position(page.first_key, True, page.version, query), secret)
+    return previous, following

@@ -41,6 +41,7 @@ __all__ = [
     "PublicRequest",
     "ServerContext",
     "bearer_token",
+    "check_token",
     "dumps",
     "int_param",
     "link_with",
@@ -147,15 +148,8 @@ class ServerContext:
     records: BytesCache = field(default_factory=lambda: BytesCache(RECORD_CACHE_ENTRIES, RECORD_CACHE_BYTES))
 
     def check_token(self, token: str | None) -> None:
-        """Accept any non-empty token, or only ``settings.token`` when one is set.
-
-        Raises:
-            Unauthorized: token missing, empty or wrong.
-        """
-        if not token:
-            raise Unauthorized("Missing authentication: send the API token.")
-        if self.settings.token is not None and token != self.settings.token:
-            raise Unauthorized("The API token is not valid for this server.")
+        """:func:`check_token` against this server's settings."""
+        check_token(token, self.settings)
 
     def record_bytes(self, flavour: str, variant: Hashable, ordinal: int, build: Callable[[], bytes]) -> bytes:
         """Serialized customer ``ordinal`` for ``(flavour, variant)``, cached for base customers.
@@ -185,6 +179,19 @@ class PublicRequest(falcon.Request):
     @property
     def prefix(self) -> str:
         return self.base_url
+
+
+def check_token(token: str | None, settings: Settings) -> str:
+    """The token, when it is accepted: any non-empty token, or only ``settings.token`` when one is set.
+
+    Raises:
+        Unauthorized: token missing, empty or wrong.
+    """
+    if not token:
+        raise Unauthorized("Missing authentication: send the API token.")
+    if settings.token is not None and token != settings.token:
+        raise Unauthorized("The API token is not valid for this server.")
+    return token
 
 
 def send_bytes(resp: falcon.Response, body: bytes, status: int = 200, content_type: str = "application/json",

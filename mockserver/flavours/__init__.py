@@ -1,113 +1,100 @@
-"""Flavours: one module per platform, each serving the same customers in its own dialect.
+"""Flavours: the platforms the server speaks, each a dialect (:mod:`mockserver.dialect`) of one pipeline.
 
-A flavour is a small object (see :class:`Flavour`) registered in :data:`FLAVOURS`. The app
-mounts every registered flavour under ``/<name>`` (and one of them, canonical by default,
-also at the root). Adding a platform is one module that does ``@FLAVOURS.register``, its
-OpenAPI document in ``mockserver/specs/``, its tests, and one line in the import list
-at the bottom of this file.
+Flavours are found through the ``mockserver.flavours`` entry-point group, the bundled ones
+included, so a separate package adds a platform without touching this repository::
+
+    [project.entry-points."mockserver.flavours"]
+    shopify = "mockserver.flavours.shopify:Shopify"
+
+The entry point's name is the flavour's name (its mount prefix ``/<name>``) and its object a
+dialect class (instantiated once) or instance. :data:`FLAVOURS` loads them on first use, sorted
+by name, so the mount order does not depend on which module happened to be imported first.
+A flavour reaches another platform's dialect (Apideck's ``raw`` payload of a connector) through
+:data:`FLAVOURS`, never by importing its module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
+import threading
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from typing import Any, NamedTuple
 
+from mockserver.dialect import Dialect, Rendered
 from mockserver.errors import UnknownFlavour
 
-if TYPE_CHECKING:
-    from mockserver.errors import MockServerError
-    from mockserver.resources import ServerContext
+__all__ = ["ENTRY_POINT_GROUP", "FLAVOURS", "Flavour", "FlavourRegistry", "Rendered", "Route"]
 
-__all__ = ["FLAVOURS", "Flavour", "FlavourRegistry", "Rendered", "Route"]
+ENTRY_POINT_GROUP = "mockserver.flavours"
+
+Flavour = Dialect
+"""The older name of :class:`~mockserver.dialect.Dialect`."""
 
 
 class Route(NamedTuple):
-    """A path (relative to the flavour's mount point) and the Falcon resource serving it."""
+    """MIGRATION: a path and the Falcon resource serving it, for flavours not yet on the pipeline."""
 
     path: str
     resource: Any
     suffix: str | None = None
 
 
-class Rendered(NamedTuple):
-    """An error as the platform would send it."""
-
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: Mapping[str, str] = MappingProxyType({})
-    """Extra response headers; read-only (a ``{}`` default would be one dict shared by every instance)."""
-
-
-class Flavour(Protocol):
-    """What the app needs from a platform dialect."""
-
-    name: str
-    """Registry key and mount prefix (``/apideck``)."""
-    title: str
-    """Human-readable platform name for logs and ``mockserver routes``."""
-    spec: str
-    """File name of its OpenAPI document in ``mockserver/specs`` (canonical's links to ``openapi.yaml``)."""
-
-    def routes(self, context: ServerContext) -> list[Route]:
-        """The resources to mount, built around the shared server context."""
-        ...
-
-    def render_error(self, error: MockServerError) -> Rendered:
-        """The platform's status, body and headers for an error."""
-        ...
-
-
-F = TypeVar("F")
+def _discovered() -> list[tuple[str, Callable[[], Any]]]:
+    return [(ep.name, ep.load) for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)]
 
 
 class FlavourRegistry:
-    """Name -> flavour instance; registering a name twice is an error."""
+    """Name -> dialect, filled from an entry-point group on first use; a name given twice is an error."""
 
-    def __init__(self) -> None:
-        self._flavours: dict[str, Flavour] = {}
+    def __init__(self, discover: Callable[[], list[tuple[str, Callable[[], Any]]]] = _discovered) -> None:
+        self._discover = discover
+        self._flavours: dict[str, Dialect] | None = None
+        self._lock = threading.Lock()
 
-    def register(self, cls: type[F]) -> type[F]:
-        """Class decorator: instantiate and register a flavour."""
-        flavour: Flavour = cls()  # type: ignore[assignment]
-        if flavour.name in self._flavours:
-            raise ValueError(f"a flavour named {flavour.name!r} is already registered")
-        self._flavours[flavour.name] = flavour
-        return cls
+    def _loaded(self) -> dict[str, Dialect]:
+        flavours = self._flavours
+        if flavours is None:
+            with self._lock:
+                if self._flavours is None:
+                    found: dict[str, Dialect] = {}
+                    for name, load in self._discover():
+                        if name in found:
+                            raise ValueError(f"two {ENTRY_POINT_GROUP} entry points are named {name!r}")
+                        found[name] = _instance(name, load())
+                    self._flavours = found
+                flavours = self._flavours
+        return flavours
 
-    def get(self, name: str) -> Flavour:
+    def get(self, name: str) -> Dialect:
         """The flavour called ``name``.
 
         Raises:
             UnknownFlavour: listing the valid names.
         """
         try:
-            return self._flavours[name]
+            return self._loaded()[name]
         except KeyError:
             raise UnknownFlavour(name, self.names()) from None
 
     def names(self) -> list[str]:
-        return list(self._flavours)
+        return list(self._loaded())
 
-    def __iter__(self) -> Iterator[Flavour]:
-        return iter(self._flavours.values())
+    def __iter__(self) -> Iterator[Dialect]:
+        return iter(list(self._loaded().values()))
 
     def __contains__(self, name: object) -> bool:
-        return name in self._flavours
+        return name in self._loaded()
 
     def __len__(self) -> int:
-        return len(self._flavours)
+        return len(self._loaded())
+
+
+def _instance(name: str, loaded: Any) -> Dialect:
+    dialect: Dialect = loaded() if isinstance(loaded, type) else loaded
+    if getattr(dialect, "name", None) != name:
+        raise ValueError(f"the {ENTRY_POINT_GROUP} entry point {name!r} loads a flavour named "
+                         f"{getattr(dialect, 'name', None)!r}: the two names must be equal")
+    return dialect
 
 
 FLAVOURS = FlavourRegistry()
-
-# The bundled flavours, in mount order. Each module registers itself with FLAVOURS.
-from mockserver.flavours import (
-    apideck,  # noqa: F401
-    canonical,  # noqa: F401
-    ecartapi,  # noqa: F401
-    ecwid,  # noqa: F401
-    myboxx,  # noqa: F401
-    truto,  # noqa: F401
-)

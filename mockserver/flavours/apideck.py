@@ -76,7 +76,7 @@ from mockserver.errors import (
     UnsupportedFilter,
 )
 from mockserver.fields import FieldSet, parse_fields, project
-from mockserver.flavours import FLAVOURS, Rendered, Route
+from mockserver.flavours import Rendered, Route
 from mockserver.flavours.ecwid import to_ecwid
 from mockserver.model import CUSTOMER_PATHS
 from mockserver.pagination import Position, decode_cursor, encode_cursor
@@ -440,7 +440,6 @@ def error_body(error: MockServerError) -> dict[str, Any]:
     }
 
 
-@FLAVOURS.register
 class Apideck:
     """Apideck Unify Ecommerce: ``data[]`` + ``meta.cursors``, errors as ``{status_code, error, type_name, ...}``."""
 

@@ -8,7 +8,8 @@ notation, ``filter[...]`` and ``sort[...]``, reads and writes, and RFC 9457
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
 import falcon
@@ -16,20 +17,27 @@ import falcon
 from mockserver.array_params import array_items, array_key, array_text
 from mockserver.catalog import SORT_FIELDS, Filters, ListQuery
 from mockserver.dataset import parse_timestamp
+from mockserver.dialect import (
+    Caller,
+    DialectBase,
+    Example,
+    Found,
+    Listing,
+    Operation,
+    RecordCache,
+    Rendered,
+    Reply,
+    Write,
+)
 from mockserver.errors import InvalidParameter, MockServerError, UnsupportedFilter
 from mockserver.fields import FieldSet, parse_fields, project
-from mockserver.flavours import FLAVOURS, Rendered, Route
 from mockserver.model import CUSTOMER_PATHS, STATUSES, validate_customer_input
-from mockserver.pagination import Position, decode_cursor, encode_cursor
-from mockserver.resources import (
-    ServerContext,
-    bearer_token,
-    dumps,
-    int_param,
-    read_json,
-    send_bytes,
-    single_param,
-)
+from mockserver.pagination import decode_cursor, page_cursors
+from mockserver.resources import bearer_token, check_token, dumps, int_param, read_json, single_param
+
+if TYPE_CHECKING:
+    from mockserver.catalog import Page
+    from mockserver.settings import Settings
 
 FILTER_KEYS = ("email", "phone_number", "status", "customer_ids", "created_since", "updated_since")
 ARRAY_PARAMS = ("filter[customer_ids]", "fields")
@@ -96,82 +104,13 @@ def fields_param(req: falcon.Request) -> tuple[str, FieldSet | None]:
     return raw, parse_fields(raw, CUSTOMER_PATHS)
 
 
-class CustomersResource:
-    """``/customers`` (list, create) and ``/customers/{id}`` (get, update, delete)."""
+class CanonicalView(NamedTuple):
+    fields_raw: str
+    fields: FieldSet | None
 
-    def __init__(self, context: ServerContext, name: str = "canonical") -> None:
-        self.context = context
-        self.catalog = context.catalog
-        self.name = name
 
-    def _auth(self, req: falcon.Request) -> None:
-        self.context.check_token(bearer_token(req))
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._auth(req)
-        version = self.catalog.store.refresh()
-        cache_key = (self.name, req.prefix, req.path, req.query_string, version)
-        cached = self.context.pages.get(cache_key)
-        if cached is None:
-            cached = self.context.pages.put(cache_key, self._list(req, version))
-        send_bytes(resp, cached)
-
-    def _list(self, req: falcon.Request, latest: int) -> bytes:
-        limit = int_param(req, "limit", 20, 1, 200)
-        _, fields = fields_param(req)
-        query = parse_list_query(req)
-        signature = query.signature
-        secret = self.catalog.dataset.fingerprint
-        cursor = single_param(req, "cursor")
-        position = decode_cursor(cursor, secret, signature) if cursor is not None else None
-        page = self.catalog.list(query, limit, position, latest=latest)
-        # PERF: records are written straight to JSON, without dicts (the page itself is cached in on_get).
-        next_cursor = prev_cursor = None
-        if page.has_next and page.last_key is not None:
-            next_cursor = encode_cursor(Position(page.last_key, False, page.version, signature), secret)
-        if page.has_previous and page.first_key is not None:
-            prev_cursor = encode_cursor(Position(page.first_key, True, page.version, signature), secret)
-        meta = {
-            "items_on_page": len(page.items),
-            "total_count": page.total,
-            "cursors": {"previous": prev_cursor, "current": cursor, "next": next_cursor},
-        }
-        # PERF: one join copies the ~18 KB page once; chained + would copy it five times.
-        return b"".join((b'{"data":[', b",".join(page.records_json(fields)), b'],"meta":', dumps(meta),
-                         b',"links":', dumps(_page_links(req, prev_cursor, next_cursor)), b"}"))
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._auth(req)
-        body = validate_customer_input(read_json(req), creating=True)
-        record = self.catalog.create(body)
-        send_bytes(resp, b'{"data":' + dumps(record) + b"}", status=201,
-                   headers={"Location": f"{req.path.rstrip('/')}/{record['id']}"})
-
-    def on_get_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        self._auth(req)
-        fields_raw, fields = fields_param(req)
-        catalog = self.catalog
-        state = catalog.state()
-        ordinal = catalog.ordinal_of(id, state)
-        if ordinal is None:  # NotFound, unless another worker created it a moment ago
-            send_bytes(resp, b'{"data":' + dumps(project(catalog.get(id), fields)) + b"}")
-            return
-        # PERF: one overlay refresh per get, and the dict is built only when the bytes are not cached.
-        body = self.context.record_bytes(self.name, fields_raw, ordinal,
-                                         lambda: dumps(project(catalog.record(ordinal, state), fields)))
-        send_bytes(resp, b'{"data":' + body + b"}")
-
-    def on_patch_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        self._auth(req)
-        self.catalog.get(id)  # 404 before 415/422: the resource is checked first
-        body = validate_customer_input(read_json(req), creating=False)
-        record = self.catalog.update(id, body)
-        send_bytes(resp, b'{"data":' + dumps(record) + b"}")
-
-    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        self._auth(req)
-        self.catalog.delete(id)
-        resp.status = 204
+def _data(record_json: bytes) -> bytes:
+    return b'{"data":' + record_json + b"}"
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
@@ -211,17 +150,74 @@ def _page_links(req: falcon.Request, previous: str | None, following: str | None
     }
 
 
-@FLAVOURS.register
-class Canonical:
+class Canonical(DialectBase):
     """The project's own contract (``openapi.yaml``)."""
 
     name = "canonical"
     title = "Canonical unified Customers API"
     spec = "canonical.yaml"
+    operations = (
+        Operation("list", "GET", "/customers", "listCustomers"),
+        Operation("create", "POST", "/customers", "createCustomer"),
+        Operation("get", "GET", "/customers/{id}", "getCustomer"),
+        Operation("update", "PATCH", "/customers/{id}", "updateCustomer"),
+        Operation("delete", "DELETE", "/customers/{id}", "deleteCustomer"),
+    )
+    example = Example("/customers", "/customers/{id}")
 
-    def routes(self, context: ServerContext) -> list[Route]:
-        resource = CustomersResource(context)
-        return [Route("/customers", resource), Route("/customers/{id}", resource, "item")]
+    def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
+                     settings: Settings) -> Caller:
+        return Caller(check_token(bearer_token(req), settings))
+
+    def parse_list(self, req: falcon.Request, params: Mapping[str, str], secret: str) -> Listing:
+        limit = int_param(req, "limit", 20, 1, 200)
+        view = CanonicalView(*fields_param(req))
+        query = parse_list_query(req)
+        cursor = single_param(req, "cursor")
+        position = decode_cursor(cursor, secret, query.signature) if cursor is not None else None
+        return Listing(query, limit, position, view=view)
+
+    def render_page(self, req: falcon.Request, listing: Listing, page: Page, records: RecordCache,
+                    secret: str) -> Reply:
+        prev_cursor, next_cursor = page_cursors(page, listing.query.signature, secret)
+        meta = {
+            "items_on_page": len(page.items),
+            "total_count": page.total,
+            "cursors": {"previous": prev_cursor, "current": single_param(req, "cursor"), "next": next_cursor},
+        }
+        # PERF: records are written straight to JSON, without dicts; one join copies the ~18 KB page
+        # once (chained + would copy it five times).
+        return Reply(b"".join((b'{"data":[', b",".join(page.records_json(listing.view.fields)), b'],"meta":',
+                               dumps(meta), b',"links":', dumps(_page_links(req, prev_cursor, next_cursor)), b"}")))
+
+    def parse_get(self, req: falcon.Request, params: Mapping[str, str]) -> CanonicalView:
+        return CanonicalView(*fields_param(req))
+
+    def render_record(self, req: falcon.Request, view: CanonicalView, found: Found, records: RecordCache) -> Reply:
+        # PERF: the dict is built only when the bytes are not cached.
+        return Reply(_data(records.bytes(view.fields_raw, found.ordinal,
+                                         lambda: dumps(project(found.record, view.fields)))))
+
+    def parse_create(self, req: falcon.Request, params: Mapping[str, str]) -> Write:
+        return Write(validate_customer_input(read_json(req), creating=True))
+
+    def render_created(self, req: falcon.Request, record: dict[str, Any]) -> Reply:
+        return Reply(_data(dumps(record)), 201, {"Location": f"{req.path.rstrip('/')}/{record['id']}"})
+
+    def parse_update(self, req: falcon.Request, params: Mapping[str, str], current: dict[str, Any]) -> Write:
+        return Write(validate_customer_input(read_json(req), creating=False))
+
+    def render_updated(self, req: falcon.Request, record: dict[str, Any]) -> Reply:
+        return Reply(_data(dumps(record)))
+
+    def render_deleted(self, req: falcon.Request, customer_id: str) -> Reply:
+        return Reply(b"", 204)
+
+    def unwrap_record(self, body: Any) -> dict[str, Any]:
+        return body["data"]  # type: ignore[no-any-return]
+
+    def from_native(self, native: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+        return native
 
     def render_error(self, error: MockServerError) -> Rendered:
         body = {

@@ -91,7 +91,7 @@ from mockserver.errors import (
     UnsupportedFilter,
     describe_problems,
 )
-from mockserver.flavours import FLAVOURS, Rendered, Route
+from mockserver.flavours import Rendered, Route
 from mockserver.model import EMAIL_RE, NONBLANK_RE, validate_customer_input
 from mockserver.pagination import Position, decode_cursor, encode_cursor
 from mockserver.resources import (
@@ -641,7 +641,6 @@ class NotAvailableResource:
     on_get = on_post = on_put = on_patch = on_delete = _refuse
 
 
-@FLAVOURS.register
 class EcartAPI:
     """ecartAPI unified API: ``{"success": true, "customers": [...]}`` with page numbers or page tokens."""
 

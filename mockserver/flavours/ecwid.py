@@ -94,7 +94,7 @@ from mockserver.errors import (
     UnsupportedMediaType,
 )
 from mockserver.fields import FieldSet, parse_fields, paths_of, project
-from mockserver.flavours import FLAVOURS, Rendered, Route
+from mockserver.flavours import Rendered, Route
 from mockserver.model import EMAIL_RE, NAME_MAX, validate_customer_input
 from mockserver.pools import COUNTRIES, load_pools
 from mockserver.resources import ServerContext, bearer_token, dumps, int_param, read_json, send_bytes, single_param
@@ -889,7 +889,6 @@ def ecwid_error(error: MockServerError) -> tuple[int, str | None, str]:
     return status, codes.get(status, "INTERNAL_ERROR" if status >= 500 else None), error.detail
 
 
-@FLAVOURS.register
 class Ecwid:
     """Ecwid REST API v3: offset paging, ``responseFields``, ``{errorMessage, errorCode}`` errors."""
 

@@ -39,7 +39,7 @@ from typing import Any
 import falcon
 
 from mockserver.errors import InvalidBody, MockServerError, Unauthorized
-from mockserver.flavours import FLAVOURS, Rendered, Route
+from mockserver.flavours import Rendered, Route
 from mockserver.flavours.ecwid import EcwidCustomers, ecwid_error
 from mockserver.resources import ServerContext, bearer_token, dumps, send_bytes
 
@@ -94,7 +94,6 @@ class CustomersResource:
         send_bytes(resp, envelope(request_uuid(req), dumps({"deleteCount": count})))
 
 
-@FLAVOURS.register
 class MyBoxx:
     """myBoxx: Ecwid bodies inside ``{"data": {id, type: "ecwid", attributes}}``."""
 

@@ -58,7 +58,7 @@ import falcon
 from mockserver.array_params import array_items
 from mockserver.catalog import Filters, ListQuery
 from mockserver.errors import InvalidParameter, MockServerError
-from mockserver.flavours import FLAVOURS, Rendered, Route
+from mockserver.flavours import Rendered, Route
 from mockserver.flavours.apideck import bool_param, millis, rfc3339_seconds
 from mockserver.flavours.ecwid import to_ecwid
 from mockserver.pagination import Position, decode_cursor, encode_cursor
@@ -327,7 +327,6 @@ def error_body(error: MockServerError) -> dict[str, Any]:
     return body
 
 
-@FLAVOURS.register
 class Truto:
     """Truto unified e-commerce: ``{result, next_cursor}`` lists, bare gets, ``{statusCode, error, message}``."""
 

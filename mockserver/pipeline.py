@@ -1,0 +1,161 @@
+"""The one request path every flavour's customer operations take.
+
+::
+
+    Falcon routing            the dialect's Operation table, one resource per path (mount)
+    Authenticate stage        middleware: the dialect names the caller and its tenant
+    (stages of later issues)  rate limits, faults, journal: middleware in STAGES order
+    OperationResource         list / get / create / update / delete over the catalog, or the
+                              dialect's own operation; pages and records cached here, once
+    dialect renderers         the page, record or write answer as the platform writes it
+    app error handlers        any MockServerError in the platform's error body (app.py)
+
+A dialect (:mod:`mockserver.dialect`) declares only what differs; nothing here knows a platform.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import falcon
+
+from mockserver.dialect import CORE_OPERATIONS, Dialect, Found, Operation
+
+if TYPE_CHECKING:
+    from mockserver.resources import ServerContext
+
+__all__ = ["Authenticate", "OperationResource", "Records", "operation_resources", "send_reply", "stages"]
+
+
+def send_reply(resp: falcon.Response, reply: tuple[bytes, int, Mapping[str, str], str]) -> None:
+    """Write a :class:`Reply` (or the plain tuple the page cache keeps) to the response."""
+    body, status, headers, content_type = reply
+    resp.status = status
+    if status == 204:  # no content: neither a body nor a type
+        return
+    # PERF: resp.data with prepared bytes skips Falcon's media handlers.
+    resp.content_type = content_type
+    resp.data = body
+    if headers:
+        resp.set_headers(headers)
+
+
+class Records:
+    """Serialized customers of one dialect, kept in the worker's record cache.
+
+    Only untouched base customers are kept (:meth:`ServerContext.record_bytes`); a customer written
+    by another worker a moment ago (no ordinal yet) is built every time.
+    """
+
+    def __init__(self, context: ServerContext, dialect: str) -> None:
+        self._context = context
+        self._dialect = dialect
+
+    def bytes(self, variant: Hashable, ordinal: int | None, build: Callable[[], bytes]) -> bytes:
+        if ordinal is None:
+            return build()
+        return self._context.record_bytes(self._dialect, variant, ordinal, build)
+
+
+class OperationResource:
+    """The operations a dialect serves at one path, one responder per method.
+
+    Responders are installed per declared operation (``on_get`` for a ``GET``...), so Falcon
+    answers 405 with the right ``Allow`` for every other method, and the ``Authenticate`` stage
+    finds the operation of a request in :attr:`by_method`.
+    """
+
+    def __init__(self, dialect: Dialect, operations: list[Operation], context: ServerContext) -> None:
+        self.dialect = dialect
+        self.context = context
+        self.catalog = context.catalog
+        self.secret = context.catalog.dataset.fingerprint
+        self.records = Records(context, dialect.name)
+        self.by_method: dict[str, Operation] = {}
+        for operation in operations:
+            method = operation.method.upper()
+            if method in self.by_method:
+                raise ValueError(f"{dialect.name}: two operations for {method} {operation.path}")
+            self.by_method[method] = operation
+            run = getattr(self, f"_{operation.name}") if operation.name in CORE_OPERATIONS else self._other
+            setattr(self, f"on_{method.lower()}", partial(run, operation))
+        if "GET" in self.by_method:
+            self.by_method["HEAD"] = self.by_method["GET"]
+
+    def _list(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        dialect, catalog = self.dialect, self.catalog
+        caller = req.context.caller
+        version = catalog.store.refresh()
+        # PERF: a page is served from bytes until a write changes the version; only a miss parses and renders.
+        key = (dialect.name, caller.tenant, req.prefix, req.path, req.query_string, version,
+               dialect.page_variant(req, caller))
+        pages = self.context.pages
+        cached = pages.get(key)
+        if cached is None:
+            listing = dialect.parse_list(req, params, self.secret)
+            page = dialect.fetch(catalog, listing, version)
+            cached = pages.put(key, tuple(dialect.render_page(req, listing, page, self.records, self.secret)))
+        send_reply(resp, cached)
+
+    def _get(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        dialect = self.dialect
+        view = dialect.parse_get(req, params)
+        found = Found(self.catalog, dialect.customer_id(params))
+        send_reply(resp, dialect.render_record(req, view, found, self.records))
+
+    def _create(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        write = self.dialect.parse_create(req, params)
+        record = self.catalog.create(write.fields or {}, check=write.check)
+        send_reply(resp, self.dialect.render_created(req, record))
+
+    def _update(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        dialect, catalog = self.dialect, self.catalog
+        customer_id = dialect.customer_id(params)
+        current = catalog.get(customer_id)  # 404 before 415/422: the resource is checked first
+        write = dialect.parse_update(req, params, current)
+        record = current if write.fields is None else catalog.update(customer_id, write.fields, check=write.check)
+        send_reply(resp, dialect.render_updated(req, record))
+
+    def _delete(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        customer_id = self.dialect.customer_id(params)
+        self.catalog.delete(customer_id)
+        send_reply(resp, self.dialect.render_deleted(req, customer_id))
+
+    def _other(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        send_reply(resp, self.dialect.handle(operation, req, req.context.caller, params, self.catalog))
+
+
+def operation_resources(dialect: Dialect, context: ServerContext) -> list[tuple[str, OperationResource]]:
+    """``(path, resource)`` for each path of the dialect's operations, in declaration order."""
+    by_path: defaultdict[str, list[Operation]] = defaultdict(list)
+    for operation in dialect.operations:
+        by_path[operation.path].append(operation)
+    return [(path, OperationResource(dialect, operations, context)) for path, operations in by_path.items()]
+
+
+class Authenticate:
+    """Pipeline stage: the dialect authenticates the request and names its caller (``req.context.caller``).
+
+    Runs after routing, before the operation; a refusal is raised as the dialect's error. Requests
+    for other resources (health, documents, landing) and methods no operation serves pass untouched.
+    """
+
+    def __init__(self, context: ServerContext) -> None:
+        self.settings = context.settings
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         params: dict[str, Any]) -> None:
+        if type(resource) is not OperationResource:
+            return
+        operation = resource.by_method.get(req.method)
+        if operation is not None:
+            req.context.caller = resource.dialect.authenticate(req, operation, params, self.settings)
+
+
+def stages(context: ServerContext) -> list[Any]:
+    """The pipeline's middleware stages, in the order a request passes them."""
+    return [Authenticate(context)]
+
