@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import falcon
 
 from mockserver.errors import InvalidParameter, MalformedBody, RequestTimeout, Unauthorized, UnsupportedMediaType
+from mockserver.formats import parse_bool
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
@@ -41,6 +42,7 @@ __all__ = [
     "PublicRequest",
     "ServerContext",
     "bearer_token",
+    "bool_param",
     "check_token",
     "dumps",
     "int_param",
@@ -233,6 +235,21 @@ def int_param(req: falcon.Request, name: str, default: int, minimum: int, maximu
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         raise InvalidParameter(name, f"must be {bound}, got {value}")
     return value
+
+
+def bool_param(req: falcon.Request, name: str) -> bool:
+    """A ``true``/``false`` query parameter (absent means false).
+
+    Raises:
+        InvalidParameter: any other value.
+    """
+    raw = single_param(req, name)
+    if raw is None:
+        return False
+    try:
+        return parse_bool(raw)
+    except ValueError as exc:
+        raise InvalidParameter(name, str(exc)) from None
 
 
 def bearer_token(req: falcon.Request) -> str | None:
