@@ -16,13 +16,13 @@ A dialect (:mod:`mockserver.dialect`) declares only what differs; nothing here k
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import falcon
 
-from mockserver.dialect import CORE_OPERATIONS, Dialect, Found, Operation
+from mockserver.dialect import CORE_OPERATIONS, Dialect, Found, Operation, Reply
 
 if TYPE_CHECKING:
     from mockserver.resources import ServerContext
@@ -30,9 +30,23 @@ if TYPE_CHECKING:
 __all__ = ["Authenticate", "OperationResource", "Records", "operation_resources", "send_reply", "stages"]
 
 
-def send_reply(resp: falcon.Response, reply: tuple[bytes, int, Mapping[str, str], str]) -> None:
-    """Write a :class:`Reply` (or the plain tuple the page cache keeps) to the response."""
-    body, status, headers, content_type = reply
+_PLAIN_JSON = Reply(b"")[1:]
+"""A reply that is only a JSON body (status 200, no extra headers): the page cache keeps just its bytes."""
+
+
+def _cacheable(reply: Reply) -> bytes | tuple[Any, ...]:
+    # PERF: most pages are plain JSON: bytes are weighed and compacted by the cache in one step.
+    return reply.body if reply[1:] == _PLAIN_JSON else tuple(reply)
+
+
+def send_reply(resp: falcon.Response, reply: bytes | tuple[Any, ...]) -> None:
+    """Write a :class:`Reply`, the tuple of one, or a plain JSON body (bytes) to the response."""
+    if type(reply) is bytes:
+        resp.status = 200
+        resp.content_type = "application/json"
+        resp.data = reply
+        return
+    body, status, headers, content_type = cast(Reply, reply)
     resp.status = status
     if status == 204:  # no content: neither a body nor a type
         return
@@ -97,7 +111,7 @@ class OperationResource:
         if cached is None:
             listing = dialect.parse_list(req, params, self.secret)
             page = dialect.fetch(catalog, listing, version)
-            cached = pages.put(key, tuple(dialect.render_page(req, listing, page, self.records, self.secret)))
+            cached = pages.put(key, _cacheable(dialect.render_page(req, listing, page, self.records, self.secret)))
         send_reply(resp, cached)
 
     def _get(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
