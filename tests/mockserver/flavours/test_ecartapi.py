@@ -26,6 +26,7 @@ from schemathesis import GenerationMode
 from mockserver import Settings, create_app
 from mockserver.app import context_of
 from mockserver.dataset import Dataset
+from mockserver.flavours import FLAVOURS
 from tests.fixtures.apps import AUTH
 from tests.fixtures.fuzzing import swap_in_issued_cursor
 
@@ -364,6 +365,27 @@ def test_putting_back_what_was_read_changes_nothing(client: falcon.testing.TestC
         assert {k: v for k, v in after.items() if k != "dates"} == {k: v for k, v in record.items() if k != "dates"}
         now = client.simulate_get(f"/customers/{ds.id_of(i)}").json["data"]
         assert {k: v for k, v in now.items() if k != "updated_at"} == {
+            k: v for k, v in canonical.items() if k != "updated_at"}
+
+
+def test_the_dialect_unwraps_its_answers_and_maps_its_customer_back(client: falcon.testing.TestClient) -> None:
+    """What other flavours and the test kit read through the registry: the example request, the
+    customer inside a get answer, and ``from_native`` (written through canonical, nothing changes)."""
+    dialect = FLAVOURS.get("ecartapi")
+    example = dialect.example
+    bare_token = dict(example.credentials("t"))
+    assert bare_token == {"Authorization": "t"}
+    assert client.simulate_get(f"/ecartapi{example.path}", query_string=example.query,
+                               headers=bare_token).status_code == 200
+    ds = Dataset(7, 200)
+    for i in range(20):
+        cid = ds.id_of(i)
+        answer = client.simulate_get(f"/ecartapi{example.item_path.format(id=cid)}", headers=bare_token).json
+        canonical = client.simulate_get(f"/customers/{cid}").json["data"]
+        assert dialect.unwrap_record(answer) == dialect.native(canonical)
+        patched = client.simulate_patch(f"/customers/{cid}", json=dialect.from_native(answer["customer"], canonical))
+        assert patched.status_code == 200
+        assert {k: v for k, v in patched.json["data"].items() if k != "updated_at"} == {
             k: v for k, v in canonical.items() if k != "updated_at"}
 
 
