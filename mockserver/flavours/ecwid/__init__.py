@@ -113,6 +113,8 @@ if TYPE_CHECKING:
     from mockserver.settings import Settings
 
 __all__ = ["Ecwid", "InsufficientScope", "ecwid_error", "from_ecwid", "profile", "to_ecwid"]
+# NOTE: to_ecwid/from_ecwid stay importable here for tests, and for Apideck and Truto until they read
+# Ecwid's native record through the registry (FLAVOURS.get("ecwid").native).
 
 BASE = "/api/v3/{storeId}"
 UPDATED = b'{"updateCount":1}'
