@@ -139,8 +139,9 @@ class Write(NamedTuple):
 
     fields: dict[str, Any] | None
     """Canonical input; ``None`` on update means "nothing to change" (no new version is written)."""
-    check: Callable[[], None] | None = None
-    """Runs inside the write transaction before it commits (uniqueness rules across workers)."""
+    check: Callable[[Catalog], None] | None = None
+    """Runs inside the write transaction before it commits, given the catalog written to (uniqueness
+    rules across workers: the dialect has no catalog of its own when it reads the body)."""
 
 
 class Found:

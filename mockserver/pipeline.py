@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import falcon
 
-from mockserver.dialect import CORE_OPERATIONS, Dialect, Found, Operation, Reply
+from mockserver.dialect import CORE_OPERATIONS, Dialect, Found, Operation, Reply, Write
 
 if TYPE_CHECKING:
+    from mockserver.catalog import Catalog
     from mockserver.resources import ServerContext
 
 __all__ = ["Authenticate", "OperationResource", "Records", "operation_resources", "send_reply", "stages"]
@@ -72,6 +73,11 @@ class Records:
         if ordinal is None:
             return build()
         return self._context.record_bytes(self._dialect, variant, ordinal, build)
+
+
+def _bound(write: Write, catalog: Catalog) -> Callable[[], None] | None:
+    """The write's check, given the catalog it guards."""
+    return None if write.check is None else partial(write.check, catalog)
 
 
 class OperationResource:
@@ -122,7 +128,7 @@ class OperationResource:
 
     def _create(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         write = self.dialect.parse_create(req, params)
-        record = self.catalog.create(write.fields or {}, check=write.check)
+        record = self.catalog.create(write.fields or {}, check=_bound(write, self.catalog))
         send_reply(resp, self.dialect.render_created(req, record))
 
     def _update(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
@@ -130,7 +136,8 @@ class OperationResource:
         customer_id = dialect.customer_id(params)
         current = catalog.get(customer_id)  # 404 before 415/422: the resource is checked first
         write = dialect.parse_update(req, params, current)
-        record = current if write.fields is None else catalog.update(customer_id, write.fields, check=write.check)
+        record = current if write.fields is None else catalog.update(customer_id, write.fields,
+                                                                        check=_bound(write, catalog))
         send_reply(resp, dialect.render_updated(req, record))
 
     def _delete(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:

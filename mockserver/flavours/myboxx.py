@@ -1,8 +1,8 @@
 """myBoxx flavour: Virket's JSON:API-like wrapper of Ecwid customers (dialects.md D7, seed 004).
 
-Composed over :mod:`mockserver.flavours.ecwid`: request parsing, the record mapping, the search
-and the writes are Ecwid's own functions; this module only adds the paths, the envelope, its
-auth and its error body.
+Composed over the Ecwid dialect, found in the registry (``FLAVOURS.get("ecwid")``, never imported):
+its parsing, paging, record and page rendering and body reading serve myBoxx unchanged; this module
+adds only the paths, the envelope, its auth and its error body.
 
 Emulated:
 
@@ -28,22 +28,41 @@ UNCONFIRMED choices:
 * Errors other than validation (400, 404, 405, 409, 415, 500) are not documented by myBoxx; the
   status follows Ecwid's, the body follows the documented error shape.
 * Responses are ``application/json`` (the docs show no media type).
-* Every Ecwid choice listed in :mod:`mockserver.flavours.ecwid` applies (one store, the default dataset).
+* Every Ecwid choice listed in :mod:`mockserver.flavours.ecwid` applies (one store, the default dataset,
+  the default tenant).
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import falcon
 
+from mockserver.dialect import (
+    Caller,
+    Dialect,
+    DialectBase,
+    Example,
+    Found,
+    Listing,
+    Operation,
+    RecordCache,
+    Rendered,
+    Reply,
+    Write,
+)
 from mockserver.errors import InvalidBody, MockServerError, Unauthorized
-from mockserver.flavours import Rendered, Route
-from mockserver.flavours.ecwid import EcwidCustomers, ecwid_error
-from mockserver.resources import ServerContext, bearer_token, dumps, send_bytes
+from mockserver.flavours import FLAVOURS
+from mockserver.resources import bearer_token, check_token, dumps
 
-__all__ = ["envelope", "MyBoxx", "MYBOXX_NAMESPACE", "request_uuid"]
+if TYPE_CHECKING:
+    from mockserver.catalog import Catalog, Page
+    from mockserver.settings import Settings
+
+__all__ = ["MYBOXX_NAMESPACE", "MyBoxx", "envelope", "request_uuid"]
 
 MYBOXX_NAMESPACE = uuid.UUID("6bb19930-6728-4901-bfbc-53456e85d0d0")
 """Namespace of the deterministic ``data.id`` UUIDs (the UUID of the seed's list example)."""
@@ -55,61 +74,80 @@ def envelope(data_id: Any, attributes: bytes) -> bytes:
     return b'{"data":{"id":' + dumps(data_id) + b',"type":"ecwid","attributes":' + attributes + b"}}"
 
 
-def request_uuid(req: falcon.Request) -> str:
-    """A UUID that is a pure function of the request's method, path and query."""
-    return str(uuid.uuid5(MYBOXX_NAMESPACE, f"{req.method} {req.path}?{req.query_string}"))
+def request_uuid(req: falcon.Request, method: str | None = None) -> str:
+    """A UUID that is a pure function of the request's method (or ``method``), path and query."""
+    return str(uuid.uuid5(MYBOXX_NAMESPACE, f"{method or req.method} {req.path}?{req.query_string}"))
 
 
-class CustomersResource:
-    """Every myBoxx customer route, one responder each (Falcon suffixes)."""
-
-    def __init__(self, context: ServerContext, service: EcwidCustomers) -> None:
-        self.context = context
-        self.service = service
-
-    def _auth(self, req: falcon.Request) -> None:
-        self.context.check_token(bearer_token(req))
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._auth(req)
-        send_bytes(resp, envelope(request_uuid(req), self.service.search(req)))
-
-    def on_get_item(self, req: falcon.Request, resp: falcon.Response, customer_id: str) -> None:
-        self._auth(req)
-        body = self.service.customer(customer_id, req)
-        send_bytes(resp, envelope(int(customer_id.strip()), body))
-
-    def on_post_add(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._auth(req)
-        send_bytes(resp, envelope(str(self.service.create(req)), b"{}"))
-
-    def on_post_update(self, req: falcon.Request, resp: falcon.Response, customer_id: str) -> None:
-        self._auth(req)
-        count = self.service.update(customer_id, req)
-        send_bytes(resp, envelope(request_uuid(req), dumps({"updateCount": count})))
-
-    def on_post_delete(self, req: falcon.Request, resp: falcon.Response, customer_id: str) -> None:
-        self._auth(req)
-        count = self.service.delete(customer_id)
-        send_bytes(resp, envelope(request_uuid(req), dumps({"deleteCount": count})))
-
-
-class MyBoxx:
+class MyBoxx(DialectBase):
     """myBoxx: Ecwid bodies inside ``{"data": {id, type: "ecwid", attributes}}``."""
 
     name = "myboxx"
     title = "myBoxx JSON API (Ecwid customers)"
     spec = "myboxx.yaml"
+    operations = (
+        Operation("list", "GET", f"{BASE}/customers", "listCustomers"),
+        Operation("get", "GET", f"{BASE}/customer/{{customer_id}}", "getCustomer"),
+        Operation("create", "POST", f"{BASE}/add_customer", "addCustomer"),
+        Operation("update", "POST", f"{BASE}/update_customer/{{customer_id}}", "updateCustomer"),
+        Operation("delete", "POST", f"{BASE}/delete_customer/{{customer_id}}", "deleteCustomer"),
+    )
+    example = Example(f"{BASE}/customers", f"{BASE}/customer/{{id}}")
 
-    def routes(self, context: ServerContext) -> list[Route]:
-        resource = CustomersResource(context, EcwidCustomers(context, self.name))
-        return [
-            Route(f"{BASE}/customers", resource),
-            Route(f"{BASE}/customer/{{customer_id}}", resource, "item"),
-            Route(f"{BASE}/add_customer", resource, "add"),
-            Route(f"{BASE}/update_customer/{{customer_id}}", resource, "update"),
-            Route(f"{BASE}/delete_customer/{{customer_id}}", resource, "delete"),
-        ]
+    @cached_property
+    def ecwid(self) -> Dialect:
+        """The Ecwid dialect myBoxx wraps (looked up on first use: the registry may still be loading)."""
+        return FLAVOURS.get("ecwid")
+
+    def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
+                     settings: Settings) -> Caller:
+        return Caller(check_token(bearer_token(req), settings))
+
+    def parse_list(self, req: falcon.Request, params: Mapping[str, str], secret: str) -> Listing:
+        return self.ecwid.parse_list(req, params, secret)
+
+    def fetch(self, catalog: Catalog, listing: Listing, version: int) -> Page:
+        return self.ecwid.fetch(catalog, listing, version)
+
+    def render_page(self, req: falcon.Request, listing: Listing, page: Page, records: RecordCache,
+                    secret: str) -> Reply:
+        # NOTE: GET's id for HEAD too: the page cache serves both from these bytes.
+        search = self.ecwid.render_page(req, listing, page, records, secret).body
+        return Reply(envelope(request_uuid(req, "GET"), search))
+
+    def customer_id(self, params: Mapping[str, str]) -> str:
+        # Ecwid's rules for an id (a non-number is an unknown customer), under Ecwid's parameter name
+        return self.ecwid.customer_id({"customerId": params["customer_id"]})
+
+    def parse_get(self, req: falcon.Request, params: Mapping[str, str]) -> Any:
+        return self.ecwid.parse_get(req, params)
+
+    def render_record(self, req: falcon.Request, view: Any, found: Found, records: RecordCache) -> Reply:
+        return Reply(envelope(int(found.id), self.ecwid.render_record(req, view, found, records).body))
+
+    def parse_create(self, req: falcon.Request, params: Mapping[str, str]) -> Write:
+        return self.ecwid.parse_create(req, params)
+
+    def render_created(self, req: falcon.Request, record: dict[str, Any]) -> Reply:
+        return Reply(envelope(str(int(record["id"])), b"{}"))
+
+    def parse_update(self, req: falcon.Request, params: Mapping[str, str], current: dict[str, Any]) -> Write:
+        return self.ecwid.parse_update(req, params, current)
+
+    def render_updated(self, req: falcon.Request, record: dict[str, Any]) -> Reply:
+        return Reply(envelope(request_uuid(req), self.ecwid.render_updated(req, record).body))
+
+    def render_deleted(self, req: falcon.Request, customer_id: str) -> Reply:
+        return Reply(envelope(request_uuid(req), self.ecwid.render_deleted(req, customer_id).body))
+
+    def native(self, record: dict[str, Any]) -> dict[str, Any]:
+        return self.ecwid.native(record)
+
+    def unwrap_record(self, body: Any) -> dict[str, Any]:
+        return body["data"]["attributes"]  # type: ignore[no-any-return]
+
+    def from_native(self, native: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.ecwid.from_native(native, current)
 
     def render_error(self, error: MockServerError) -> Rendered:
         detail: Any = error.detail
@@ -119,7 +157,7 @@ class MyBoxx:
         elif isinstance(error, Unauthorized):
             status, title = 401, "Unauthorized"
         else:
-            status = ecwid_error(error)[0]
+            status = self.ecwid.render_error(error).status
             title = error.title if status == error.status else _TITLES.get(status, error.title)
         headers = {"WWW-Authenticate": 'Bearer realm="myboxx"'} if status == 401 else {}
         return Rendered(status, dumps({"errors": {"status": status, "title": title, "detail": detail}}),

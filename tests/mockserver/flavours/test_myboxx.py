@@ -65,6 +65,14 @@ def test_list_ids_are_deterministic_uuids_of_the_query(myboxx: falcon.testing.Te
     assert uuid.UUID(first).version == 5
 
 
+def test_a_head_request_first_leaves_the_id_a_get_then_answers(myboxx: falcon.testing.TestClient) -> None:
+    # the page cache keeps the enveloped page, which HEAD and GET share
+    assert myboxx.simulate_head(f"{BASE}/customers", params={"limit": 3}).status_code == 200
+    listed = data(myboxx.simulate_get(f"{BASE}/customers", params={"limit": 3}))
+    namespace = uuid.UUID("6bb19930-6728-4901-bfbc-53456e85d0d0")  # the seed's list example
+    assert listed["id"] == str(uuid.uuid5(namespace, f"GET {BASE}/customers?limit=3"))
+
+
 def test_paging_through_myboxx_lists_every_canonical_customer(client: falcon.testing.TestClient,
                                                              myboxx: falcon.testing.TestClient) -> None:
     ids: list[int] = []
