@@ -305,3 +305,30 @@ def write_results(results: dict[str, Any], directory: Path, stem: str = "latest"
     json_path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     md_path.write_text(render_markdown(results), encoding="utf-8")
     return json_path, md_path
+
+
+def check_results(results: dict[str, Any]) -> list[str]:
+    """What a self-test requires of a results document (empty list: fine)."""
+    problems = []
+    throughput = results.get("throughput", {})
+    for name in ("ceiling", "hot", "random_pages", "random_gets", "fields_hot", "fields_random"):
+        if name not in throughput:
+            problems.append(f"no throughput for {name}")
+            continue
+        for conns, cell in throughput[name].items():
+            if not cell["rps"]["median"] or cell["rps"]["median"] <= 0:
+                problems.append(f"{name} c={conns}: no requests measured")
+            if cell["errors"]:
+                problems.append(f"{name} c={conns}: {cell['errors']} errors")
+            if cell["ratios"]["rps"] is None:
+                problems.append(f"{name} c={conns}: no ratio to the ceiling")
+    if not any(name.startswith("flavour:") for name in throughput):
+        problems.append("no flavour measured")
+    if not all(s.get("median_s") for s in results.get("startup", {}).values()):
+        problems.append("a startup time is missing")
+    memory = results.get("memory", {})
+    if memory.get("rss_size_ratio") is None or memory.get("rss_soak_ratio") is None:
+        problems.append("memory ratios missing")
+    if len(results.get("targets", [])) != len(TARGETS):
+        problems.append("target verdicts missing")
+    return problems

@@ -10,25 +10,17 @@ else a Python load generator); writes ``bench/results/latest.{md,json}``. See be
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import http.client
 import json
-import os
-import platform
 import random
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Self
-from urllib.parse import quote
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -36,29 +28,23 @@ if str(REPO) not in sys.path:
 
 from bench import deep, report
 from bench.loadgen import LoadGenerator, find_load_generator
+from bench.machine import MemorySampler, compile_bytecode, cpu_times, loadavg, machine_info, memory_row, versions
+from bench.servers import AUTH, Server, ceiling_server, http_json, mock_server
+from bench.workloads import (
+    FLAVOUR_LISTS,
+    Workload,
+    build_workloads,
+    check_cursor_paths,
+    check_workloads,
+    mint_cursor_paths,
+)
 
-HOST = "127.0.0.1"
 CEILING_EVERY = 4
 """Workloads measured between two ceiling runs (see :meth:`Bench.throughput`)."""
 STEAL_LIMIT = 10.0
 """Percent of CPU time the hypervisor may take during a measured run before it is measured again."""
 STEAL_RETRIES = 2
 """Extra attempts for a run over :data:`STEAL_LIMIT`; the least disturbed attempt is kept."""
-AUTH = {"Authorization": "Bearer bench-token"}
-FIELDS = "id,name,emails.email,addresses.city"
-PAGE = 20
-
-# Each flavour's first list page of 20 (same size as the canonical page); flavours registered
-# at run time but missing here are reported as skipped.
-FLAVOUR_LISTS: dict[str, tuple[str, dict[str, str]]] = {
-    "canonical": ("/canonical/customers?limit=20", {}),
-    "apideck": ("/apideck/ecommerce/customers?limit=20",
-                {"x-apideck-consumer-id": "bench", "x-apideck-app-id": "bench"}),
-    "truto": ("/truto/unified/ecommerce/customers?integrated_account_id=x&limit=20", {}),
-    "ecartapi": ("/ecartapi/api/v2/customers?limit=20", {}),
-    "ecwid": ("/ecwid/api/v3/1003/customers?token=secret_x&limit=20", {"Authorization": ""}),
-    "myboxx": ("/myboxx/api/json/v1/ecwid/customers?limit=20", {}),
-}
 
 MODES: dict[str, dict[str, Any]] = {
     #            seconds per measured run, warm-up seconds, repetitions, soak requests, warm-up requests
@@ -75,285 +61,6 @@ MODES: dict[str, dict[str, Any]] = {
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-# ---- processes and memory ------------------------------------------------------------
-
-
-def tree_pids(pid: int) -> list[int]:
-    """``pid`` and all its descendants (gunicorn master + workers)."""
-    found: list[int] = []
-    todo = [pid]
-    while todo and len(found) < 256:
-        current = todo.pop()
-        found.append(current)
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as f:
-                    todo.extend(int(p) for p in f.read().split())
-    return found
-
-
-def _kib_fields(path: str, names: tuple[str, ...]) -> dict[str, int]:
-    values: dict[str, int] = {}
-    with contextlib.suppress(OSError), open(path) as f:
-        for line in f:
-            key, _, rest = line.partition(":")
-            if key in names:
-                values[key] = int(rest.split()[0])
-    return values
-
-
-def tree_memory(pid: int) -> dict[str, Any]:
-    """RSS, PSS (``smaps_rollup``) and peak RSS (``VmHWM``) summed over the tree, MiB."""
-    rss = pss = hwm = 0
-    pids = tree_pids(pid)
-    for p in pids:
-        rollup = _kib_fields(f"/proc/{p}/smaps_rollup", ("Rss", "Pss"))
-        status = _kib_fields(f"/proc/{p}/status", ("VmHWM",))
-        rss += rollup.get("Rss", 0)
-        pss += rollup.get("Pss", 0)
-        hwm += status.get("VmHWM", 0)
-    return {"processes": len(pids), "rss_mib": rss / 1024, "pss_mib": pss / 1024, "peak_rss_mib": hwm / 1024}
-
-
-class MemorySampler:
-    """Samples a process tree every ``interval`` seconds to catch peaks between checkpoints."""
-
-    def __init__(self, pid: int, interval: float = 1.0) -> None:
-        self.pid, self.interval = pid, interval
-        self.peak_rss = self.peak_pss = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def sample(self) -> dict[str, Any]:
-        memory = tree_memory(self.pid)
-        self.peak_rss = max(self.peak_rss, memory["rss_mib"])
-        self.peak_pss = max(self.peak_pss, memory["pss_mib"])
-        return memory
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
-class Server:
-    """A gunicorn process tree started from a command line, ready when ``probe`` answers 200."""
-
-    def __init__(self, name: str, command: list[str], port: int, probe: str, headers: dict[str, str],
-                 log_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.name, self.command, self.port, self.probe, self.headers = name, command, port, probe, headers
-        self.env = env
-        self.base_url = f"http://{HOST}:{port}"
-        self.log_path = log_dir / f"{name}-{port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.startup_s: float | None = None
-
-    def start(self, timeout: float = 30.0) -> Server:
-        with open(self.log_path, "wb") as out:
-            started = time.perf_counter()
-            self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True, cwd=REPO, env={**os.environ, **(self.env or {})})
-        deadline = started + timeout
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.process.returncode}): {self.log_tail()}")
-            status = http_status(self.base_url, self.probe, self.headers, timeout=1.0)
-            if status == 200:
-                self.startup_s = time.perf_counter() - started
-                return self
-            time.sleep(0.005)
-        self.stop()
-        raise RuntimeError(f"{self.name} not ready within {timeout} s: {self.log_tail()}")
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def log_tail(self) -> str:
-        with contextlib.suppress(OSError):
-            return self.log_path.read_text(errors="replace")[-1500:]
-        return ""
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)  # gunicorn's master stops its workers
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # its own session: only this tree
-            process.wait(timeout=5)
-
-
-def http_status(base_url: str, path: str, headers: dict[str, str], timeout: float = 2.0) -> int | None:
-    host, port = base_url.rsplit("//", 1)[1].rsplit(":", 1)
-    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        conn.close()
-
-
-def http_json(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, Any]:
-    host, port = base_url.rsplit("//", 1)[1].rsplit(":", 1)
-    conn = http.client.HTTPConnection(host, int(port), timeout=10)
-    try:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        body = response.read()
-        try:
-            return response.status, json.loads(body)
-        except ValueError:
-            return response.status, None
-    finally:
-        conn.close()
-
-
-def free_port() -> int:
-    from mockserver.server import free_port as _free
-
-    return _free(HOST)
-
-
-def mock_server(count: int, seed: int, workers: int, log_dir: Path) -> Server:
-    port = free_port()
-    command = [sys.executable, "-m", "mockserver", "serve", "--host", HOST, "--port", str(port), "--seed", str(seed),
-               "--count", str(count), "--workers", str(workers)]
-    return Server(f"mock-{count}", command, port, f"/customers?limit={PAGE}", AUTH, log_dir)
-
-
-def ceiling_server(workers: int, log_dir: Path) -> Server:
-    from bench.ceiling import OPTIONS_ENV, encode_options
-    from mockserver.server import gunicorn_options
-    from mockserver.settings import Settings
-
-    port = free_port()
-    command = [sys.executable, str(REPO / "bench" / "ceiling.py"), "--host", HOST, "--port", str(port),
-               "--workers", str(workers)]
-    env = {OPTIONS_ENV: encode_options(gunicorn_options(Settings(host=HOST, port=port, workers=workers)))}
-    return Server("ceiling", command, port, "/customers", {}, log_dir, env=env)
-
-
-# ---- workloads --------------------------------------------------------------------------
-
-
-class Workload:
-    """A named set of request paths (one is picked at random per request) plus headers."""
-
-    def __init__(self, name: str, paths: list[str], headers: dict[str, str], description: str) -> None:
-        self.name, self.paths, self.headers, self.description = name, paths, headers, description
-
-
-def mint_cursor_paths(count: int, seed: int, how_many: int, rng: random.Random, extra: str = "") -> list[tuple[int,
-                                                                                                               str]]:
-    """``(i, path)`` for the canonical page of 20 starting at customer ``i`` (uniform in the dataset).
-
-    The cursor is the one the server puts in ``meta.cursors.next`` of the page ending at
-    ``i - 1`` (default order: created_at ascending, no writes); :func:`check_cursor_paths`
-    verifies that against the running server.
-    """
-    from mockserver.catalog import ListQuery
-    from mockserver.dataset import Dataset
-    from mockserver.pagination import Position, encode_cursor
-
-    ds = Dataset(seed, count)
-    signature = ListQuery().signature
-    out = []
-    for _ in range(how_many):
-        i = rng.randrange(1, max(2, count - PAGE))
-        cursor = encode_cursor(Position((ds.created_of(i - 1), i - 1), False, 0, signature), ds.fingerprint)
-        out.append((i, f"/customers?limit={PAGE}{extra}&cursor={quote(cursor)}"))
-    return out
-
-
-def check_cursor_paths(server: Server, count: int, seed: int, sample: list[tuple[int, str]]) -> None:
-    """The minted cursors are exactly the server's own, and each lands on customer ``i``.
-
-    Raises:
-        RuntimeError: a mismatch (the benchmark would measure error pages otherwise).
-    """
-    from mockserver.catalog import ListQuery
-    from mockserver.dataset import Dataset
-    from mockserver.pagination import Position, encode_cursor
-
-    ds = Dataset(seed, count)
-    status, body = http_json(server.base_url, f"/customers?limit={PAGE}", AUTH)
-    issued = (body or {}).get("meta", {}).get("cursors", {}).get("next")
-    expected = encode_cursor(Position((ds.created_of(PAGE - 1), PAGE - 1), False, 0, ListQuery().signature),
-                             ds.fingerprint)
-    if status != 200 or issued != expected:
-        raise RuntimeError(f"minted cursor differs from the server's next cursor: {issued!r} != {expected!r}")
-    for i, path in sample:
-        status, body = http_json(server.base_url, path, AUTH)
-        first = ((body or {}).get("data") or [{}])[0].get("id")
-        if status != 200 or first != ds.id_of(i):
-            raise RuntimeError(f"{path} answered {status} starting at {first}, expected customer {i} {ds.id_of(i)}")
-
-
-def build_workloads(count: int, seed: int, n_paths: int, flavours: list[str],
-                    skipped: list[str]) -> dict[str, Workload]:
-    from mockserver.dataset import Dataset
-
-    rng = random.Random(20260601 + count)
-    ds = Dataset(seed, count)
-    pages = [p for _, p in mint_cursor_paths(count, seed, n_paths, rng)]
-    fields_pages = [p for _, p in mint_cursor_paths(count, seed, n_paths, rng, f"&fields={FIELDS}")]
-    gets = [f"/customers/{ds.id_of(rng.randrange(count))}" for _ in range(n_paths)]
-    workloads = {
-        "hot": Workload("hot", [f"/customers?limit={PAGE}"], AUTH,
-                        f"the same list page, `GET /customers?limit={PAGE}`, every request"),
-        "random_pages": Workload("random_pages", pages, AUTH,
-                                 f"`GET /customers?limit={PAGE}&cursor=…`: the page of {PAGE} starting at a customer "
-                                 f"drawn uniformly from all {count:,} ({n_paths:,} distinct pages, one picked at "
-                                 "random per request); each cursor is the server's own `meta.cursors.next` for the "
-                                 "page before it (checked against the server before measuring)"),
-        "random_gets": Workload("random_gets", gets, AUTH,
-                                f"`GET /customers/{{id}}` for ids of {n_paths:,} customers drawn uniformly "
-                                f"(`Dataset(seed, count).id_of(i)`)"),
-        "fields_hot": Workload("fields_hot", [f"/customers?limit={PAGE}&fields={FIELDS}"], AUTH,
-                               f"the same list page with `fields={FIELDS}`"),
-        "fields_random": Workload("fields_random", fields_pages, AUTH,
-                                  f"random pages as `random_pages`, with `fields={FIELDS}`"),
-    }
-    for name in flavours:
-        if name not in FLAVOUR_LISTS:
-            skipped.append(f"flavour {name}: registered, but the benchmark knows no list path for it")
-            continue
-        path, headers = FLAVOUR_LISTS[name]
-        sent = {k: v for k, v in {**AUTH, **headers}.items() if v}  # "" drops a header (Ecwid: token in query)
-        workloads[f"flavour:{name}"] = Workload(f"flavour:{name}", [path], sent,
-                                                f"`GET {path}` (headers: {', '.join(sent) or 'none'})")
-    for name in FLAVOUR_LISTS:
-        if name not in flavours:
-            skipped.append(f"flavour {name}: not registered in this build")
-    return workloads
-
-
-def check_workloads(server: Server, workloads: dict[str, Workload], skipped: list[str]) -> None:
-    """Drop (and report) a workload whose first path does not answer 200."""
-    for name in list(workloads):
-        workload = workloads[name]
-        status = http_status(server.base_url, workload.paths[0], workload.headers, timeout=30)
-        if status != 200:
-            skipped.append(f"{name}: `{workload.paths[0]}` answered {status}; not measured")
-            del workloads[name]
 
 
 # ---- the run ---------------------------------------------------------------------------
@@ -410,13 +117,13 @@ class Bench:
                 if attempt:
                     log(f"    a start took {attempts[-1]['startup_s']:.3f} s while the hypervisor took "
                         f"{attempts[-1]['steal_pct']:.0f} % of the CPU time: starting again")
-                before = _cpu_times()
+                before = cpu_times()
                 server = make()
                 try:
                     server.start()
                     assert server.startup_s is not None
                     attempts.append({"startup_s": server.startup_s, "steal_pct": report.steal_percent(
-                        before, _cpu_times())})
+                        before, cpu_times())})
                 finally:
                     server.stop()
                 if not report.disturbed(attempts[-1], STEAL_LIMIT):
@@ -475,9 +182,9 @@ class Bench:
             ceiling = ceiling_server(workers, self.work).start()
             ceiling_wl = Workload("ceiling", ["/customers"], {}, "constant ~14 KB JSON from a bare Falcon app")
             with MemorySampler(ceiling.pid) as sampler:
-                memory_rows.append(_row("ceiling", "after start", sampler.sample(), sampler))
+                memory_rows.append(memory_row("ceiling", "after start", sampler.sample(), sampler))
                 self.warm_up(ceiling, [ceiling_wl] * (len(FLAVOUR_LISTS) + 5))
-                ceiling_warm = _row("ceiling", "after warm-up", sampler.sample(), sampler)
+                ceiling_warm = memory_row("ceiling", "after warm-up", sampler.sample(), sampler)
                 memory_rows.append(ceiling_warm)
 
             for size in sorted(set(mode["sizes"]) | {main_count}):
@@ -493,10 +200,10 @@ class Bench:
                         check_cursor_paths(server, size, args.seed, [mint_cursor_paths(
                             size, args.seed, 8, random.Random(5))[k] for k in range(8)])
                     sampler = MemorySampler(server.pid).__enter__()
-                    start_row = _row(f"mock {size:,}", "after start", sampler.sample(), sampler)
+                    start_row = memory_row(f"mock {size:,}", "after start", sampler.sample(), sampler)
                     memory_rows.append(start_row)
                     served = self.warm_up(server, list(workloads.values()))
-                    row = _row(f"mock {size:,}", f"after warm-up ({served:,} requests)", sampler.sample(), sampler)
+                    row = memory_row(f"mock {size:,}", f"after warm-up ({served:,} requests)", sampler.sample(), sampler)
                     memory_rows.append(row)
                     warm_rss[size] = row["rss_mib"]
                     log(f"memory {size:>11,}: {row['rss_mib']:.1f} MiB RSS, {row['pss_mib']:.1f} MiB PSS after "
@@ -518,10 +225,10 @@ class Bench:
             throughput = self.throughput(main, ceiling, main_workloads, ceiling_wl)
             results["throughput"] = throughput
             results["retries"] = report.retry_summary(throughput, STEAL_LIMIT)
-            memory_rows.append(_row(f"mock {main_count:,}", "after throughput runs", main_sampler.sample(),
+            memory_rows.append(memory_row(f"mock {main_count:,}", "after throughput runs", main_sampler.sample(),
                                     main_sampler))
             ceiling_sampler = MemorySampler(ceiling.pid)
-            memory_rows.append(_row("ceiling", "after throughput runs", ceiling_sampler.sample(), ceiling_sampler))
+            memory_rows.append(memory_row("ceiling", "after throughput runs", ceiling_sampler.sample(), ceiling_sampler))
             ceiling.stop()
 
             # -- soak --------------------------------------------------------------------------
@@ -529,7 +236,7 @@ class Bench:
                                 + main_workloads["fields_random"].paths, AUTH,
                                 "random pages, random gets and random fields pages, mixed")
             served = self.load_count(main, soak_mix, 32, mode["soak"], mode["soak_seconds"])
-            soak_row = _row(f"mock {main_count:,}", f"after soak ({served:,} random requests)",
+            soak_row = memory_row(f"mock {main_count:,}", f"after soak ({served:,} random requests)",
                             main_sampler.sample(), main_sampler)
             memory_rows.append(soak_row)
             main_sampler.__exit__()
@@ -555,9 +262,9 @@ class Bench:
             "rss_soak_ratio": report.ratio(soak_row["rss_mib"], main_warm["rss_mib"]),
             "rss_soak_vs_start_ratio": report.ratio(soak_row["rss_mib"], main_start["rss_mib"]),
         }
-        results["machine"]["loadavg_after"] = _loadavg()
+        results["machine"]["loadavg_after"] = loadavg()
         results["machine"]["steal_pct"] = report.steal_percent(results["machine"].pop("cpu_times_before", None),
-                                                               _cpu_times())
+                                                               cpu_times())
         results["elapsed_s"] = time.monotonic() - t0
         return results
 
@@ -636,9 +343,9 @@ class Bench:
         for attempt in range(1 + STEAL_RETRIES):
             if attempt:
                 log(f"    the hypervisor took over {STEAL_LIMIT:.0f} % of the CPU time: measuring again")
-            before = _cpu_times()
+            before = cpu_times()
             measurement = self.load(server, workload, conns, self.mode["duration"])
-            measurement["steal_pct"] = report.steal_percent(before, _cpu_times())
+            measurement["steal_pct"] = report.steal_percent(before, cpu_times())
             attempts.append(measurement)
             log(f"  c={conns:<3} rep {rep + 1} {workload.name:<18} {measurement['rps']:>8.0f} req/s  "
                 f"p50 {measurement['p50_ms']:6.2f} ms  p99 {measurement['p99_ms']:7.2f} ms"
@@ -652,100 +359,8 @@ class Bench:
         return measurement
 
 
-def compile_bytecode() -> None:
-    """Write mockserver's ``.pyc`` files, as ``pip install`` does, so start-up is not a first run.
-
-    (With ``PYTHONDONTWRITEBYTECODE`` set, every start would otherwise compile the sources.)
-    """
-    import mockserver
-
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(mockserver.__file__).parent)],
-                   capture_output=True, timeout=120, check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
-
-
 def _startup_summary(times: list[float]) -> dict[str, Any]:
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "values_s": times}
-
-
-def _row(server: str, point: str, memory: dict[str, Any], sampler: MemorySampler) -> dict[str, Any]:
-    return {"server": server, "point": point, **memory, "peak_pss_mib": sampler.peak_pss}
-
-
-def _loadavg() -> str:
-    with contextlib.suppress(OSError):
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    return "?"
-
-
-def _cpu_times() -> list[int] | None:
-    """The aggregate ``cpu`` line of ``/proc/stat`` (clock ticks), or ``None`` off Linux."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        return [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return None
-
-
-def machine_info() -> dict[str, Any]:
-    info: dict[str, Any] = {"nproc": os.cpu_count(), "platform": platform.platform(),
-                            "loadavg_before": _loadavg(), "cpu_times_before": _cpu_times()}
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu_model"] = line.split(":", 1)[1].strip()
-                break
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                info["mem_total_mib"] = int(line.split()[1]) / 1024
-    return info
-
-
-def versions(loadgen: LoadGenerator) -> dict[str, str]:
-    import falcon
-    import gunicorn
-    import orjson
-
-    import mockserver
-    from mockserver.dataset import writer
-
-    commit = "?"
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, timeout=10, check=False).stdout.strip() or "?"
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "mockserver"],
-                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
-        if dirty:
-            commit += " (mockserver/ has uncommitted changes)"
-    return {"python": platform.python_version(), "falcon": falcon.__version__, "gunicorn": gunicorn.__version__,
-            "orjson": orjson.__version__, "mockserver": mockserver.__version__, "commit": commit,
-            "writer": "compiled (Cython)" if writer.COMPILED else "pure Python",
-            "load generator": f"{loadgen.name} {getattr(loadgen, 'version', '')}".strip()}
-
-
-def check_results(results: dict[str, Any]) -> list[str]:
-    """What a self-test requires of a results document (empty list: fine)."""
-    problems = []
-    throughput = results.get("throughput", {})
-    for name in ("ceiling", "hot", "random_pages", "random_gets", "fields_hot", "fields_random"):
-        if name not in throughput:
-            problems.append(f"no throughput for {name}")
-            continue
-        for conns, cell in throughput[name].items():
-            if not cell["rps"]["median"] or cell["rps"]["median"] <= 0:
-                problems.append(f"{name} c={conns}: no requests measured")
-            if cell["errors"]:
-                problems.append(f"{name} c={conns}: {cell['errors']} errors")
-            if cell["ratios"]["rps"] is None:
-                problems.append(f"{name} c={conns}: no ratio to the ceiling")
-    if not any(name.startswith("flavour:") for name in throughput):
-        problems.append("no flavour measured")
-    if not all(s.get("median_s") for s in results.get("startup", {}).values()):
-        problems.append("a startup time is missing")
-    memory = results.get("memory", {})
-    if memory.get("rss_size_ratio") is None or memory.get("rss_soak_ratio") is None:
-        problems.append("memory ratios missing")
-    if len(results.get("targets", [])) != len(report.TARGETS):
-        problems.append("target verdicts missing")
-    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -794,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         print(md_path.read_text())
         log(f"wrote {json_path} and {md_path}")
         if args.mode == "selftest":
-            problems = check_results(json.loads(json_path.read_text()))
+            problems = report.check_results(json.loads(json_path.read_text()))
             for problem in problems:
                 print(f"selftest: {problem}", file=sys.stderr)
             print("selftest: " + ("FAILED" if problems else "ok"))

@@ -2,29 +2,70 @@
 
 Build the app with :func:`create_app` (``Settings`` for seed, count, token...), run it with
 ``mockserver serve``, and read ground truth from :class:`Dataset`.
+
+NOTE: names are imported lazily, on first use (PEP 562 ``__getattr__``): client-side code that
+needs only ``format_timestamp`` or ``Dataset`` must not pay for Falcon and every flavour.
 """
 
-from mockserver.app import create_app
-from mockserver.catalog import Catalog, Filters, ListQuery, Page
-from mockserver.dataset import Dataset, format_timestamp, parse_timestamp
-from mockserver.errors import (
-    BadRequest,
-    InvalidBody,
-    InvalidCursor,
-    InvalidParameter,
-    InvalidSettings,
-    MockServerError,
-    NotFound,
-    Unauthorized,
-    UnknownFlavour,
-)
-from mockserver.fields import parse_fields, project
-from mockserver.flavours import FLAVOURS, Flavour, Rendered, Route
-from mockserver.model import CUSTOMER_PATHS
-from mockserver.server import ServerProcess, serve
-from mockserver.settings import Settings
+from __future__ import annotations
+
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from mockserver.app import create_app
+    from mockserver.catalog import Catalog, Filters, ListQuery, Page
+    from mockserver.dataset import Dataset, format_timestamp, parse_timestamp
+    from mockserver.errors import (
+        BadRequest,
+        InvalidBody,
+        InvalidCursor,
+        InvalidParameter,
+        InvalidSettings,
+        MockServerError,
+        NotFound,
+        Unauthorized,
+        UnknownFlavour,
+    )
+    from mockserver.fields import parse_fields, project
+    from mockserver.flavours import FLAVOURS, Flavour, Rendered, Route
+    from mockserver.model import CUSTOMER_PATHS
+    from mockserver.server import ServerProcess, serve
+    from mockserver.settings import Settings
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    # the pure core: no Falcon
+    "Catalog": "mockserver.catalog",
+    "Filters": "mockserver.catalog",
+    "ListQuery": "mockserver.catalog",
+    "Page": "mockserver.catalog",
+    "Dataset": "mockserver.dataset",
+    "format_timestamp": "mockserver.dataset",
+    "parse_timestamp": "mockserver.dataset",
+    "BadRequest": "mockserver.errors",
+    "InvalidBody": "mockserver.errors",
+    "InvalidCursor": "mockserver.errors",
+    "InvalidParameter": "mockserver.errors",
+    "InvalidSettings": "mockserver.errors",
+    "MockServerError": "mockserver.errors",
+    "NotFound": "mockserver.errors",
+    "Unauthorized": "mockserver.errors",
+    "UnknownFlavour": "mockserver.errors",
+    "parse_fields": "mockserver.fields",
+    "project": "mockserver.fields",
+    "CUSTOMER_PATHS": "mockserver.model",
+    "Settings": "mockserver.settings",
+    # the server: Falcon, gunicorn and every flavour
+    "create_app": "mockserver.app",
+    "FLAVOURS": "mockserver.flavours",
+    "Flavour": "mockserver.flavours",
+    "Rendered": "mockserver.flavours",
+    "Route": "mockserver.flavours",
+    "ServerProcess": "mockserver.server",
+    "serve": "mockserver.server",
+}
 
 __all__ = [
     "BadRequest",
@@ -55,3 +96,16 @@ __all__ = [
     "Unauthorized",
     "UnknownFlavour",
 ]
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mockserver' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bench import report
-from bench.run import check_results, tree_memory, tree_pids
+from bench.machine import tree_memory, tree_pids
+from bench.report import check_results
 
 
 def measurement(rps: float, p50: float, p99: float, errors: int = 0) -> dict:
@@ -155,7 +156,7 @@ def test_a_run_disturbed_by_the_hypervisor_is_measured_again_and_the_least_distu
         ticks[7] += steal
         return measurement(next(served), 1, 2)
 
-    monkeypatch.setattr(run, "_cpu_times", cpu_times)
+    monkeypatch.setattr(run, "cpu_times", cpu_times)
     monkeypatch.setattr(run, "log", lambda message: None)
     bench = run.Bench.__new__(run.Bench)
     bench.mode = {"duration": 1}
@@ -187,7 +188,7 @@ def test_a_start_disturbed_by_the_hypervisor_is_started_again(monkeypatch: pytes
 
     steals = iter([50, 0, 0])  # the first start of the first server is disturbed
     ticks = [0] * 8
-    monkeypatch.setattr(run, "_cpu_times", lambda: list(ticks))
+    monkeypatch.setattr(run, "cpu_times", lambda: list(ticks))
     monkeypatch.setattr(run, "log", lambda message: None)
     durations = iter([0.9, 0.3, 0.35])
 

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mockserver import customer_json
 from mockserver import dataset as dataset_module
 from mockserver.dataset import UPDATE_HORIZON, Dataset, format_timestamp, parse_timestamp
 
@@ -196,9 +197,10 @@ def hostile_pools(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     pools["companies"][0]["name"] = HOSTILE["company"]
     pools["notes"][0] = HOSTILE["note"]
     monkeypatch.setattr(dataset_module, "load_pools", lambda: pools)
-    dataset_module._json_tables.cache_clear()  # the fragments are built once per process
+    monkeypatch.setattr(customer_json, "load_pools", lambda: pools)  # the JSON fragments are drawn there
+    customer_json.json_tables.cache_clear()  # the fragments are built once per process
     yield pools
-    dataset_module._json_tables.cache_clear()
+    customer_json.json_tables.cache_clear()
 
 
 def test_written_json_escapes_every_pool_value_as_a_serializer_would(hostile_pools: dict[str, Any]) -> None:

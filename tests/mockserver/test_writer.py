@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 import mockserver.writer as installed
 from mockserver import dataset as dataset_module
-from mockserver.dataset import Dataset, _projection_plan, writer_source
+from mockserver.customer_json import choose_writer, projection_plan
+from mockserver.dataset import Dataset, writer_source
 from mockserver.fields import parse_fields
 from mockserver.model import CUSTOMER_PATHS
 from mockserver.writer import ID_SPAN, NEED_ALL
@@ -57,7 +58,7 @@ def test_compiled_and_source_write_the_same_customer(seed: int, count: int, data
        i=st.integers(min_value=0, max_value=9_999))
 def test_compiled_and_source_write_the_same_projection(seed: int, paths: list[str], i: int) -> None:
     layout = Dataset(seed, 10_000)._layout
-    need, members = _projection_plan(parse_fields(",".join(paths), CUSTOMER_PATHS))
+    need, members = projection_plan(parse_fields(",".join(paths), CUSTOMER_PATHS))
     assert (installed.customer_json_fields(layout, i, need, members)
             == source.customer_json_fields(layout, i, need, members))
 
@@ -92,17 +93,17 @@ def test_an_edited_source_is_run_instead_of_a_stale_compiled_module(tmp_path: Pa
     (tmp_path / "writer.pxd").write_text("# types\n")
     (tmp_path / "writer.digest").write_text(dataset_module.writer_digest(tmp_path) + "\n")
     compiled = SimpleNamespace(COMPILED=True, __file__=str(tmp_path / "writer.cpython-311-x86_64-linux-gnu.so"))
-    assert dataset_module._choose_writer(compiled) is compiled  # type: ignore[arg-type]
+    assert choose_writer(compiled) is compiled  # type: ignore[arg-type]
     for edited in ("writer.py", "writer.pxd"):
         original = (tmp_path / edited).read_text()
         (tmp_path / edited).write_text(original + "# edited\n")
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="mockserver"):
-            assert dataset_module._choose_writer(compiled) is source  # type: ignore[arg-type]
+            assert choose_writer(compiled) is source  # type: ignore[arg-type]
         assert "changed since the writer was compiled" in caplog.text
         (tmp_path / edited).write_text(original)
     (tmp_path / "writer.digest").unlink()  # compiled by something other than setup.py
-    assert dataset_module._choose_writer(compiled) is source  # type: ignore[arg-type]
+    assert choose_writer(compiled) is source  # type: ignore[arg-type]
     pure = SimpleNamespace(COMPILED=False, __file__=str(tmp_path / "writer.py"))
-    assert dataset_module._choose_writer(pure) is pure  # type: ignore[arg-type]
+    assert choose_writer(pure) is pure  # type: ignore[arg-type]
 
