@@ -896,6 +896,11 @@ class Ecwid:
     title = "Ecwid REST API v3"
     spec = "ecwid.yaml"
 
+    def native(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Ecwid's customer for a canonical record (Apideck's ``_raw``, Truto's ``remote_data``)."""
+        # MIGRATION: the Ecwid dialect (wip/ecwid) declares this itself; on merge keep its version.
+        return to_ecwid(record)
+
     def routes(self, context: ServerContext) -> list[Route]:
         service = EcwidCustomers(context, self.name)
         customers = CustomersResource(service)
