@@ -139,7 +139,9 @@ def to_apideck(record: dict[str, Any]) -> dict[str, Any]:
 def native_record(service: str, record: dict[str, Any]) -> dict[str, Any]:
     """What the connector behind ``service`` returns for this customer (``_raw``): the native record of
     the flavour of that name, else the canonical record."""
-    return FLAVOURS.get(service).native(record) if service in FLAVOURS else record
+    # MIGRATION: a flavour not yet on the pipeline (no native) gets the canonical record.
+    native = getattr(FLAVOURS.get(service), "native", None) if service in FLAVOURS else None
+    return native(record) if native is not None else record
 
 
 # ---- cursors -----------------------------------------------------------------------------
