@@ -243,8 +243,7 @@ class ApideckView(NamedTuple):
     raw: bool
     fields_raw: str
     fields: FieldSet | None
-    cursor: str | None = None
-    """The list cursor as sent (``meta.cursors.current``)."""
+    cursor: str | None = None  # the list cursor as sent: meta.cursors.current
 
 
 def _view(req: falcon.Request) -> ApideckView:
@@ -277,13 +276,12 @@ def _given(record: dict[str, Any]) -> Callable[[], dict[str, Any]]:
 # ---- errors ------------------------------------------------------------------------------
 
 
-_ERROR_TYPES = {
+_ERROR_TYPES = {  # Apideck's type_name and message by status, for errors without a type of their own
     400: ("RequestValidationError", "Invalid Params"), 401: ("UnauthorizedError", "Unauthorized Request"),
     402: ("RequestLimitError", "Request Limit Reached"), 403: ("ForbiddenError", "Forbidden"),
     405: ("MethodNotAllowedError", "Method Not Allowed"), 415: ("RequestValidationError", "Invalid Params"),
     422: ("InvalidStateError", "Invalid State"), 429: ("ConnectorRateLimitError", "Connector Rate Limit Error"),
 }
-"""Apideck's ``type_name`` and ``message`` by status, for errors without a type of their own."""
 
 
 def _type_and_message(error: MockServerError) -> tuple[str, str]:
@@ -358,7 +356,8 @@ class Apideck(DialectBase):
         if page.total is not None:
             meta["total_count"] = page.total
         links = {"previous": link_with(req, {"cursor": prev_cursor}) if prev_cursor else None,
-                 "current": link_with(req, {}), "next": link_with(req, {"cursor": next_cursor}) if next_cursor else None}
+                 "current": link_with(req, {}),
+                 "next": link_with(req, {"cursor": next_cursor}) if next_cursor else None}
         body = (_head(service, "all") + b',"data":[' + b",".join(parts) + b'],"meta":' + dumps(meta)
                 + b',"links":' + dumps(links))
         if view.raw:
@@ -375,7 +374,8 @@ class Apideck(DialectBase):
 
     def render_record(self, req: falcon.Request, view: ApideckView, found: Found, records: RecordCache) -> Reply:
         # PERF: the record is built only when its bytes are not cached.
-        body = _head(view.service, "one") + b',"data":' + _data_bytes(records, view, found.ordinal, lambda: found.record)
+        data = _data_bytes(records, view, found.ordinal, lambda: found.record)
+        body = _head(view.service, "one") + b',"data":' + data
         if view.raw:
             body += b',"_raw":' + _raw_bytes(records, view.service, found.ordinal, lambda: found.record)
         return Reply(body + b"}")
