@@ -266,6 +266,13 @@ def test_raw_of_a_service_named_by_a_flavour_is_that_flavours_native_record(api:
         "items": [{"standin_id": ds.id_of(0)}, {"standin_id": ds.id_of(1)}]}
 
 
+def test_a_get_answer_reads_back_as_the_canonical_record(api: falcon.testing.TestClient) -> None:
+    ds, apideck = Dataset(7, 200), FLAVOURS.get("apideck")
+    for i in (0, 57, 199):
+        body = api.simulate_get(f"{BASE}/{ds.id_of(i)}").json
+        assert apideck.from_native(apideck.unwrap_record(body), ds.customer(i)) == ds.customer(i)
+
+
 def test_get_one_and_404(api: falcon.testing.TestClient) -> None:
     ds = Dataset(7, 200)
     body = api.simulate_get(f"{BASE}/{ds.id_of(17)}", params={"raw": "false"}).json

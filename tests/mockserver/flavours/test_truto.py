@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
-from mockserver import Settings, create_app
+from mockserver import FLAVOURS, Settings, create_app
 from mockserver.dataset import Dataset
 from mockserver.flavours.ecwid import to_ecwid
 from tests.fixtures.fuzzing import swap_in_issued_cursor
@@ -231,6 +231,16 @@ def test_any_other_account_carries_ecwids_native_record(client: falcon.testing.T
     one = client.simulate_get(f"{BASE}/{ds.id_of(6)}", params={"integrated_account_id": account}).json
     assert one == expected(ds, 6)
     assert one["remote_data"] == to_ecwid(ds.customer(6))
+
+
+def test_a_get_answer_reads_back_as_the_canonical_record(client: falcon.testing.TestClient) -> None:
+    ds, truto = Dataset(7, 200), FLAVOURS.get("truto")
+    for i in (0, 57, 199):
+        body = client.simulate_get(f"{BASE}/{ds.id_of(i)}", params=ACCOUNT).json
+        record = ds.customer(i)  # Truto drops the ids of emails and phones
+        assert truto.from_native(truto.unwrap_record(body), record) == {
+            **record, "emails": [{"email": e["email"], "type": e["type"]} for e in record["emails"]],
+            "phone_numbers": [{k: v for k, v in p.items() if k != "id"} for p in record["phone_numbers"]]}
 
 
 def test_raw_response_format_serves_remote_records(client: falcon.testing.TestClient) -> None:
