@@ -16,6 +16,7 @@ if typing.TYPE_CHECKING:
     from mockserver.app import create_app
     from mockserver.catalog import Catalog, Filters, ListQuery, Page
     from mockserver.dataset import Dataset, format_timestamp, parse_timestamp
+    from mockserver.dialect import Caller, Dialect, DialectBase, Example, Listing, Operation, Reply, Write
     from mockserver.errors import (
         BadRequest,
         InvalidBody,
@@ -28,7 +29,7 @@ if typing.TYPE_CHECKING:
         UnknownFlavour,
     )
     from mockserver.fields import parse_fields, project
-    from mockserver.flavours import FLAVOURS, Flavour, Rendered, Route
+    from mockserver.flavours import FLAVOURS, Flavour, Rendered
     from mockserver.model import CUSTOMER_PATHS
     from mockserver.server import ServerProcess, serve
     from mockserver.settings import Settings
@@ -57,22 +58,34 @@ _LAZY = {
     "project": "mockserver.fields",
     "CUSTOMER_PATHS": "mockserver.model",
     "Settings": "mockserver.settings",
+    # what a platform declares (no Falcon at import)
+    "Caller": "mockserver.dialect",
+    "Dialect": "mockserver.dialect",
+    "DialectBase": "mockserver.dialect",
+    "Example": "mockserver.dialect",
+    "Listing": "mockserver.dialect",
+    "Operation": "mockserver.dialect",
+    "Reply": "mockserver.dialect",
+    "Write": "mockserver.dialect",
     # the server: Falcon, gunicorn and every flavour
     "create_app": "mockserver.app",
     "FLAVOURS": "mockserver.flavours",
     "Flavour": "mockserver.flavours",
     "Rendered": "mockserver.flavours",
-    "Route": "mockserver.flavours",
     "ServerProcess": "mockserver.server",
     "serve": "mockserver.server",
 }
 
 __all__ = [
     "BadRequest",
+    "Caller",
     "Catalog",
     "create_app",
     "CUSTOMER_PATHS",
     "Dataset",
+    "Dialect",
+    "DialectBase",
+    "Example",
     "Filters",
     "Flavour",
     "FLAVOURS",
@@ -81,20 +94,23 @@ __all__ = [
     "InvalidCursor",
     "InvalidParameter",
     "InvalidSettings",
+    "Listing",
     "ListQuery",
     "MockServerError",
     "NotFound",
+    "Operation",
     "Page",
     "parse_fields",
     "parse_timestamp",
     "project",
     "Rendered",
-    "Route",
+    "Reply",
     "serve",
     "ServerProcess",
     "Settings",
     "Unauthorized",
     "UnknownFlavour",
+    "Write",
 ]
 
 

@@ -191,13 +191,8 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
         prefixes = [f"/{flavour.name}"] + ([""] if flavour is root else [])
         for prefix in prefixes:
             mounts.add(prefix, flavour)
-            if hasattr(flavour, "operations"):
-                for path, resource in operation_resources(flavour, context):
-                    app.add_route(prefix + path, _head_like_get(resource))
-            else:  # MIGRATION: flavours not yet on the pipeline mount their own resources
-                for route in flavour.routes(context):  # type: ignore[attr-defined]
-                    app.add_route(prefix + route.path, _head_like_get(route.resource, route.suffix),
-                                  suffix=route.suffix)
+            for path, resource in operation_resources(flavour, context):
+                app.add_route(prefix + path, _head_like_get(resource))
             app.add_route(f"{prefix}/openapi.yaml", _head_like_get(SpecResource(flavour, settings.base_url + prefix)))
             # NOTE: under every mount too: a document served at /<mount> (canonical's lists /health)
             # names /<mount> as its server, so its /health must answer there.

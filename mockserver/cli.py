@@ -6,18 +6,16 @@ Exit codes: 0 success, 2 usage or settings error (message on stderr, no tracebac
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mockserver.errors import MockServerError
 from mockserver.settings import Settings
 
 if TYPE_CHECKING:
-    from mockserver.resources import ServerContext
+    from mockserver.dialect import Dialect
 
 __all__ = ["main"]
 
@@ -172,8 +170,7 @@ def _routes(settings: Settings) -> int:
     from mockserver.landing import DOCS_PATH
 
     root = FLAVOURS.get(settings.flavour)
-    with _null_context(settings) as context:
-        routes = {flavour.name: _route_table(flavour, context) for flavour in FLAVOURS}
+    routes = {flavour.name: _route_table(flavour) for flavour in FLAVOURS}
     for flavour in FLAVOURS:
         print(f"{flavour.name}: {flavour.title}")
         for methods, path in routes[flavour.name]:
@@ -194,37 +191,12 @@ def _routes(settings: Settings) -> int:
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _route_table(flavour: Any, context: ServerContext) -> list[tuple[list[str], str]]:
+def _route_table(flavour: Dialect) -> list[tuple[list[str], str]]:
     """``(methods, path)`` of each path a flavour serves, in its declaration order."""
-    if not hasattr(flavour, "operations"):  # MIGRATION: flavours not yet on the pipeline
-        return [(_methods(r.resource, r.suffix), r.path) for r in flavour.routes(context)]
     table: dict[str, list[str]] = {}
     for operation in flavour.operations:
         table.setdefault(operation.path, []).append(operation.method)
     return [([m for m in HTTP_METHODS if m in methods], path) for path, methods in table.items()]
-
-
-def _methods(resource: object, suffix: str | None) -> list[str]:
-    """The methods a Falcon resource answers for a route (``on_get`` or ``on_get_<suffix>``)."""
-    tail = f"_{suffix}" if suffix else ""
-    return [m for m in HTTP_METHODS if callable(getattr(resource, f"on_{m.lower()}{tail}", None))]
-
-
-@contextlib.contextmanager
-def _null_context(settings: Settings) -> Iterator[ServerContext]:
-    """A server context over an empty dataset, its state in a temporary directory removed after."""
-    from mockserver.catalog import Catalog
-    from mockserver.dataset import Dataset
-    from mockserver.resources import ServerContext
-    from mockserver.store import Store
-
-    dataset = Dataset(settings.seed, 0)
-    with tempfile.TemporaryDirectory(prefix="mockserver-routes-") as temp_dir:
-        store = Store(os.path.join(temp_dir, "s.db"), dataset.fingerprint)
-        try:
-            yield ServerContext(settings, Catalog(dataset, store))
-        finally:
-            store.close()
 
 
 def _dump(settings: Settings, start: int, limit: int) -> int:

@@ -18,25 +18,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
-from typing import Any, NamedTuple
+from typing import Any
 
 from mockserver.dialect import Dialect, Rendered
 from mockserver.errors import UnknownFlavour
 
-__all__ = ["ENTRY_POINT_GROUP", "FLAVOURS", "Flavour", "FlavourRegistry", "Rendered", "Route"]
+__all__ = ["ENTRY_POINT_GROUP", "FLAVOURS", "Flavour", "FlavourRegistry", "Rendered"]
 
 ENTRY_POINT_GROUP = "mockserver.flavours"
 
 Flavour = Dialect
 """The older name of :class:`~mockserver.dialect.Dialect`."""
-
-
-class Route(NamedTuple):
-    """MIGRATION: a path and the Falcon resource serving it, for flavours not yet on the pipeline."""
-
-    path: str
-    resource: Any
-    suffix: str | None = None
 
 
 def _discovered() -> list[tuple[str, Callable[[], Any]]]:

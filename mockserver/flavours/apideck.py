@@ -8,7 +8,7 @@ Emulated:
 * ``Authorization: Bearer <key>`` (any non-empty key, or only ``settings.token``; the SDK adds the
   ``Bearer`` prefix itself), then the required ``x-apideck-consumer-id`` and ``x-apideck-app-id``
   headers: a missing or blank one is a 400 ``RequestHeadersValidationError`` whose detail is
-  ``Missing Header: <name>``.
+  ``Missing Header: <name>``. The consumer id names the tenant (whose data a request reads).
 * ``x-apideck-service-id`` picks the connector named in the envelope's ``service``.
 * ``cursor`` + ``limit`` (1..200, default 20): envelope ``{status_code, status, service, resource,
   operation, data, meta: {items_on_page, cursors: {previous, current, next}, total_count}, links}``
@@ -28,11 +28,12 @@ Emulated:
 
 UNCONFIRMED choices (no primary source; documented in ``specs/apideck.yaml`` too):
 
-* Without ``x-apideck-service-id`` the service is ``ecwid``: the mock's one "connection".
-* ``_raw`` for service ``ecwid`` is Ecwid's native customer (``flavours.ecwid.to_ecwid``); a list's
-  ``_raw`` is Ecwid's search-result shape ``{total, count, limit, items}`` (no ``offset``: pages
-  are keyset walks). For any other service id ``_raw`` is the canonical record (get) or
-  ``{items: [canonical records]}`` (list).
+* Without ``x-apideck-service-id`` the service is ``ecwid``: the mock's default "connection".
+* ``_raw`` is the native customer of the connector: when the service id is the name of a flavour
+  of this server (``ecwid``, ``shopify``...), that flavour's own customer record, taken from the
+  registry (``FLAVOURS.get(service).native``); for any other service id, the canonical record.
+  A list's ``_raw`` is ``{items: [...]}``, except for ``ecwid``, whose search-result shape
+  ``{total, count, limit, items}`` it keeps (no ``offset``: pages are keyset walks).
 * The canonical record is looser than ``EcommerceCustomer``, so two values are mapped to keep every
   response valid: an address without a type is ``other`` (Apideck's ``type`` is a non-null enum),
   and an email the canonical API accepted but that is not an RFC 5321 dot-atom address (non-ASCII,
@@ -58,15 +59,15 @@ import base64
 import binascii
 import math
 import re
-from datetime import date
-from fractions import Fraction
+from collections.abc import Callable, Hashable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import falcon
 
-from mockserver.array_params import array_items, array_key, array_text
 from mockserver.catalog import Filters, ListQuery
+from mockserver.dataset import format_timestamp, parse_timestamp
+from mockserver.dialect import Caller, DialectBase, Example, Found, Listing, Operation, RecordCache, Rendered, Reply
 from mockserver.errors import (
     InvalidCursor,
     InvalidParameter,
@@ -76,34 +77,18 @@ from mockserver.errors import (
     UnsupportedFilter,
 )
 from mockserver.fields import FieldSet, parse_fields, project
-from mockserver.flavours import Rendered, Route
-from mockserver.flavours.ecwid import to_ecwid
+from mockserver.flavours import FLAVOURS
+from mockserver.formats import array_items, array_key, array_text, millis, rfc3339_seconds
 from mockserver.model import CUSTOMER_PATHS
-from mockserver.pagination import Position, decode_cursor, encode_cursor
-from mockserver.resources import (
-    ServerContext,
-    bearer_token,
-    dumps,
-    int_param,
-    link_with,
-    send_bytes,
-    single_param,
-)
+from mockserver.pagination import decode_cursor, page_cursors
+from mockserver.resources import bearer_token, bool_param, check_token, dumps, int_param, link_with, single_param
 
-__all__ = [
-    "APIDECK_PATHS",
-    "DEFAULT_SERVICE",
-    "FIELDS_PATTERN",
-    "Apideck",
-    "bool_param",
-    "error_body",
-    "millis",
-    "native_record",
-    "rfc3339_seconds",
-    "to_apideck",
-    "unwrap_cursor",
-    "wrap_cursor",
-]
+if TYPE_CHECKING:
+    from mockserver.catalog import Page
+    from mockserver.settings import Settings
+
+__all__ = ["APIDECK_PATHS", "DEFAULT_SERVICE", "FIELDS_PATTERN", "Apideck", "error_body", "native_record",
+           "to_apideck", "unwrap_cursor", "wrap_cursor"]
 
 DEFAULT_SERVICE = "ecwid"
 FILTER_KEYS = ("email", "phone_number", "customer_ids", "updated_since", "created_since")
@@ -117,39 +102,6 @@ _FIELD_ALTERNATIVES = "|".join(re.escape(p) for p in sorted(APIDECK_PATHS, key=l
 FIELDS_PATTERN = f"^ *(?:(?:{_FIELD_ALTERNATIVES}) *)?(?:, *(?:(?:{_FIELD_ALTERNATIVES}) *)?)*$"
 """What ``fields`` accepts: known paths separated by commas, spaces around them, blank entries ignored."""
 _FIELDS_RE = re.compile(FIELDS_PATTERN[1:-1])
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))", re.ASCII)
-_EPOCH_DAY = date(1970, 1, 1).toordinal()
-
-
-def rfc3339_seconds(text: str) -> Fraction:
-    """The exact UNIX time of an RFC 3339 ``date-time`` (offset required, leap second allowed).
-
-    Raises:
-        ValueError: not an RFC 3339 date-time, or not a real calendar date.
-    """
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not an RFC 3339 date-time")
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    if hour > 23 or minute > 59 or second > 60:
-        raise ValueError(f"{text!r} has an out-of-range time")
-    days = date(year, month, day).toordinal() - _EPOCH_DAY  # ValueError for impossible dates
-    offset = 0
-    if match.group(9):
-        off_hour, off_minute = int(match.group(10)), int(match.group(11))
-        if off_hour > 23 or off_minute > 59:
-            raise ValueError(f"{text!r} has an out-of-range offset")
-        offset = (off_hour * 3600 + off_minute * 60) * (1 if match.group(9) == "+" else -1)
-    fraction = Fraction(match.group(7)) if match.group(7) else Fraction(0)
-    return days * 86400 + hour * 3600 + minute * 60 + second + fraction - offset
-
-
-def millis(timestamp: str | None) -> str | None:
-    """``2020-09-30T07:43:32Z`` -> ``2020-09-30T07:43:32.000Z`` (Apideck dates carry milliseconds)."""
-    if timestamp is None or not timestamp.endswith("Z") or "." in timestamp:
-        return timestamp
-    return timestamp[:-1] + ".000Z"
-
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -166,16 +118,14 @@ def _address(entry: dict[str, Any]) -> dict[str, Any]:
     return entry if entry.get("type") is not None else {**entry, "type": "other"}
 
 
+_SCALARS = ("name", "first_name", "last_name", "company_name", "status", "currency")  # as canonical has them
+
+
 def to_apideck(record: dict[str, Any]) -> dict[str, Any]:
     """A canonical record as an Apideck ``EcommerceCustomer`` (see the module notes for mapped values)."""
     return {
         "id": record["id"],
-        "name": record.get("name"),
-        "first_name": record.get("first_name"),
-        "last_name": record.get("last_name"),
-        "company_name": record.get("company_name"),
-        "status": record.get("status"),
-        "currency": record.get("currency"),
+        **{key: record.get(key) for key in _SCALARS},
         "emails": [_email(e) for e in record.get("emails") or ()],
         "phone_numbers": record.get("phone_numbers") or [],
         "addresses": [_address(a) for a in record.get("addresses") or ()],
@@ -187,8 +137,9 @@ def to_apideck(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def native_record(service: str, record: dict[str, Any]) -> dict[str, Any]:
-    """What the connector behind ``service`` returns for this customer (``_raw``)."""
-    return to_ecwid(record) if service == DEFAULT_SERVICE else record
+    """What the connector behind ``service`` returns for this customer (``_raw``): the native record of
+    the flavour of that name, else the canonical record."""
+    return FLAVOURS.get(service).native(record) if service in FLAVOURS else record
 
 
 # ---- cursors -----------------------------------------------------------------------------
@@ -221,18 +172,9 @@ def unwrap_cursor(service: str, text: str) -> str:
 # ---- request parsing ---------------------------------------------------------------------
 
 
-def bool_param(req: falcon.Request, name: str) -> bool:
-    """A ``true``/``false`` query parameter (absent means false).
-
-    Raises:
-        InvalidParameter: any other value.
-    """
-    raw = single_param(req, name)
-    if raw is None:
-        return False
-    if raw not in ("true", "false"):
-        raise InvalidParameter(name, f"must be true or false, got {raw!r}")
-    return raw == "true"
+def service_of(req: falcon.Request) -> str:
+    """The connector a request targets (``x-apideck-service-id``, else :data:`DEFAULT_SERVICE`)."""
+    return (req.get_header("x-apideck-service-id") or "").strip(" \t") or DEFAULT_SERVICE
 
 
 def _since(key: str, raw: str) -> int:
@@ -292,113 +234,52 @@ def fields_param(req: falcon.Request) -> tuple[str, FieldSet | None]:
     return raw, parse_fields(raw, APIDECK_PATHS)
 
 
-# ---- resource ----------------------------------------------------------------------------
+class ApideckView(NamedTuple):
+    """How a request wants its customers: for which connector, with ``_raw`` or not, which fields."""
+
+    service: str
+    raw: bool
+    fields_raw: str
+    fields: FieldSet | None
+    cursor: str | None = None  # the list cursor as sent: meta.cursors.current
 
 
-class CustomersResource:
-    """``/ecommerce/customers`` (customersAll) and ``/ecommerce/customers/{id}`` (customersOne)."""
+def _view(req: falcon.Request) -> ApideckView:
+    return ApideckView(service_of(req), bool_param(req, "raw"), *fields_param(req))
 
-    def __init__(self, context: ServerContext, name: str = "apideck") -> None:
-        self.context = context
-        self.catalog = context.catalog
-        self.name = name
 
-    def _service(self, req: falcon.Request) -> str:
-        """Check auth and the required headers; the service id the request targets."""
-        self.context.check_token(bearer_token(req))
-        for header in REQUIRED_HEADERS:
-            value = req.get_header(header)
-            if value is None or not value.strip(" \t"):
-                raise MissingHeader(header)
-        return (req.get_header("x-apideck-service-id") or "").strip(" \t") or DEFAULT_SERVICE
+# ---- rendering ---------------------------------------------------------------------------
 
-    def _data_bytes(self, record: dict[str, Any], ordinal: int | None, fields_raw: str,
-                    fields: FieldSet | None) -> bytes:
-        def build() -> bytes:
-            return dumps(project(to_apideck(record), fields))
 
-        if ordinal is None:
-            return build()
-        return self.context.record_bytes(self.name, ("data", fields_raw), ordinal, build)
+def _head(service: str, operation: str) -> bytes:
+    return (b'{"status_code":200,"status":"OK","service":' + dumps(service)
+            + b',"resource":"customers","operation":"' + operation.encode() + b'"')
 
-    def _raw_bytes(self, service: str, record: dict[str, Any], ordinal: int | None) -> bytes:
-        def build() -> bytes:
-            return dumps(native_record(service, record))
 
-        if ordinal is None:
-            return build()
-        return self.context.record_bytes(self.name, ("raw", service), ordinal, build)
+def _data_bytes(records: RecordCache, view: ApideckView, ordinal: int | None,
+                record: Callable[[], dict[str, Any]]) -> bytes:
+    return records.bytes(("data", view.fields_raw), ordinal, lambda: dumps(project(to_apideck(record()), view.fields)))
 
-    @staticmethod
-    def _head(service: str, operation: str) -> bytes:
-        return (b'{"status_code":200,"status":"OK","service":' + dumps(service)
-                + b',"resource":"customers","operation":"' + operation.encode() + b'"')
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        service = self._service(req)
-        version = self.catalog.store.refresh()
-        # PERF: pages are served from bytes; the service header changes the body, so it is in the key.
-        cache_key = (self.name, req.prefix, req.path, req.query_string, version, service)
-        cached = self.context.pages.get(cache_key)
-        if cached is None:
-            cached = self.context.pages.put(cache_key, self._list(req, service, version))
-        send_bytes(resp, cached)
+def _raw_bytes(records: RecordCache, service: str, ordinal: int | None, record: Callable[[], dict[str, Any]]) -> bytes:
+    # Every service id that is no flavour gets the canonical record: one cache entry for them all.
+    variant = ("raw", service if service in FLAVOURS else None)
+    return records.bytes(variant, ordinal, lambda: dumps(native_record(service, record())))
 
-    def _list(self, req: falcon.Request, service: str, latest: int) -> bytes:
-        raw = bool_param(req, "raw")
-        limit = int_param(req, "limit", 20, 1, 200)
-        fields_raw, fields = fields_param(req)
-        query = parse_list_query(req)
-        secret = self.catalog.dataset.fingerprint
-        cursor = (single_param(req, "cursor") or "").strip() or None
-        position = None
-        if cursor is not None:
-            position = decode_cursor(unwrap_cursor(service, cursor), secret, query.signature)
-        page = self.catalog.list(query, limit, position, latest=latest)
-        parts = [self._data_bytes(r, o, fields_raw, fields) for r, o in zip(page.records, page.ordinals)]
-        next_cursor = prev_cursor = None
-        if page.has_next and page.last_key is not None:
-            next_cursor = wrap_cursor(service, encode_cursor(
-                Position(page.last_key, False, page.version, query.signature), secret))
-        if page.has_previous and page.first_key is not None:
-            prev_cursor = wrap_cursor(service, encode_cursor(
-                Position(page.first_key, True, page.version, query.signature), secret))
-        meta: dict[str, Any] = {
-            "items_on_page": len(parts),
-            "cursors": {"previous": prev_cursor, "current": cursor, "next": next_cursor},
-        }
-        if page.total is not None:
-            meta["total_count"] = page.total
-        links = {
-            "previous": link_with(req, {"cursor": prev_cursor}) if prev_cursor else None,
-            "current": link_with(req, {}),
-            "next": link_with(req, {"cursor": next_cursor}) if next_cursor else None,
-        }
-        body = (self._head(service, "all") + b',"data":[' + b",".join(parts) + b'],"meta":' + dumps(meta)
-                + b',"links":' + dumps(links))
-        if raw:
-            items = b",".join(self._raw_bytes(service, r, o) for r, o in zip(page.records, page.ordinals))
-            if service == DEFAULT_SERVICE:
-                envelope = {"total": page.total, "count": len(parts), "limit": limit}
-                body += b',"_raw":' + dumps(envelope)[:-1] + b',"items":[' + items + b"]}"
-            else:
-                body += b',"_raw":{"items":[' + items + b"]}"
-        return body + b"}"
 
-    def on_get_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        service = self._service(req)
-        raw = bool_param(req, "raw")
-        fields_raw, fields = fields_param(req)
-        state = self.catalog.state()
-        record = self.catalog.get(id)
-        ordinal = self.catalog.ordinal_of(id, state)
-        body = self._head(service, "one") + b',"data":' + self._data_bytes(record, ordinal, fields_raw, fields)
-        if raw:
-            body += b',"_raw":' + self._raw_bytes(service, record, ordinal)
-        send_bytes(resp, body + b"}")
+def _given(record: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    return lambda: record
 
 
 # ---- errors ------------------------------------------------------------------------------
+
+
+_ERROR_TYPES = {  # Apideck's type_name and message by status, for errors without a type of their own
+    400: ("RequestValidationError", "Invalid Params"), 401: ("UnauthorizedError", "Unauthorized Request"),
+    402: ("RequestLimitError", "Request Limit Reached"), 403: ("ForbiddenError", "Forbidden"),
+    405: ("MethodNotAllowedError", "Method Not Allowed"), 415: ("RequestValidationError", "Invalid Params"),
+    422: ("InvalidStateError", "Invalid State"), 429: ("ConnectorRateLimitError", "Connector Rate Limit Error"),
+}
 
 
 def _type_and_message(error: MockServerError) -> tuple[str, str]:
@@ -410,17 +291,7 @@ def _type_and_message(error: MockServerError) -> tuple[str, str]:
         return "UnsupportedFiltersError", "Unsupported Filters"
     if isinstance(error, NotFound):
         return "EntityNotFoundError", "Unknown Customer" if error.entity else "Unknown Resource"
-    by_status = {
-        400: ("RequestValidationError", "Invalid Params"),
-        401: ("UnauthorizedError", "Unauthorized Request"),
-        402: ("RequestLimitError", "Request Limit Reached"),
-        403: ("ForbiddenError", "Forbidden"),
-        405: ("MethodNotAllowedError", "Method Not Allowed"),
-        415: ("RequestValidationError", "Invalid Params"),
-        422: ("InvalidStateError", "Invalid State"),
-        429: ("ConnectorRateLimitError", "Connector Rate Limit Error"),
-    }
-    return by_status.get(error.status, ("UnknownError", "Unknown Error"))
+    return _ERROR_TYPES.get(error.status, ("UnknownError", "Unknown Error"))
 
 
 def error_body(error: MockServerError) -> dict[str, Any]:
@@ -430,26 +301,98 @@ def error_body(error: MockServerError) -> dict[str, Any]:
         reason = HTTPStatus(error.status).phrase
     except ValueError:
         reason = error.title
-    return {
-        "status_code": error.status,
-        "error": reason,
-        "type_name": type_name,
-        "message": message,
-        "detail": error.detail,
-        "ref": f"https://developers.apideck.com/errors#{type_name.lower()}",
-    }
+    return {"status_code": error.status, "error": reason, "type_name": type_name, "message": message,
+            "detail": error.detail, "ref": f"https://developers.apideck.com/errors#{type_name.lower()}"}
 
 
-class Apideck:
+# ---- the dialect -------------------------------------------------------------------------
+
+
+class Apideck(DialectBase):
     """Apideck Unify Ecommerce: ``data[]`` + ``meta.cursors``, errors as ``{status_code, error, type_name, ...}``."""
 
     name = "apideck"
     title = "Apideck Unify Ecommerce API (customers)"
     spec = "apideck.yaml"
+    operations = (
+        Operation("list", "GET", "/ecommerce/customers", "customersAll"),
+        Operation("get", "GET", "/ecommerce/customers/{id}", "customersOne"),
+    )
+    example = Example("/ecommerce/customers", "/ecommerce/customers/{id}",
+                      headers=(("x-apideck-consumer-id", "test-consumer"), ("x-apideck-app-id", "my-app")))
 
-    def routes(self, context: ServerContext) -> list[Route]:
-        resource = CustomersResource(context, self.name)
-        return [Route("/ecommerce/customers", resource), Route("/ecommerce/customers/{id}", resource, "item")]
+    def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
+                     settings: Settings) -> Caller:
+        token = check_token(bearer_token(req), settings)  # 401 before the headers are checked
+        values = [(req.get_header(header) or "").strip(" \t") for header in REQUIRED_HEADERS]
+        for header, value in zip(REQUIRED_HEADERS, values):
+            if not value:
+                raise MissingHeader(header)
+        return Caller(token, values[0])  # the consumer is the tenant
+
+    def page_variant(self, req: falcon.Request, caller: Caller) -> Hashable:
+        return service_of(req)  # the envelope's service, the cursors and _raw depend on it
+
+    def parse_list(self, req: falcon.Request, params: Mapping[str, str], secret: str) -> Listing:
+        view = _view(req)
+        limit = int_param(req, "limit", 20, 1, 200)
+        query = parse_list_query(req)
+        cursor = (single_param(req, "cursor") or "").strip() or None
+        position = decode_cursor(unwrap_cursor(view.service, cursor), secret, query.signature) if cursor else None
+        return Listing(query, limit, position, view=view._replace(cursor=cursor))
+
+    def render_page(self, req: falcon.Request, listing: Listing, page: Page, records: RecordCache,
+                    secret: str) -> Reply:
+        view: ApideckView = listing.view
+        service = view.service
+        loads = [(_given(r), o) for r, o in zip(page.records, page.ordinals)]
+        parts = [_data_bytes(records, view, ordinal, record) for record, ordinal in loads]
+        prev_cursor, next_cursor = (wrap_cursor(service, c) if c else None
+                                    for c in page_cursors(page, listing.query.signature, secret))
+        meta: dict[str, Any] = {"items_on_page": len(parts),
+                                "cursors": {"previous": prev_cursor, "current": view.cursor, "next": next_cursor}}
+        if page.total is not None:
+            meta["total_count"] = page.total
+        links = {"previous": link_with(req, {"cursor": prev_cursor}) if prev_cursor else None,
+                 "current": link_with(req, {}),
+                 "next": link_with(req, {"cursor": next_cursor}) if next_cursor else None}
+        body = (_head(service, "all") + b',"data":[' + b",".join(parts) + b'],"meta":' + dumps(meta)
+                + b',"links":' + dumps(links))
+        if view.raw:
+            items = b",".join(_raw_bytes(records, service, ordinal, record) for record, ordinal in loads)
+            if service == DEFAULT_SERVICE:  # Ecwid's search-result shape
+                envelope = {"total": page.total, "count": len(parts), "limit": listing.limit}
+                body += b',"_raw":' + dumps(envelope)[:-1] + b',"items":[' + items + b"]}"
+            else:
+                body += b',"_raw":{"items":[' + items + b"]}"
+        return Reply(body + b"}")
+
+    def parse_get(self, req: falcon.Request, params: Mapping[str, str]) -> ApideckView:
+        return _view(req)
+
+    def render_record(self, req: falcon.Request, view: ApideckView, found: Found, records: RecordCache) -> Reply:
+        # PERF: the record is built only when its bytes are not cached.
+        data = _data_bytes(records, view, found.ordinal, lambda: found.record)
+        body = _head(view.service, "one") + b',"data":' + data
+        if view.raw:
+            body += b',"_raw":' + _raw_bytes(records, view.service, found.ordinal, lambda: found.record)
+        return Reply(body + b"}")
+
+    def native(self, record: dict[str, Any]) -> dict[str, Any]:
+        return to_apideck(record)
+
+    def unwrap_record(self, body: Any) -> dict[str, Any]:
+        return body["data"]  # type: ignore[no-any-return]
+
+    def from_native(self, native: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Canonical fields of an EcommerceCustomer: the same members without ``custom_mappings``, dates
+        to the second; ``notes``, which Apideck does not carry, is kept from ``current``."""
+        fields = {key: value for key, value in native.items() if key != "custom_mappings"}
+        fields.update((key, format_timestamp(parse_timestamp(fields[key])))
+                      for key in ("created_at", "updated_at") if fields.get(key))
+        if current is not None and "notes" in current:
+            fields["notes"] = current["notes"]
+        return fields
 
     def render_error(self, error: MockServerError) -> Rendered:
         return Rendered(error.status, dumps(error_body(error)), "application/json", dict(error.headers))

@@ -6,7 +6,8 @@ Emulated:
   the only customer methods Truto offers for e-commerce; other methods get a 405 in Truto's body.
 * ``Authorization: Bearer <token>`` (any non-empty token, or only ``settings.token``), then the
   required ``integrated_account_id`` query parameter: missing or empty is a 400 whose
-  ``truto_error_insight.missing_required_query_parameters`` names it.
+  ``truto_error_insight.missing_required_query_parameters`` names it. The integrated account
+  names the tenant (whose data a request reads).
 * Paging with ``limit`` and ``next_cursor``: an empty ``next_cursor`` is the first page (the TS SDK
   sends ``next_cursor=`` first); envelope ``{result, next_cursor, prev_cursor, result_count}`` with
   ``next_cursor: null`` on the last page; ``prev_cursor`` passed back as ``next_cursor`` walks back.
@@ -30,8 +31,11 @@ UNCONFIRMED choices (no primary source; documented in ``specs/truto.yaml`` too):
 * Any ``integrated_account_id`` value (not only a uuid) sees the same dataset.
 * ``limit`` defaults to 100 and accepts 1..1000 (other values are a 400); ``truto_ignore_limit=true``
   serves pages of the default size.
-* The remote platform behind the mock's integrated account is Ecwid: ``remote_data`` is Ecwid's native
-  customer (``flavours.ecwid.to_ecwid``). ``truto_response_format=raw`` keeps the list envelope with
+* The remote platform behind an integrated account is the flavour of this server whose name
+  prefixes ``integrated_account_id`` followed by ``-``, ``_`` or ``:`` (``shopify-acc-1``,
+  ``ecwid_42``; the longest such name wins), else Ecwid. ``remote_data`` is that platform's native
+  customer, taken from the registry (``FLAVOURS.get(platform).native``): Ecwid's for any other
+  account id, as before. ``truto_response_format=raw`` keeps the list envelope with
   ``result`` holding those native records, and a get answers the native record bare;
   ``truto_exclude_fields`` then applies to the native keys, and ``truto_key_by`` still keys by the
   unified field. ``normalized`` and ``stream`` answer the same JSON as ``unified``.
@@ -49,34 +53,33 @@ UNCONFIRMED choices (no primary source; documented in ``specs/truto.yaml`` too):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import falcon
 
-from mockserver.array_params import array_items
 from mockserver.catalog import Filters, ListQuery
+from mockserver.dataset import format_timestamp, parse_timestamp
+from mockserver.dialect import Caller, DialectBase, Example, Found, Listing, Operation, RecordCache, Rendered, Reply
 from mockserver.errors import InvalidParameter, MockServerError
-from mockserver.flavours import Rendered, Route
-from mockserver.flavours.apideck import bool_param, millis, rfc3339_seconds
-from mockserver.flavours.ecwid import to_ecwid
-from mockserver.pagination import Position, decode_cursor, encode_cursor
-from mockserver.resources import ServerContext, bearer_token, dumps, int_param, send_bytes, single_param
+from mockserver.flavours import FLAVOURS
+from mockserver.formats import array_items, millis, phone_text, rfc3339_seconds
+from mockserver.pagination import decode_cursor, page_cursors
+from mockserver.resources import bearer_token, bool_param, check_token, dumps, int_param, single_param
 
-__all__ = [
-    "DEFAULT_LIMIT",
-    "KEY_BY_FIELDS",
-    "MAX_LIMIT",
-    "MissingQueryParameter",
-    "Truto",
-    "error_body",
-    "exclude_fields",
-    "to_truto",
-]
+if TYPE_CHECKING:
+    from mockserver.catalog import Page
+    from mockserver.settings import Settings
+
+__all__ = ["DEFAULT_LIMIT", "DEFAULT_PLATFORM", "KEY_BY_FIELDS", "MAX_LIMIT", "MissingQueryParameter", "Truto",
+           "error_body", "exclude_fields", "platform_of", "remote_record", "to_truto"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+DEFAULT_PLATFORM = "ecwid"
+ACCOUNT_SEPARATORS = ("-", "_", ":")
 RESPONSE_FORMATS = ("unified", "raw", "normalized", "stream")
 KEY_BY_FIELDS = ("id", "first_name", "last_name", "name", "company_name", "status", "currency",
                  "created_at", "updated_at")
@@ -94,14 +97,22 @@ class MissingQueryParameter(InvalidParameter):
         super().__init__(name, "is required")
 
 
-def _phone_number(phone: dict[str, Any]) -> str:
-    parts = [f"+{phone['country_code']}" if phone.get("country_code") else "", phone.get("area_code") or "",
-             phone.get("number") or ""]
-    return " ".join(p for p in parts if p)
+def platform_of(account: str) -> str:
+    """The platform behind an integrated account: the longest flavour name the account id starts with,
+    followed by one of :data:`ACCOUNT_SEPARATORS`; else :data:`DEFAULT_PLATFORM`."""
+    names = [name for name in FLAVOURS.names()
+             if account.startswith(name) and account[len(name):len(name) + 1] in ACCOUNT_SEPARATORS]
+    return max(names, key=len, default=DEFAULT_PLATFORM)
 
 
-def to_truto(record: dict[str, Any], remote: bool = True) -> dict[str, Any]:
-    """A canonical record as Truto's unified e-commerce customer (with ``remote_data`` if ``remote``)."""
+def remote_record(platform: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The platform's native customer for a canonical record (``remote_data``, raw responses)."""
+    return FLAVOURS.get(platform).native(record)
+
+
+def to_truto(record: dict[str, Any], platform: str | None = DEFAULT_PLATFORM) -> dict[str, Any]:
+    """A canonical record as Truto's unified e-commerce customer, with the ``remote_data`` of ``platform``
+    (none when ``platform`` is ``None``)."""
     status = record.get("status")
     unified: dict[str, Any] = {
         "id": record["id"],
@@ -113,7 +124,7 @@ def to_truto(record: dict[str, Any], remote: bool = True) -> dict[str, Any]:
         "currency": record.get("currency"),
         "emails": [{"email": e.get("email"), "is_primary": e.get("type") == "primary", "type": e.get("type")}
                    for e in record.get("emails") or ()],
-        "phones": [{"number": _phone_number(p), "extension": p.get("extension"), "type": p.get("type")}
+        "phones": [{"number": phone_text(p), "extension": p.get("extension"), "type": p.get("type")}
                    for p in record.get("phone_numbers") or ()],
         "addresses": [{"id": a.get("id"), "street_1": a.get("line1"), "street_2": a.get("line2"),
                        "city": a.get("city"), "state": a.get("state"), "postal_code": a.get("postal_code"),
@@ -123,9 +134,21 @@ def to_truto(record: dict[str, Any], remote: bool = True) -> dict[str, Any]:
         "created_at": millis(record.get("created_at")),
         "updated_at": millis(record.get("updated_at")),
     }
-    if remote:
-        unified["remote_data"] = to_ecwid(record)
+    if platform is not None:
+        unified["remote_data"] = remote_record(platform, record)
     return unified
+
+
+_SAME_MEMBERS = ("id", "first_name", "last_name", "name", "company_name", "currency")
+"""Members a Truto customer carries as the canonical record does."""
+
+
+def _phone_parts(text: str | None) -> dict[str, str | None]:
+    """A phone ``number`` as written by :func:`to_truto` (``+<country> <area> <number>``), split back."""
+    words = (text or "").split(" ")
+    country = words.pop(0)[1:] if len(words) > 1 and words[0].startswith("+") else None
+    area = words.pop(0) if len(words) > 1 else None
+    return {"country_code": country, "area_code": area, "number": " ".join(words) or None}
 
 
 def exclude_fields(value: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
@@ -212,15 +235,6 @@ def parse_list_query(req: falcon.Request) -> ListQuery:
     return ListQuery(Filters(**values), by, descending)
 
 
-def _exclusions(req: falcon.Request) -> tuple[str, ...]:
-    return tuple(sorted(set(array_items(req.params, "truto_exclude_fields") or ())))
-
-
-def _required_account(req: falcon.Request) -> None:
-    if not single_param(req, "integrated_account_id"):
-        raise MissingQueryParameter("integrated_account_id")
-
-
 def _response_format(req: falcon.Request) -> str:
     value = single_param(req, "truto_response_format")
     if value is None:
@@ -230,83 +244,41 @@ def _response_format(req: falcon.Request) -> str:
     return "raw" if value == "raw" else "unified"
 
 
+class TrutoView(NamedTuple):
+    """How a request wants its customers: the records' format and fields, and the account's platform."""
+
+    fmt: str
+    keep_remote: bool
+    excluded: tuple[str, ...]
+    platform: str
+    key_by: str | None = None
+
+
+def _view(req: falcon.Request) -> TrutoView:
+    fmt, keep_remote = _response_format(req), not bool_param(req, "truto_ignore_remote_data")
+    excluded = tuple(sorted(set(array_items(req.params, "truto_exclude_fields") or ())))
+    return TrutoView(fmt, keep_remote, excluded, platform_of(single_param(req, "integrated_account_id") or ""))
+
+
+def _record_bytes(records: RecordCache, view: TrutoView, ordinal: int | None,
+                  record: Callable[[], dict[str, Any]]) -> bytes:
+    def build() -> bytes:
+        customer = record()
+        if view.fmt == "raw":
+            value = remote_record(view.platform, customer)
+        else:
+            value = to_truto(customer, view.platform if view.keep_remote else None)
+        return dumps(exclude_fields(value, view.excluded))
+
+    return records.bytes((view.fmt, view.keep_remote, view.excluded, view.platform), ordinal, build)
+
+
+def _given(record: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    return lambda: record
+
+
 def _key_of(value: Any) -> str:
     return "null" if value is None else str(value)
-
-
-# ---- resource ----------------------------------------------------------------------------
-
-
-class CustomersResource:
-    """``/unified/ecommerce/customers`` (list) and ``/unified/ecommerce/customers/{id}`` (get)."""
-
-    def __init__(self, context: ServerContext, name: str = "truto") -> None:
-        self.context = context
-        self.catalog = context.catalog
-        self.name = name
-
-    def _record_bytes(self, record: dict[str, Any], ordinal: int | None, fmt: str, keep_remote: bool,
-                      excluded: tuple[str, ...]) -> bytes:
-        def build() -> bytes:
-            value = to_ecwid(record) if fmt == "raw" else to_truto(record, remote=keep_remote)
-            return dumps(exclude_fields(value, excluded))
-
-        if ordinal is None:
-            return build()
-        return self.context.record_bytes(self.name, (fmt, keep_remote, excluded), ordinal, build)
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self.context.check_token(bearer_token(req))
-        _required_account(req)
-        version = self.catalog.store.refresh()
-        # PERF: pages are served from bytes, keyed by everything that shapes them.
-        cache_key = (self.name, req.prefix, req.path, req.query_string, version)
-        cached = self.context.pages.get(cache_key)
-        if cached is None:
-            cached = self.context.pages.put(cache_key, self._list(req, version))
-        send_bytes(resp, cached)
-
-    def _list(self, req: falcon.Request, latest: int) -> bytes:
-        fmt = _response_format(req)
-        keep_remote = not bool_param(req, "truto_ignore_remote_data")
-        limit = int_param(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        if bool_param(req, "truto_ignore_limit"):
-            limit = DEFAULT_LIMIT
-        key_by = single_param(req, "truto_key_by")
-        if key_by is not None and key_by not in KEY_BY_FIELDS:
-            raise InvalidParameter("truto_key_by", f"must be one of: {', '.join(KEY_BY_FIELDS)}")
-        excluded = _exclusions(req)
-        query = parse_list_query(req)
-        secret = self.catalog.dataset.fingerprint
-        cursor = (single_param(req, "next_cursor") or "").strip() or None
-        position = decode_cursor(cursor, secret, query.signature, name="next_cursor") if cursor else None
-        page = self.catalog.list(query, limit, position, latest=latest)
-        parts = [self._record_bytes(r, o, fmt, keep_remote, excluded) for r, o in zip(page.records, page.ordinals)]
-        if key_by is None:
-            result = b"[" + b",".join(parts) + b"]"
-        else:
-            keyed: dict[str, bytes] = {}
-            for record, part in zip(page.records, parts):
-                keyed[_key_of(to_truto(record, remote=False)[key_by])] = part
-            result = b"{" + b",".join(dumps(k) + b":" + v for k, v in keyed.items()) + b"}"
-        next_cursor = prev_cursor = None
-        if page.has_next and page.last_key is not None:
-            next_cursor = encode_cursor(Position(page.last_key, False, page.version, query.signature), secret)
-        if page.has_previous and page.first_key is not None:
-            prev_cursor = encode_cursor(Position(page.first_key, True, page.version, query.signature), secret)
-        return (b'{"result":' + result + b',"next_cursor":' + dumps(next_cursor) + b',"prev_cursor":'
-                + dumps(prev_cursor) + b',"result_count":' + str(len(parts)).encode() + b"}")
-
-    def on_get_item(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        self.context.check_token(bearer_token(req))
-        _required_account(req)
-        fmt = _response_format(req)
-        keep_remote = not bool_param(req, "truto_ignore_remote_data")
-        excluded = _exclusions(req)
-        state = self.catalog.state()
-        record = self.catalog.get(id)
-        ordinal = self.catalog.ordinal_of(id, state)
-        send_bytes(resp, self._record_bytes(record, ordinal, fmt, keep_remote, excluded))
 
 
 # ---- errors ------------------------------------------------------------------------------
@@ -327,17 +299,91 @@ def error_body(error: MockServerError) -> dict[str, Any]:
     return body
 
 
-class Truto:
+# ---- the dialect -------------------------------------------------------------------------
+
+
+class Truto(DialectBase):
     """Truto unified e-commerce: ``{result, next_cursor}`` lists, bare gets, ``{statusCode, error, message}``."""
 
     name = "truto"
     title = "Truto Unified E-Commerce API (customers)"
     spec = "truto.yaml"
+    operations = (
+        Operation("list", "GET", "/unified/ecommerce/customers", "listCustomers"),
+        Operation("get", "GET", "/unified/ecommerce/customers/{id}", "getCustomer"),
+    )
+    example = Example("/unified/ecommerce/customers", "/unified/ecommerce/customers/{id}",
+                      query="integrated_account_id=acc-1&limit=2", item_query="integrated_account_id=acc-1")
 
-    def routes(self, context: ServerContext) -> list[Route]:
-        resource = CustomersResource(context, self.name)
-        return [Route("/unified/ecommerce/customers", resource),
-                Route("/unified/ecommerce/customers/{id}", resource, "item")]
+    def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
+                     settings: Settings) -> Caller:
+        token = check_token(bearer_token(req), settings)  # 401 before the account is checked
+        account = single_param(req, "integrated_account_id")
+        if not account:
+            raise MissingQueryParameter("integrated_account_id")
+        return Caller(token, account)
+
+    def parse_list(self, req: falcon.Request, params: Mapping[str, str], secret: str) -> Listing:
+        view = _view(req)
+        limit = int_param(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        if bool_param(req, "truto_ignore_limit"):
+            limit = DEFAULT_LIMIT
+        key_by = single_param(req, "truto_key_by")
+        if key_by is not None and key_by not in KEY_BY_FIELDS:
+            raise InvalidParameter("truto_key_by", f"must be one of: {', '.join(KEY_BY_FIELDS)}")
+        query = parse_list_query(req)
+        cursor = (single_param(req, "next_cursor") or "").strip() or None
+        position = decode_cursor(cursor, secret, query.signature, name="next_cursor") if cursor else None
+        return Listing(query, limit, position, view=view._replace(key_by=key_by))
+
+    def render_page(self, req: falcon.Request, listing: Listing, page: Page, records: RecordCache,
+                    secret: str) -> Reply:
+        view: TrutoView = listing.view
+        parts = [_record_bytes(records, view, o, _given(r)) for r, o in zip(page.records, page.ordinals)]
+        if view.key_by is None:
+            result = b"[" + b",".join(parts) + b"]"
+        else:
+            keyed: dict[str, bytes] = {}
+            for record, part in zip(page.records, parts):
+                keyed[_key_of(to_truto(record, None)[view.key_by])] = part
+            result = b"{" + b",".join(dumps(k) + b":" + v for k, v in keyed.items()) + b"}"
+        prev_cursor, next_cursor = page_cursors(page, listing.query.signature, secret)
+        return Reply(b'{"result":' + result + b',"next_cursor":' + dumps(next_cursor) + b',"prev_cursor":'
+                     + dumps(prev_cursor) + b',"result_count":' + str(len(parts)).encode() + b"}")
+
+    def parse_get(self, req: falcon.Request, params: Mapping[str, str]) -> TrutoView:
+        return _view(req)
+
+    def render_record(self, req: falcon.Request, view: TrutoView, found: Found, records: RecordCache) -> Reply:
+        # PERF: the record is built only when its bytes are not cached.
+        return Reply(_record_bytes(records, view, found.ordinal, lambda: found.record))
+
+    def native(self, record: dict[str, Any]) -> dict[str, Any]:
+        return to_truto(record)
+
+    def unwrap_record(self, body: Any) -> dict[str, Any]:
+        return body  # type: ignore[no-any-return]
+
+    def from_native(self, native: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Canonical fields of a Truto unified customer (``remote_data`` is left out; ``notes``, which Truto
+        does not carry, is kept from ``current``)."""
+        fields: dict[str, Any] = {key: native[key] for key in _SAME_MEMBERS if key in native}
+        if "status" in native:
+            fields["status"] = "archived" if native["status"] == "inactive" else native["status"]
+        fields["emails"] = [{"email": e.get("email"), "type": e.get("type")} for e in native.get("emails") or ()]
+        fields["phone_numbers"] = [{**_phone_parts(p.get("number")), "extension": p.get("extension"),
+                                    "type": p.get("type")} for p in native.get("phones") or ()]
+        fields["addresses"] = [{"id": a.get("id"), "type": a.get("type"), "line1": a.get("street_1"),
+                                "line2": a.get("street_2"), "city": a.get("city"), "state": a.get("state"),
+                                "postal_code": a.get("postal_code"), "country": a.get("country")}
+                               for a in native.get("addresses") or ()]
+        fields["orders"] = [{"id": o.get("id"), "total": o.get("total"), "status": o.get("status")}
+                            for o in native.get("orders") or ()]
+        fields.update((key, format_timestamp(parse_timestamp(native[key])))
+                      for key in ("created_at", "updated_at") if native.get(key))
+        if current is not None and "notes" in current:
+            fields["notes"] = current["notes"]
+        return fields
 
     def render_error(self, error: MockServerError) -> Rendered:
         return Rendered(error.status, dumps(error_body(error)), "application/json", dict(error.headers))

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
-from mockserver import Settings, create_app
+from mockserver import FLAVOURS, Settings, create_app
 from mockserver.dataset import Dataset
 from mockserver.flavours.ecwid import to_ecwid
 from mockserver.model import CUSTOMER_PATHS
@@ -243,6 +243,36 @@ def test_raw_adds_the_connectors_native_payload(api: falcon.testing.TestClient) 
     assert "_raw" not in api.simulate_get(f"{BASE}/{ds.id_of(9)}", params={"raw": "false"}).json
 
 
+def test_raw_of_a_service_named_by_a_flavour_is_that_flavours_native_record(api: falcon.testing.TestClient,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = Dataset(7, 200)
+    own = {**HEADERS, "x-apideck-service-id": "apideck"}  # a registered flavour whose native record differs
+    assert api.simulate_get(f"{BASE}/{ds.id_of(3)}", params={"raw": "true"}, headers=own).json["_raw"] == \
+        expected(ds, 3)
+    assert api.simulate_get(BASE, params={"limit": 2, "raw": "true"}, headers=own).json["_raw"] == {
+        "items": [expected(ds, 0), expected(ds, 1)]}
+
+    class StandIn:  # a platform added later (Shopify...): registered, with no change to Apideck
+        name = "standin"
+
+        def native(self, record: dict[str, Any]) -> dict[str, Any]:
+            return {"standin_id": record["id"]}
+
+    monkeypatch.setitem(FLAVOURS._loaded(), "standin", StandIn())
+    other = {**HEADERS, "x-apideck-service-id": "standin"}
+    assert api.simulate_get(f"{BASE}/{ds.id_of(3)}", params={"raw": "true"}, headers=other).json["_raw"] == {
+        "standin_id": ds.id_of(3)}
+    assert api.simulate_get(BASE, params={"limit": 2, "raw": "true"}, headers=other).json["_raw"] == {
+        "items": [{"standin_id": ds.id_of(0)}, {"standin_id": ds.id_of(1)}]}
+
+
+def test_a_get_answer_reads_back_as_the_canonical_record(api: falcon.testing.TestClient) -> None:
+    ds, apideck = Dataset(7, 200), FLAVOURS.get("apideck")
+    for i in (0, 57, 199):
+        body = api.simulate_get(f"{BASE}/{ds.id_of(i)}").json
+        assert apideck.from_native(apideck.unwrap_record(body), ds.customer(i)) == ds.customer(i)
+
+
 def test_get_one_and_404(api: falcon.testing.TestClient) -> None:
     ds = Dataset(7, 200)
     body = api.simulate_get(f"{BASE}/{ds.id_of(17)}", params={"raw": "false"}).json
@@ -295,7 +325,7 @@ def test_unknown_paths_and_unexpected_errors_keep_apideck_json(api: falcon.testi
     def boom(*args: Any) -> bytes:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(apideck.CustomersResource, "_list", boom)
+    monkeypatch.setattr(apideck.Apideck, "render_page", boom)
     body = error(api.simulate_get(BASE, params={"limit": 3}), 500, "UnknownError")
     assert "kaput" not in json.dumps(body) and body["error"] == "Internal Server Error"
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
-from mockserver import Settings, create_app
+from mockserver import FLAVOURS, Settings, create_app
 from mockserver.dataset import Dataset
 from mockserver.flavours.ecwid import to_ecwid
 from tests.fixtures.fuzzing import swap_in_issued_cursor
@@ -211,6 +211,38 @@ def test_key_by_makes_result_an_object(client: falcon.testing.TestClient) -> Non
     assert set(by_currency["result"]) == {c["currency"] for c in listed["result"]}
 
 
+@pytest.mark.parametrize("account", ["canonical-1", "canonical_42", "canonical:x"])
+def test_an_account_named_after_a_flavour_carries_that_flavours_native_record(client: falcon.testing.TestClient,
+                                                                             account: str) -> None:
+    ds = Dataset(7, 200)
+    on_canonical = {"integrated_account_id": account}
+    one = client.simulate_get(f"{BASE}/{ds.id_of(6)}", params=on_canonical).json
+    assert one["remote_data"] == ds.customer(6)  # the canonical flavour's own customer is the canonical record
+    assert {k: v for k, v in one.items() if k != "remote_data"} == expected(ds, 6, remote=False)
+    page = client.simulate_get(BASE, params={**on_canonical, "limit": 3}).json
+    assert [c["remote_data"] for c in page["result"]] == [ds.customer(i) for i in range(3)]
+    raw = client.simulate_get(BASE, params={**on_canonical, "limit": 3, "truto_response_format": "raw"}).json
+    assert raw["result"] == [ds.customer(i) for i in range(3)]
+
+
+@pytest.mark.parametrize("account", ["acc-1", "canonical", "canonicalx-1", "x-canonical-1", "woocommerce-7"])
+def test_any_other_account_carries_ecwids_native_record(client: falcon.testing.TestClient, account: str) -> None:
+    ds = Dataset(7, 200)
+    one = client.simulate_get(f"{BASE}/{ds.id_of(6)}", params={"integrated_account_id": account}).json
+    assert one == expected(ds, 6)
+    assert one["remote_data"] == to_ecwid(ds.customer(6))
+
+
+def test_a_get_answer_reads_back_as_the_canonical_record(client: falcon.testing.TestClient) -> None:
+    ds, truto = Dataset(7, 200), FLAVOURS.get("truto")
+    for i in (0, 57, 199):
+        body = client.simulate_get(f"{BASE}/{ds.id_of(i)}", params=ACCOUNT).json
+        record = ds.customer(i)  # Truto drops the ids of emails and phones
+        assert truto.from_native(truto.unwrap_record(body), record) == {
+            **record, "emails": [{"email": e["email"], "type": e["type"]} for e in record["emails"]],
+            "phone_numbers": [{k: v for k, v in p.items() if k != "id"} for p in record["phone_numbers"]]}
+
+
 def test_raw_response_format_serves_remote_records(client: falcon.testing.TestClient) -> None:
     ds = Dataset(7, 200)
     body = client.simulate_get(BASE, params={**ACCOUNT, "limit": 5, "truto_response_format": "raw"}).json
@@ -301,7 +333,7 @@ def test_404_405_and_500_are_truto_errors(client: falcon.testing.TestClient, mon
     def boom(*args: Any) -> bytes:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(truto.CustomersResource, "_list", boom)
+    monkeypatch.setattr(truto.Truto, "render_page", boom)
     failed = error(client.simulate_get(BASE, params={**ACCOUNT, "limit": 9}), 500)
     assert "kaput" not in json.dumps(failed) and failed["error"] == "Internal Server Error"
 
