@@ -20,12 +20,13 @@ from urllib.parse import quote
 
 import falcon
 
+from mockserver.dialect import Example
 from mockserver.errors import NotFound
 from mockserver.flavours import FLAVOURS, Flavour
 from mockserver.resources import ServerContext, send_bytes
 from mockserver.settings import Settings
 
-__all__ = ["DOCS_PATH", "Example", "add_landing_routes", "first_requests", "package_version"]
+__all__ = ["DOCS_PATH", "add_landing_routes", "first_requests", "package_version"]
 
 DOCS_PATH = "/docs"
 ASSETS_PATH = f"{DOCS_PATH}/assets"
@@ -42,36 +43,6 @@ def package_version() -> str:
 
 
 @dataclass(frozen=True)
-class Example:
-    """One list request that answers 200 on a flavour, relative to the flavour's mount."""
-
-    path: str
-    query: str = "limit=2"
-    headers: tuple[tuple[str, str], ...] = ()
-    token_prefix: str = ""
-    """Prefix the flavour requires of a token (Ecwid's ``secret_``)."""
-
-    def url(self, base: str) -> str:
-        return f"{base}{self.path}" + (f"?{self.query}" if self.query else "")
-
-
-EXAMPLES = {
-    "canonical": Example("/customers"),
-    "apideck": Example("/ecommerce/customers", headers=(("x-apideck-consumer-id", "test-consumer"),
-                                                         ("x-apideck-app-id", "my-app"))),
-    "truto": Example("/unified/ecommerce/customers", query="integrated_account_id=acc-1&limit=2"),
-    "ecwid": Example("/api/v3/1003/customers", token_prefix="secret_"),
-    "ecartapi": Example("/api/v2/customers"),
-    "myboxx": Example("/api/json/v1/ecwid/customers"),
-}
-"""The first request of each bundled flavour (a flavour missing here gets its document)."""
-
-
-def example_of(flavour: Flavour) -> Example:
-    return EXAMPLES.get(flavour.name) or Example("/openapi.yaml", query="")
-
-
-@dataclass(frozen=True)
 class Mount:
     """A flavour as served at one prefix, with its first request."""
 
@@ -83,16 +54,19 @@ class Mount:
 def mounts(settings: Settings) -> list[Mount]:
     """The root flavour at ``""`` first, then every flavour under ``/<name>``."""
     root = FLAVOURS.get(settings.flavour)
-    return [Mount(root, "", example_of(root))] + [Mount(f, f"/{f.name}", example_of(f)) for f in FLAVOURS]
+    return [Mount(root, "", root.example)] + [Mount(f, f"/{f.name}", f.example) for f in FLAVOURS]
 
 
-def token_for(example: Example, settings: Settings) -> str:
-    """A token to print: any works unless ``--token`` is set (never printed: a placeholder stands in)."""
-    return "$MOCKSERVER_TOKEN" if settings.token else f"{example.token_prefix}any-token"
+def credentials(example: Example, settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The headers to print: any token works unless ``--token`` is set (never printed: a placeholder
+    stands in, without the flavour's required prefix, which the real token must already carry)."""
+    if settings.token:
+        return example._replace(token_prefix="").credentials("$MOCKSERVER_TOKEN")
+    return example.credentials("any-token")
 
 
 def curl(url: str, example: Example, settings: Settings) -> str:
-    headers = [("Authorization", f"Bearer {token_for(example, settings)}"), *example.headers]
+    headers = credentials(example, settings)
     quoted = " ".join(f"-H '{name}: {value}'" for name, value in headers)
     return f"curl -s {quoted} '{url}'"
 
@@ -105,8 +79,10 @@ def first_requests(settings: Settings, base_url: str) -> list[tuple[str, str, st
     requests = []
     for mount in mounts(settings):
         label = f"{mount.flavour.name} (root)" if not mount.prefix else mount.flavour.name
-        needs = [f"token {mount.example.token_prefix}..."] if mount.example.token_prefix else []
-        needs += [f"header {name}" for name, _ in mount.example.headers]
+        example = mount.example
+        needs = [f"token {example.token_prefix}..."] if example.token_prefix else []
+        needs += [f"token in header {example.token_header}"] if example.token_header != "Authorization" else []
+        needs += [f"header {name}" for name, _ in example.headers]
         note = f"(+ {', '.join(needs)})" if needs else ""
         requests.append((label, mount.example.url(base_url + mount.prefix), note))
     return requests
@@ -128,7 +104,7 @@ def landing_html(context: ServerContext, origin: str) -> bytes:
     for mount in mounts(settings):
         flavour, base = mount.flavour, origin + mount.prefix
         url = mount.example.url(base)
-        headers = {"Authorization": f"Bearer {token_for(mount.example, settings)}", **dict(mount.example.headers)}
+        headers = dict(credentials(mount.example, settings))
         name = f"{flavour.name} (root)" if not mount.prefix else flavour.name
         rows.append(
             f'<tr class="flavour" data-flavour="{e(flavour.name)}" data-prefix="{e(mount.prefix)}">'

@@ -2,6 +2,9 @@
 
 Expectations come from the dataset, the canonical flavour's answers and ecartAPI's documented
 shapes (dialects.md C), never from the flavour's own mapping functions.
+
+LONG: one platform's HTTP behaviour, endpoint by endpoint, over one set of fixtures; split by endpoint
+it would scatter the shared expectations.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Expectations are computed independently: from the canonical flavour's JSON (RFC 3339 dates, nested
 canonical items), from Ecwid's documented date format parsed with ``strptime``, and from plain
 Python filtering of a full canonical walk.
+
+LONG: one platform's HTTP behaviour, endpoint by endpoint, over one set of fixtures; split by endpoint
+it would scatter the shared expectations.
 """
 
 from __future__ import annotations
