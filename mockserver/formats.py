@@ -29,6 +29,7 @@ __all__ = [
     "money_text",
     "parse_bool",
     "parse_timestamp",
+    "phone_parts",
     "phone_text",
     "rfc3339_seconds",
     "utc_text",
@@ -97,6 +98,18 @@ def phone_text(phone: dict[str, Any] | None, extension: str | None = None) -> st
     if extension is not None and phone.get("extension"):
         text += extension.format(phone["extension"])
     return text
+
+
+_PHONE_TEXT = re.compile(r"\+([0-9]{1,4}) ([0-9]{1,6}) ([0-9-]+)(?: x([0-9]{1,8}))?", re.ASCII)
+
+
+def phone_parts(text: str) -> dict[str, str | None]:
+    """A phone written by ``phone_text(phone, " x{}")`` split back into canonical parts; text of any
+    other shape is all ``number`` (stripped)."""
+    match = _PHONE_TEXT.fullmatch(text.strip())
+    if match is None:
+        return {"country_code": None, "area_code": None, "number": text.strip(), "extension": None}
+    return {"country_code": match[1], "area_code": match[2], "number": match[3], "extension": match[4]}
 
 
 # ---- money -----------------------------------------------------------------------------------

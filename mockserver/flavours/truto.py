@@ -65,7 +65,7 @@ from mockserver.dataset import format_timestamp, parse_timestamp
 from mockserver.dialect import Caller, DialectBase, Example, Found, Listing, Operation, RecordCache, Rendered, Reply
 from mockserver.errors import InvalidParameter, MockServerError
 from mockserver.flavours import FLAVOURS
-from mockserver.formats import array_items, millis, phone_text, rfc3339_seconds
+from mockserver.formats import array_items, millis, phone_parts, phone_text, rfc3339_seconds
 from mockserver.pagination import decode_cursor, page_cursors
 from mockserver.resources import bearer_token, bool_param, check_token, dumps, int_param, single_param
 
@@ -141,14 +141,6 @@ def to_truto(record: dict[str, Any], platform: str | None = DEFAULT_PLATFORM) ->
 
 _SAME_MEMBERS = ("id", "first_name", "last_name", "name", "company_name", "currency")
 """Members a Truto customer carries as the canonical record does."""
-
-
-def _phone_parts(text: str | None) -> dict[str, str | None]:
-    """A phone ``number`` as written by :func:`to_truto` (``+<country> <area> <number>``), split back."""
-    words = (text or "").split(" ")
-    country = words.pop(0)[1:] if len(words) > 1 and words[0].startswith("+") else None
-    area = words.pop(0) if len(words) > 1 else None
-    return {"country_code": country, "area_code": area, "number": " ".join(words) or None}
 
 
 def exclude_fields(value: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
@@ -371,7 +363,7 @@ class Truto(DialectBase):
         if "status" in native:
             fields["status"] = "archived" if native["status"] == "inactive" else native["status"]
         fields["emails"] = [{"email": e.get("email"), "type": e.get("type")} for e in native.get("emails") or ()]
-        fields["phone_numbers"] = [{**_phone_parts(p.get("number")), "extension": p.get("extension"),
+        fields["phone_numbers"] = [{**phone_parts(p.get("number") or ""), "extension": p.get("extension"),
                                     "type": p.get("type")} for p in native.get("phones") or ()]
         fields["addresses"] = [{"id": a.get("id"), "type": a.get("type"), "line1": a.get("street_1"),
                                 "line2": a.get("street_2"), "city": a.get("city"), "state": a.get("state"),

@@ -11,7 +11,7 @@ import zlib
 from decimal import Decimal, localcontext
 from typing import Any
 
-from mockserver.formats import MONEY_CONTEXT, money_number, money_sum, phone_text, utc_text
+from mockserver.formats import MONEY_CONTEXT, money_number, money_sum, phone_parts, phone_text, utc_text
 from mockserver.model import ITEMS_MAX, NAME_MAX
 from mockserver.pools import COUNTRIES, load_pools
 
@@ -23,7 +23,6 @@ PERSON_TEXT = ("name", "firstName", "lastName", "companyName", "street", "city",
 PHONE_EXTENSION = " x{}"
 """How Ecwid writes a phone's extension: ``+1 212 555-0100 x12``."""
 _STATE_CODE = re.compile(r"^[A-Z]{2,3}$")
-_PHONE = re.compile(r"^\+(\d{1,4}) (\d{1,6}) ([\d-]+)(?: x(\d{1,8}))?$", re.ASCII)
 
 
 def _int_id(text: str) -> int:
@@ -159,11 +158,7 @@ def _canonical_address(person: dict[str, Any], kind: str, old: dict[str, Any] | 
 
 
 def _canonical_phone(text: str, keep: dict[str, Any] | None) -> dict[str, Any]:
-    match = _PHONE.match(text.strip())
-    if match:
-        phone = {"country_code": match[1], "area_code": match[2], "number": match[3], "extension": match[4]}
-    else:
-        phone = {"country_code": None, "area_code": None, "number": text.strip(), "extension": None}
+    phone: dict[str, Any] = phone_parts(text)
     phone["type"] = (keep or {}).get("type") or "primary"
     if keep and keep.get("id"):
         phone["id"] = keep["id"]
