@@ -35,6 +35,19 @@ from urllib.parse import urlencode
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from contracts.failures import InvalidSpec
+from contracts.openapi import (
+    Operation,
+    bundled_document,
+    find_operations,
+    flavour_operation_ids,
+    merged,
+    operations,
+    options,
+    parameters,
+    resolve,
+)
+
 __all__ = [
     "customers",
     "error_bodies",
@@ -66,69 +79,34 @@ _EPOCH_MAX = datetime(2099, 12, 31)
 
 @lru_cache(maxsize=16)
 def _document(flavour: str) -> dict[str, Any]:
-    from importlib import resources
-
-    import yaml
-
     from mockserver import FLAVOURS
 
     if not isinstance(flavour, str) or flavour not in FLAVOURS:
         raise InvalidArgument(f"flavour={flavour!r} is not a flavour of the mock; "
                               f"use one of: {', '.join(FLAVOURS.names())}")
-    text = resources.files("mockserver").joinpath(f"specs/{FLAVOURS.get(flavour).spec}").read_text("utf-8")
-    return yaml.safe_load(text)  # type: ignore[no-any-return]
+    return bundled_document(FLAVOURS.get(flavour).spec)
 
 
-def _resolve(doc: Mapping[str, Any], node: Any) -> Any:
-    while isinstance(node, Mapping) and "$ref" in node:
-        target: Any = doc
-        for part in node["$ref"][2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
+@lru_cache(maxsize=16)
+def _operations(flavour: str) -> tuple[Operation, Operation | None]:
+    """The list and get operations of ``flavour``: the ones it declares, else found by path shape."""
+    list_id, get_id = flavour_operation_ids(flavour)
+    try:
+        return find_operations(_document(flavour), list_id=list_id, get_id=get_id)
+    except InvalidSpec as exc:
+        raise InvalidArgument(f"the {flavour} document: {exc}") from None
 
 
-def _operations(doc: Mapping[str, Any]) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]] | None]:
-    """The list operation (``GET .../customers``) and the get one (``GET .../customers/{id}``)."""
-    listing = item = None
-    for path, ops in (doc.get("paths") or {}).items():
-        get = (ops or {}).get("get")
-        if not get:
-            continue
-        parts = path.rstrip("/").split("/")
-        if parts[-1] == "customers" and listing is None:
-            listing = (path, get)
-        elif len(parts) > 1 and parts[-2] == "customers" and parts[-1].startswith("{") and item is None:
-            item = (path, get)
-    if listing is None:
-        raise InvalidArgument("the document has no GET .../customers operation")
-    return listing, item
-
-
-def _json_schema(doc: Mapping[str, Any], response: Any) -> Any:
-    response = _resolve(doc, response)
-    for media, content in ((response or {}).get("content") or {}).items():
-        if "json" in media and "schema" in content:
-            return content["schema"]  # NOTE: unresolved: a $ref may carry sibling keywords
-    return None
-
-
-def _list_parameters(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    (path, op), _ = _operations(doc)
-    params: dict[str, dict[str, Any]] = {}
-    for param in list(doc["paths"][path].get("parameters") or []) + list(op.get("parameters") or []):
-        param = _resolve(doc, param)
-        if param.get("in") == "query":
-            params[param["name"]] = param
-    return params
+def _list_parameters(flavour: str) -> dict[str, dict[str, Any]]:
+    listing, _ = _operations(flavour)
+    return parameters(_document(flavour), listing, "query")
 
 
 def _customer_schema(doc: Mapping[str, Any], flavour: str) -> dict[str, Any]:
     if flavour == "canonical":
-        return _resolve(doc, doc["components"]["schemas"]["Customer"])  # type: ignore[no-any-return]
-    (_, op), _ = _operations(doc)
-    page = _json_schema(doc, (op.get("responses") or {}).get("200"))
-    found = _array_of_objects(doc, page)
+        return resolve(doc, doc["components"]["schemas"]["Customer"])  # type: ignore[no-any-return]
+    listing, _ = _operations(flavour)
+    found = _array_of_objects(doc, listing.response_schema(doc, "200"))
     if found is None:
         raise InvalidArgument(f"cannot find the customer schema in the {flavour} list response")
     return found
@@ -136,10 +114,10 @@ def _customer_schema(doc: Mapping[str, Any], flavour: str) -> dict[str, Any]:
 
 def _array_of_objects(doc: Mapping[str, Any], schema: Any, depth: int = 3) -> dict[str, Any] | None:
     """The item schema of the first array of objects in ``schema``, looking ``depth`` objects deep."""
-    schema = _merged(doc, schema)
-    for option in _options(doc, schema):
+    schema = merged(doc, schema)
+    for option in options(doc, schema):
         if option.get("type") == "array" or "items" in option:
-            for item in _options(doc, option.get("items") or {}):
+            for item in options(doc, option.get("items") or {}):
                 if item.get("properties"):
                     return item
     if depth:
@@ -148,42 +126,6 @@ def _array_of_objects(doc: Mapping[str, Any], schema: Any, depth: int = 3) -> di
             if found is not None:
                 return found
     return None
-
-
-def _options(doc: Mapping[str, Any], schema: Any) -> list[dict[str, Any]]:
-    """``schema`` and the branches of its ``oneOf``/``anyOf``, resolved."""
-    if not isinstance(schema, Mapping):
-        return []
-    schema = _merged(doc, schema)
-    return [schema, *(_merged(doc, b) for b in (schema.get("oneOf") or []) + (schema.get("anyOf") or []))]
-
-
-def _merged(doc: Mapping[str, Any], schema: Any) -> dict[str, Any]:
-    """``schema`` with ``$ref`` resolved and ``allOf`` folded in (properties merged, required united).
-
-    A ``$ref`` with sibling keywords (allowed in OpenAPI 3.1) counts as one more ``allOf`` part.
-    """
-    if not isinstance(schema, Mapping):
-        return {}
-    schema = dict(schema)
-    if "$ref" in schema:
-        target = _resolve(doc, {"$ref": schema.pop("$ref")})
-        if not schema:
-            return _merged(doc, target)
-        schema["allOf"] = [target, *schema.get("allOf", [])]
-    for part in schema.pop("allOf", []):
-        part = _merged(doc, part)
-        props = dict(part.get("properties") or {})
-        for name, sub in (schema.get("properties") or {}).items():
-            both = name in props and sub is not False and props[name] is not False
-            props[name] = {"allOf": [props[name], sub]} if both else sub
-        required = list(dict.fromkeys(list(part.get("required") or []) + list(schema.get("required") or [])))
-        schema = {**part, **schema}
-        if props:
-            schema["properties"] = props
-        if required:
-            schema["required"] = required
-    return dict(schema)
 
 
 # ---- schema -> strategy -----------------------------------------------------------------
@@ -260,7 +202,7 @@ class _Builder:
             schema = {}
         if schema is False:
             return st.nothing()
-        schema = _merged(self.doc, schema)
+        schema = merged(self.doc, schema)
         if "const" in schema:
             return st.just(schema["const"])
         if "enum" in schema:
@@ -271,7 +213,7 @@ class _Builder:
         branches = schema.get("anyOf") or schema.get("oneOf")
         if branches:
             base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
-            return st.one_of([self.build(_combine(base, _merged(self.doc, b)), path) for b in branches])
+            return st.one_of([self.build(_combine(base, merged(self.doc, b)), path) for b in branches])
         types = schema.get("type")
         if isinstance(types, list):
             ordered = sorted(types, key=lambda t: t != "null")
@@ -341,7 +283,7 @@ def _canonical_hints() -> dict[str, Strategy[Any]]:
 @lru_cache(maxsize=1)
 def _email_pattern() -> str:
     doc = _document("canonical")
-    email = _merged(doc, doc["components"]["schemas"]["Email"])
+    email = merged(doc, doc["components"]["schemas"]["Email"])
     return str(email["properties"]["email"]["pattern"])
 
 
@@ -400,11 +342,11 @@ def customers(flavour: str = "canonical", *, fields: Sequence[str] | None = None
 
 
 def _limit_bounds(flavour: str) -> tuple[str, int, int]:
-    params = _list_parameters(_document(flavour))
+    params = _list_parameters(flavour)
     doc = _document(flavour)
     for name in ("limit", "per_page", "page_size", "pageSize"):
         if name in params:
-            schema = _merged(doc, params[name].get("schema") or {})
+            schema = merged(doc, params[name].get("schema") or {})
             return name, int(schema.get("minimum", 1)), int(schema.get("maximum", 100))
     raise InvalidArgument(f"the {flavour} list operation has no page size parameter")
 
@@ -425,13 +367,13 @@ def page_sizes(flavour: str = "canonical") -> Strategy[int]:
 @lru_cache(maxsize=16)
 def _field_paths(flavour: str) -> tuple[str, ...]:
     doc = _document(flavour)
-    schema = _merged(doc, _customer_schema(doc, flavour))
+    schema = merged(doc, _customer_schema(doc, flavour))
     paths: list[str] = []
     nested: list[str] = []
     for name, prop in (schema.get("properties") or {}).items():
         paths.append(name)
-        prop = _merged(doc, prop)
-        items = _merged(doc, prop.get("items") or {}) if prop.get("type") == "array" or "items" in prop else prop
+        prop = merged(doc, prop)
+        items = merged(doc, prop.get("items") or {}) if prop.get("type") == "array" or "items" in prop else prop
         nested.extend(f"{name}.{child}" for child, sub in (items.get("properties") or {}).items() if sub is not False)
     return tuple(paths + nested)
 
@@ -464,13 +406,13 @@ def list_queries(flavour: str = "canonical", *, dataset: Any = None) -> Strategy
         InvalidArgument: unknown flavour, or ``dataset`` given for another flavour or empty.
     """
     doc = _document(flavour)
-    params = _list_parameters(doc)
+    params = _list_parameters(flavour)
     if dataset is not None and (flavour != "canonical" or not getattr(dataset, "count", 0)):
         raise InvalidArgument("dataset= needs the canonical flavour and a Dataset with customers")
     size_name, _, _ = _limit_bounds(flavour)
     values: dict[str, Strategy[str]] = {}
     for name, param in params.items():
-        schema = _merged(doc, param.get("schema") or {})
+        schema = merged(doc, param.get("schema") or {})
         if "cursor" in name.lower() or param.get("required") or name in ("offset", "page"):
             continue
         if name == size_name:
@@ -655,21 +597,18 @@ def pages(flavour: str = "canonical", *, limit: int | None = None, last: bool | 
         raise InvalidArgument(f"last must be True, False or None, got {last!r}")
     if flavour == "canonical":
         return _canonical_page(limit, last, fields, base_url.rstrip("/"))
-    (_, op), _ = _operations(doc)
-    return _Builder(doc).build(_json_schema(doc, (op.get("responses") or {}).get("200")) or {})
+    listing, _ = _operations(flavour)
+    return _Builder(doc).build(listing.response_schema(doc, "200") or {})
 
 
 def _error_responses(doc: Mapping[str, Any]) -> dict[int, Any]:
     found: dict[int, Any] = {}
-    for ops in (doc.get("paths") or {}).values():
-        for method, op in (ops or {}).items():
-            if method == "parameters" or not isinstance(op, Mapping):
-                continue
-            for code, response in (op.get("responses") or {}).items():
-                if str(code).isdigit() and int(code) >= 400 and int(code) not in found:
-                    schema = _json_schema(doc, response)
-                    if schema is not None:
-                        found[int(code)] = schema
+    for operation in operations(doc):
+        for code in operation.spec.get("responses") or {}:
+            if str(code).isdigit() and int(code) >= 400 and int(code) not in found:
+                schema = operation.response_schema(doc, code)
+                if schema is not None:
+                    found[int(code)] = schema
     return dict(sorted(found.items()))
 
 
@@ -691,7 +630,7 @@ def error_bodies(status: int | None = None, flavour: str = "canonical") -> Strat
     statuses = [status] if status is not None else list(responses)
     if flavour != "canonical":
         return st.sampled_from(statuses).flatmap(lambda code: _Builder(doc).build(responses[code]))
-    problem = _merged(doc, doc["components"]["schemas"]["Problem"])
+    problem = merged(doc, doc["components"]["schemas"]["Problem"])
     error_item = _Builder(doc).build(problem["properties"]["errors"]["items"])
     # NOTE: the contract states the kinds as a pattern, not an enum; the table is PROBLEM_STATUS.
     types = list(problem["properties"]["type"].get("enum") or PROBLEM_STATUS)
