@@ -119,3 +119,12 @@ def test_every_bundled_flavour_has_a_list_and_a_get_operation(flavour: str) -> N
     listing, item = find_operations(doc, list_id=list_id, get_id=get_id)
     assert listing.method == "GET" and item is not None and item.method == "GET"
     assert "{" not in listing.path.rsplit("/", 1)[-1] and "{" in item.path.rsplit("/", 1)[-1]
+
+
+def test_contracts_check_names_a_missing_operation_as_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from contracts.cli import main
+
+    # Refused while reading the document, before any request: no server is needed.
+    assert main(["check", "--base-url", "http://127.0.0.1:9", "--list-operation", "listClients", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "no listClients operation" in err and "Traceback" not in err
