@@ -10,7 +10,9 @@ platform's errors. Everything else is here, once:
 * :func:`matcher` evaluates canonical filters on canonical customers, for the filters a
   platform cannot evaluate (they are applied while paging, so pages stay gapless);
 * :class:`CursorCodec` makes opaque, signed, URL-safe cursors bound to the filters and sort;
-* :func:`collect` fills a canonical page from as many platform pages as it takes.
+* :func:`collect` fills a canonical page from as many platform pages as it takes;
+* :meth:`HttpAdapter.get_with_headers` gives a response's headers too, so an adapter can follow
+  ``Link: <url>; rel="next"`` paging (:mod:`contracts.adapters.links`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from types import EllipsisType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from contracts.adapters import AdapterError, AdapterPage, Sort
+from contracts.adapters.links import JsonResponse
 from mockserver import CUSTOMER_PATHS, MockServerError, parse_fields, parse_timestamp, project
 
 if TYPE_CHECKING:
@@ -372,20 +375,28 @@ class HttpAdapter:
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,
             customer_id: str | None = None) -> Any:
         """GET ``base_url + path`` and return its JSON, or raise the mapped error."""
+        return self.get_with_headers(path, params, customer_id=customer_id).body
+
+    def get_with_headers(self, path: str, params: Mapping[str, Any] | None = None, *,
+                         customer_id: str | None = None) -> JsonResponse:
+        """GET ``base_url + path`` (or ``path`` itself when it is an absolute URL, e.g. a ``Link``
+        header's next page) and return its JSON with its headers, or raise the mapped error."""
         import httpx
 
-        url = self.base_url + path
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
         try:
-            response = self.client.get(url, params=dict(params or {}), headers=self.auth_headers())
+            # NOTE: httpx replaces a URL's query with params={}: a next-page URL keeps its own.
+            response = self.client.get(url, params=dict(params) if params else None, headers=self.auth_headers())
         except httpx.HTTPError as exc:
             raise AdapterError.internal(f"the platform at {url} did not answer: {exc}") from None
         self.raise_for(response, customer_id=customer_id)
         if response.status_code >= 400:
             raise AdapterError.internal(f"the platform answered {response.status_code} to GET {url}")
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
             raise AdapterError.internal(f"the platform answered GET {url} with a body that is not JSON") from None
+        return JsonResponse(body, response.headers, str(response.url))
 
     def close(self) -> None:
         if self._owns_client:
