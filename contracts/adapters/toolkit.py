@@ -17,10 +17,6 @@ platform's errors. Everything else is here, once:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import re
 import sys
@@ -31,6 +27,7 @@ from types import EllipsisType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from contracts.adapters import AdapterError, AdapterPage, Sort
+from contracts.adapters.cursors import CursorCodec
 from contracts.adapters.links import JsonResponse
 from mockserver import CUSTOMER_PATHS, MockServerError, parse_fields, parse_timestamp, project
 
@@ -46,6 +43,7 @@ __all__ = [
     "ListRequest",
     "PlatformPage",
     "collect",
+    "error_json",
     "matcher",
     "since_seconds",
     "sort_customers",
@@ -197,47 +195,6 @@ def since_seconds(value: str) -> int:
     return parse_timestamp(value)
 
 
-class CursorCodec:
-    """Opaque cursors: URL-safe base64 (no padding) of a short HMAC and JSON, bound to a query.
-
-    A cursor another adapter or server issued, an edited one, or one used with other filters
-    or sort is rejected with the canonical 400 ``/problems/invalid-cursor``.
-
-    Args:
-        secret: what makes this adapter's cursors its own (e.g. its name and base URL).
-    """
-
-    def __init__(self, secret: str) -> None:
-        self._secret = secret.encode()
-
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._secret, payload, hashlib.sha256).digest()[:10]
-
-    def encode(self, state: Any, query: str) -> str:
-        payload = json.dumps([state, query], separators=(",", ":"), ensure_ascii=False).encode()
-        return base64.urlsafe_b64encode(self._mac(payload) + payload).decode().rstrip("=")
-
-    def decode(self, text: str, query: str) -> Any:
-        """The state encoded in ``text``.
-
-        Raises:
-            AdapterError: 400 invalid-cursor (malformed, foreign, or for another query).
-        """
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        except (binascii.Error, ValueError):
-            raise AdapterError.invalid_cursor("the cursor is not URL-safe base64; pass back a cursor exactly "
-                                              "as returned") from None
-        mac, payload = raw[:10], raw[10:]
-        if len(raw) <= 10 or not hmac.compare_digest(mac, self._mac(payload)):
-            raise AdapterError.invalid_cursor("the cursor was not issued by this service")
-        state, signed = json.loads(payload)
-        if signed != query:
-            raise AdapterError.invalid_cursor("the cursor belongs to a request with other filters or sort order; "
-                                              "keep filters and sort unchanged while paging")
-        return state
-
-
 @dataclass(frozen=True)
 class PlatformPage:
     """One platform page, already mapped to full canonical customers."""
@@ -294,6 +251,15 @@ def collect(fetch: Callable[[Any, int], PlatformPage], position: Any, skip: int,
         if len(out) == limit and keep is None:
             return out, (page.next, 0), total
         position, skip = page.next, 0
+
+
+def error_json(response: httpx.Response) -> dict[str, Any]:
+    """The JSON object of a platform's error response; ``{}`` when its body is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 class HttpAdapter:
