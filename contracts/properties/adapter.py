@@ -67,7 +67,7 @@ def fields_give_the_projection(ctx: AdapterHarness) -> Built:
         truth = world.truth_walk({"fields": ",".join(paths)})
         got = walk_adapter(world, "adapter.fields", limit, paths, {}, Sort(), len(truth), max_pages=2)
         compare_walk(world, ctx.excluded, "adapter.fields", truth[:len(got)], got,
-                      customers_path(query(limit, paths)))
+                     customers_path(query(limit, paths)))
         if len(got) < min(len(truth), 1):
             raise fail(world, "adapter.fields", "the first pages are empty while the ground truth has customers")
 
@@ -133,8 +133,8 @@ def get_equals_the_ground_truth(ctx: AdapterHarness) -> Built:
             got = world.adapter.get_customer(customer_id)
         except AdapterError as error:
             raise fail(world, "adapter.get", f"get_customer({customer_id!r}) raised {error.status} "
-                                              f"{error.problem.get('type')} for an existing customer",
-                        actual=error.problem, curl_path=path) from None
+                                             f"{error.problem.get('type')} for an existing customer",
+                       actual=error.problem, curl_path=path) from None
         except Exception as exc:  # noqa: BLE001
             raise crash(world, "adapter.get", f"get_customer({customer_id!r})", exc) from None
         compare_walk(world, ctx.excluded, "adapter.get", [want], [got], path)
@@ -159,7 +159,7 @@ def unknown_id_is_the_canonical_404(ctx: AdapterHarness) -> Built:
         expected = world.canonical(path)
         world.calls.append(f"adapter.get_customer({customer_id!r})")
         expect_error(world, "adapter.errors.not_found", expected, lambda: world.adapter.get_customer(customer_id),
-                      path)
+                     path)
 
     return st.tuples(ctx.worlds.seeds, unknown), [], body
 
@@ -186,7 +186,7 @@ def bad_input_is_the_canonical_400(ctx: AdapterHarness) -> Built:
         expected = world.canonical("/customers", params)
         world.calls.append(call_text(cursor, limit, fields, filters, sort))
         expect_error(world, "adapter.errors.bad_request", expected,
-                      lambda: world.adapter.list_customers(cursor, limit, fields, filters, sort), customers_path(params))
+                     lambda: world.adapter.list_customers(cursor, limit, fields, filters, sort), customers_path(params))
 
     return st.tuples(ctx.worlds.seeds, cases), [], body
 
@@ -195,7 +195,7 @@ def bad_input_is_the_canonical_400(ctx: AdapterHarness) -> Built:
 def missing_credentials_are_the_canonical_401(ctx: AdapterHarness) -> Built:
     if ctx.worlds.factory is None:
         raise Skip("an adapter instance cannot be rebuilt without credentials; pass its class to check "
-                    "the 401 mapping")
+                   "the 401 mapping")
 
     def body(value: tuple[int | None, str]) -> None:
         world = ctx.worlds.get(value[0])

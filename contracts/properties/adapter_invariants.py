@@ -82,20 +82,20 @@ def _differences(expected: Any, actual: Any) -> list[str]:
 
 
 def call_text(cursor: str | None, limit: int, fields: Sequence[str] | None, filters: Mapping[str, str],
-               sort: Sort) -> str:
+              sort: Sort) -> str:
     return (f"adapter.list_customers(cursor={cursor!r}, limit={limit}, fields={list(fields) if fields else None}, "
             f"filters={dict(filters)}, sort=Sort({sort.by!r}, descending={sort.descending}))")
 
 
 def list_page(world: World, prop: str, cursor: str | None, limit: int, fields: Sequence[str] | None,
-          filters: Mapping[str, str], sort: Sort) -> AdapterPage:
+              filters: Mapping[str, str], sort: Sort) -> AdapterPage:
     world.calls.append(call_text(cursor, limit, fields, filters, sort))
     try:
         page = world.adapter.list_customers(cursor, limit, fields, filters, sort)
     except AdapterError as error:
         raise fail(world, prop, f"list_customers raised the canonical error {error.status} "
-                                 f"{error.problem.get('type')} for a valid request: {error.problem.get('detail')}",
-                    actual=error.problem) from None
+                                f"{error.problem.get('type')} for a valid request: {error.problem.get('detail')}",
+                   actual=error.problem) from None
     except Exception as exc:  # noqa: BLE001 - any crash is a finding, reported with its origin
         raise crash(world, prop, "list_customers", exc) from None
     if not isinstance(page, AdapterPage) and not hasattr(page, "customers"):
@@ -107,11 +107,11 @@ def crash(world: World, prop: str, what: str, exc: BaseException) -> ContractFai
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     origin = f" at {where.filename}:{where.lineno}" if where else ""
     return fail(world, prop, f"{what} raised {type(exc).__name__}: {exc}{origin}. An adapter answers with "
-                              f"canonical data or raises AdapterError, never another exception.")
+                             f"canonical data or raises AdapterError, never another exception.")
 
 
 def fail(world: World, prop: str, message: str, *, expected: Any = None, actual: Any = None,
-          curl_path: str | None = None) -> ContractFailure:
+         curl_path: str | None = None) -> ContractFailure:
     curl = None
     if curl_path is not None:
         curl = curl_line("GET", f"{world.truth_url}{curl_path}", {"Authorization": f"Bearer {world.truth_token}"})
@@ -122,7 +122,7 @@ def fail(world: World, prop: str, message: str, *, expected: Any = None, actual:
 
 
 def walk_adapter(world: World, prop: str, limit: int, fields: Sequence[str] | None, filters: Mapping[str, str],
-          sort: Sort, expected_count: int, max_pages: int | None = None) -> list[dict[str, Any]]:
+                 sort: Sort, expected_count: int, max_pages: int | None = None) -> list[dict[str, Any]]:
     """Every customer the adapter lists, checking the paging properties on the way."""
     items: list[dict[str, Any]] = []
     seen: dict[Any, int] = {}
@@ -132,19 +132,18 @@ def walk_adapter(world: World, prop: str, limit: int, fields: Sequence[str] | No
         page = list_page(world, prop, cursor, limit, fields, filters, sort)
         if len(page.customers) > limit:
             raise fail(world, "adapter.paging.limit", f"page {number + 1} holds {len(page.customers)} customers "
-                                                       f"for limit={limit}", expected=limit,
-                        actual=len(page.customers))
+                                                      f"for limit={limit}", expected=limit,
+                       actual=len(page.customers))
         if page.total is not None and page.total != expected_count and fields is None:
             raise fail(world, "adapter.filters" if filters else "adapter.paging.total",
-                        f"the adapter reports total={page.total} but "
-                                                       f"{expected_count} customers match", expected=expected_count,
-                        actual=page.total)
+                       f"the adapter reports total={page.total} but {expected_count} customers match",
+                       expected=expected_count, actual=page.total)
         for customer in page.customers:
             cid = customer.get("id") if isinstance(customer, dict) else None
             if cid is not None and cid in seen:
                 raise fail(world, "adapter.paging.no_duplicates",
-                            f"customer {cid!r} is listed again on page {number + 1} (first on page {seen[cid]})",
-                            actual=cid)
+                           f"customer {cid!r} is listed again on page {number + 1} (first on page {seen[cid]})",
+                           actual=cid)
             if cid is not None:
                 seen[cid] = number + 1
         items.extend(page.customers)
@@ -154,12 +153,12 @@ def walk_adapter(world: World, prop: str, limit: int, fields: Sequence[str] | No
             return items
         cursor = page.next_cursor
     raise fail(world, "adapter.paging.termination",
-                f"the walk did not end after {budget} pages for {expected_count} customers (limit={limit}): "
-                f"next_cursor never became None", expected=expected_count, actual=len(items))
+               f"the walk did not end after {budget} pages for {expected_count} customers (limit={limit}): "
+               f"next_cursor never became None", expected=expected_count, actual=len(items))
 
 
 def compare_walk(world: World, excluded: frozenset[str], prop: str, expected: list[dict[str, Any]],
-                  actual: list[dict[str, Any]], path: str) -> None:
+                 actual: list[dict[str, Any]], path: str) -> None:
     want_ids = [c.get("id") for c in expected]
     got_ids = [c.get("id") if isinstance(c, dict) else None for c in actual]
     if want_ids != got_ids:
@@ -170,25 +169,25 @@ def compare_walk(world: World, excluded: frozenset[str], prop: str, expected: li
         detail = (f"{len(missing)} missing (first {missing[:3]}), {len(extra)} unexpected (first {extra[:3]})"
                   if missing or extra else "the same customers in another order")
         raise fail(world, prop, f"the adapter listed {len(got_ids)} customers where the canonical API lists "
-                                 f"{len(want_ids)}: {detail}", expected=want_ids[:20], actual=got_ids[:20],
-                    curl_path=path)
+                                f"{len(want_ids)}: {detail}", expected=want_ids[:20], actual=got_ids[:20],
+                   curl_path=path)
     for n, (want, got) in enumerate(zip(expected, actual)):
         want_s, got_s = strip_excluded(want, excluded), strip_excluded(got, excluded)
         if want_s != got_s:
             keys = _differences(want_s, got_s)
             which = f"customer {want['id']!r}" if "id" in want else f"customer #{n + 1} of the walk"
             raise fail(world, prop, f"{which} differs from the ground truth in "
-                                     f"{', '.join(keys)} (fields the platform cannot provide belong in "
-                                     f"excluded_fields)",
-                        expected={k: want_s.get(k) for k in keys}, actual={k: got_s.get(k, '<missing>') for k in keys},
-                        curl_path=path)
+                                    f"{', '.join(keys)} (fields the platform cannot provide belong in "
+                                    f"excluded_fields)",
+                       expected={k: want_s.get(k) for k in keys}, actual={k: got_s.get(k, '<missing>') for k in keys},
+                       curl_path=path)
 
 
 # ---- the properties ------------------------------------------------------------------------------------
 
 
 def query(limit: int | None = None, fields: Sequence[str] | None = None, filters: Mapping[str, str] | None = None,
-           sort: Sort | None = None, cursor: str | None = None) -> dict[str, str]:
+          sort: Sort | None = None, cursor: str | None = None) -> dict[str, str]:
     params: dict[str, str] = {}
     if limit is not None:
         params["limit"] = str(limit)
@@ -238,7 +237,7 @@ def filter_value(key: str, everyone: list[dict[str, Any]]) -> st.SearchStrategy[
 
 
 def expect_error(world: World, prop: str, expected: httpx.Response, call: Callable[[], Any], path: str,
-                  *, auth: bool = True) -> None:
+                 *, auth: bool = True) -> None:
     try:
         want = expected.json()
     except ValueError:
@@ -252,15 +251,15 @@ def expect_error(world: World, prop: str, expected: httpx.Response, call: Callab
         if error.status != expected.status_code or problems or problem_key(got) != problem_key(want):
             why = "; ".join(problems) if problems else "it is not the canonical problem"
             raise fail(world, prop, f"the adapter raised {error.status} {got.get('type')} where the canonical API "
-                                     f"answers {expected.status_code} {want.get('type')}: {why}",
-                        expected=problem_key(want) | {"status": expected.status_code},
-                        actual=problem_key(got) | {"status": error.status}, curl_path=path if auth else None) from None
+                                    f"answers {expected.status_code} {want.get('type')}: {why}",
+                       expected=problem_key(want) | {"status": expected.status_code},
+                       actual=problem_key(got) | {"status": error.status}, curl_path=path if auth else None) from None
         return
     except Exception as exc:  # noqa: BLE001
         raise crash(world, prop, world.calls[-1] if world.calls else "the adapter", exc) from None
     raise fail(world, prop, f"the adapter answered instead of raising AdapterError({expected.status_code}, "
-                             f"{want.get('type')})", expected=problem_key(want), actual=repr(result)[:300],
-                curl_path=path if auth else None)
+                            f"{want.get('type')})", expected=problem_key(want), actual=repr(result)[:300],
+               curl_path=path if auth else None)
 
 
 def problem_key(problem: Mapping[str, Any]) -> dict[str, Any]:

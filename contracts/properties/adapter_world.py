@@ -145,7 +145,7 @@ class Worlds:
         build = (lambda token: self._build(upstream, client, token)) if self.factory is not None else None
         adapter = self.instance if self.instance is not None else self._build(upstream, client, self.token)
         return World(adapter, client, f"{root}/canonical", self.truth_token, upstream, dataset_seed, build,
-                      client if self.instance is None else None)
+                     client if self.instance is None else None)
 
     def close(self) -> None:
         for world in self._cache.values():
