@@ -63,7 +63,8 @@ IN_PROCESS_URL = "http://contracts.test"
 def check_server(base_url: str | None = None, *, app: Any = None, spec: str | None = None,
                  token: str = "contract-token", seed: int = 0, max_examples: int = 25,
                  progress: Callable[[str], None] | None = None, checks: Sequence[str] | None = None,
-                 handlers: Sequence[Handler] = (), keep_writes: bool = False) -> CheckReport:
+                 handlers: Sequence[Handler] = (), keep_writes: bool = False, list_operation: str | None = None,
+                 get_operation: str | None = None) -> CheckReport:
     """Check a server against the canonical contract.
 
     Args:
@@ -80,6 +81,9 @@ def check_server(base_url: str | None = None, *, app: Any = None, spec: str | No
         keep_writes: keep the customers the check created; by default they are deleted when it
             ends (``report.stats``: ``created_customers``, ``deleted_customers`` and, for any that
             could not be deleted, ``customers_not_deleted``).
+        list_operation: ``operationId`` of the document's list operation (default ``listCustomers``,
+            or the ``GET`` on the ``customers`` collection path when the document has none).
+        get_operation: ``operationId`` of its get operation (default ``getCustomer``, or the path shape).
 
     Returns:
         The report: ``report.ok``, ``report.failed_properties``, ``report.render()``.
@@ -100,7 +104,7 @@ def check_server(base_url: str | None = None, *, app: Any = None, spec: str | No
         raise UsageError(f"max_examples must be at least 1, got {max_examples}")
     selected = _select(checks)
     document = load_spec(spec)
-    contract = Contract.from_document(document)
+    contract = Contract.from_document(document, list_operation=list_operation, get_operation=get_operation)
     url = (base_url or IN_PROCESS_URL).rstrip("/")
     everyone: list[Handler] = ([ConsoleHandler(progress)] if progress else []) + list(handlers)
     report = CheckReport(target=base_url or "in-process app")
@@ -151,7 +155,7 @@ def _run_checks(target: Target, contract: Contract, document: dict[str, Any], re
                                                                         f"{method}: writes are not supported"))
         _run_schemathesis(document, url=url, app=app, token=token, seed=seed, max_examples=max_examples,
                           phases=phases, record=record, stats=report.stats, exclude=unsupported,
-                          created=created)
+                          created=created, list_operation=contract.list_operation)
     ctx = Context(target, contract, seed=seed, budget=Budget(max_examples=max_examples), writes=writes)
     for name in PROPERTIES:
         if name in selected:
@@ -243,7 +247,8 @@ def _guarded(events: Iterator[Any], created: CreatedCustomers | None) -> Iterato
 
 def _run_schemathesis(document: dict[str, Any], *, url: str, app: Any, token: str, seed: int, max_examples: int,
                       phases: tuple[str, ...], record: Callable[[CheckResult], None], stats: dict[str, Any],
-                      exclude: Sequence[str] = (), created: CreatedCustomers | None = None) -> None:
+                      exclude: Sequence[str] = (), created: CreatedCustomers | None = None,
+                      list_operation: str | None = "listCustomers") -> None:
     """Run the selected Schemathesis phases; one result per (operation, phase), one for stateful.
 
     ``exclude`` lists write methods the server does not support; their operations are left out.
@@ -251,7 +256,7 @@ def _run_schemathesis(document: dict[str, Any], *, url: str, app: Any, token: st
     from schemathesis.engine import events, from_schema
 
     schema = schemathesis_schema(document, base_url=url, token=token, seed=seed, max_examples=max_examples,
-                                 app=app, phases=phases, unsupported=tuple(exclude))
+                                 app=app, phases=phases, unsupported=tuple(exclude), list_operation=list_operation)
     cases = 0
     started = time.perf_counter()
     # NOTE: the stateful phase reports one scenario per generated sequence; they become one result.

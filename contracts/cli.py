@@ -4,6 +4,7 @@
 
     contracts check --base-url URL [--spec openapi.yaml] [--token T] [--junit-xml FILE]
                     [--seed N] [--max-examples N] [--checks GROUP,...]
+                    [--list-operation ID] [--get-operation ID]
     contracts gateway ...        (added by contracts/gateway.py when present)
 
 Exit codes are fixed: 0 every check passed, 1 the server broke the contract, 2 usage error
@@ -71,6 +72,12 @@ def _add_check_command(subparsers: argparse._SubParsersAction) -> None:  # type:
     check.add_argument("--checks", metavar="GROUP,...",
                        help="run only these groups or properties, comma-separated (e.g. pagination,fields or "
                             "schemathesis.fuzzing)")
+    check.add_argument("--list-operation", metavar="OPERATION_ID", default=_env("CONTRACTS_LIST_OPERATION"),
+                       help="operationId of the document's list operation (env CONTRACTS_LIST_OPERATION; default "
+                            "listCustomers, or the GET on the customers collection path)")
+    check.add_argument("--get-operation", metavar="OPERATION_ID", default=_env("CONTRACTS_GET_OPERATION"),
+                       help="operationId of the document's get operation (env CONTRACTS_GET_OPERATION; default "
+                            "getCustomer, or the GET on a customers item path)")
     check.add_argument("--keep-writes", action="store_true",
                        help="keep the customers the check created (default: delete them when it ends)")
     check.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -98,7 +105,8 @@ def _run_check(args: argparse.Namespace) -> int:
         progress(f"contracts check {args.base_url} (seed {args.seed}, max examples {args.max_examples})")
     report = check_server(args.base_url, spec=args.spec, token=args.token, seed=args.seed,
                           max_examples=args.max_examples, checks=checks, handlers=handlers,
-                          keep_writes=args.keep_writes)
+                          keep_writes=args.keep_writes, list_operation=args.list_operation,
+                          get_operation=args.get_operation)
     if args.junit_xml and not args.quiet:
         progress(f"JUnit XML written to {args.junit_xml}")
     return EXIT_OK if report.ok else EXIT_FAILED

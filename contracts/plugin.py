@@ -322,8 +322,9 @@ class Contract:
             url: the server's base URL; default ``--contract-base-url``, else the in-process mock
                 (``mock_app``).
             options: passed to :func:`contracts.check.check_server` (``app``, ``spec``, ``token``,
-                ``checks``...); ``seed`` defaults to the mock seed, ``max_examples`` to
-                ``--contract-max-examples``.
+                ``checks``, ``list_operation``/``get_operation`` for a document whose operations
+                are not ``listCustomers``/``getCustomer``...); ``seed`` defaults to the mock seed,
+                ``max_examples`` to ``--contract-max-examples``.
 
         Returns:
             the :class:`~contracts.failures.CheckReport` when every property held.

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from contracts.failures import InvalidSpec
+from contracts.openapi import bundled_document, find_operations, operations, parameters, parse_document, resolve
 
 __all__ = ["BUNDLED_SPEC", "SERVICE_TAG", "Contract", "customers_api", "load_spec", "schemathesis_schema"]
 
@@ -28,13 +28,11 @@ def load_spec(spec: str | None = None) -> dict[str, Any]:
     Raises:
         InvalidSpec: it cannot be read, is not YAML/JSON, or is not an OpenAPI 3 document.
     """
-    import yaml
-
     spec = spec or BUNDLED_SPEC
     try:
         if spec == BUNDLED_SPEC:
-            text = resources.files("mockserver").joinpath("specs/canonical.yaml").read_text("utf-8")
-        elif spec.startswith(("http://", "https://")):
+            return bundled_document("canonical.yaml")
+        if spec.startswith(("http://", "https://")):
             import httpx
 
             response = httpx.get(spec, timeout=10, follow_redirects=True)
@@ -42,33 +40,13 @@ def load_spec(spec: str | None = None) -> dict[str, Any]:
             text = response.text
         else:
             text = Path(spec).read_text("utf-8")
+    except InvalidSpec:
+        raise
     except (OSError, ValueError) as exc:  # httpx errors subclass neither; caught below
         raise InvalidSpec(f"cannot read the OpenAPI document {spec}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - httpx.HTTPError and friends
         raise InvalidSpec(f"cannot fetch the OpenAPI document {spec}: {exc}") from None
-    try:
-        # PERF: the C loader parses the 2,000-line contract ~10x faster than the pure-Python one.
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise InvalidSpec(f"{spec} is not valid YAML or JSON: {exc}") from None
-    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
-        raise InvalidSpec(f"{spec} is not an OpenAPI 3 document (no 'openapi: 3.x' key)")
-    return document
-
-
-def _resolve(document: dict[str, Any], node: Any) -> Any:
-    seen = 0
-    while isinstance(node, dict) and "$ref" in node:
-        ref = node["$ref"]
-        if not isinstance(ref, str) or not ref.startswith("#/"):
-            raise InvalidSpec(f"only local $ref are supported, got {ref!r}")
-        node = document
-        for part in ref[2:].split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
-        seen += 1
-        if seen > 32:
-            raise InvalidSpec(f"$ref cycle at {ref}")
-    return node
+    return parse_document(text, spec)
 
 
 @dataclass(frozen=True)
@@ -92,42 +70,43 @@ class Contract:
     sort_directions: tuple[str, ...]
     writes: tuple[str, ...]
     """Documented write methods among ``POST`` (list path), ``PATCH`` and ``DELETE`` (item path)."""
+    list_operation: str | None = None
+    """``operationId`` of the list operation (``None``: the document gives it none)."""
 
     @classmethod
-    def from_document(cls, document: dict[str, Any]) -> Contract:
+    def from_document(cls, document: dict[str, Any], *, list_operation: str | None = None,
+                      get_operation: str | None = None) -> Contract:
         """Read the facts from an OpenAPI document.
 
+        Args:
+            list_operation: ``operationId`` of the list operation (default ``listCustomers``, or, when the
+                document has none, the ``GET`` on a ``customers`` collection path).
+            get_operation: ``operationId`` of the get operation (default ``getCustomer``, or the path shape).
+
         Raises:
-            InvalidSpec: there is no ``listCustomers``/``getCustomer`` operation or no ``Customer`` schema.
+            InvalidSpec: a named operation is missing, there is no list or get operation, or no
+                ``Customer`` schema.
         """
-        operations: dict[str, tuple[str, str, dict[str, Any]]] = {}
-        for path, item in (document.get("paths") or {}).items():
-            for method, operation in (item or {}).items():
-                if isinstance(operation, dict) and "operationId" in operation:
-                    operations[operation["operationId"]] = (path, method.upper(), operation)
-        try:
-            list_path, _, list_op = operations["listCustomers"]
-            item_path, _, _ = operations["getCustomer"]
-        except KeyError as exc:
-            raise InvalidSpec(f"the document has no {exc.args[0]} operation; is it the Customers contract?") from None
-        customer = _resolve(document, ((document.get("components") or {}).get("schemas") or {}).get("Customer"))
+        listing, item = find_operations(document, list_id=list_operation or _named(document, "listCustomers"),
+                                        get_id=get_operation or _named(document, "getCustomer"))
+        if item is None:
+            raise InvalidSpec("the document has no getCustomer operation; is it the Customers contract?")
+        list_path, item_path = listing.path, item.path
+        customer = resolve(document, ((document.get("components") or {}).get("schemas") or {}).get("Customer"))
         if not isinstance(customer, dict) or not customer.get("properties"):
             raise InvalidSpec("the document has no components.schemas.Customer with properties")
         top = tuple(customer["properties"])
         nested: list[str] = []
         for name, prop in customer["properties"].items():
-            prop = _resolve(document, prop)
+            prop = resolve(document, prop)
             if isinstance(prop, dict) and prop.get("type") == "array":
-                items = _resolve(document, prop.get("items"))
+                items = resolve(document, prop.get("items"))
                 if isinstance(items, dict) and items.get("properties"):
                     nested.extend(f"{name}.{child}" for child in items["properties"])
-        params = {}
-        for param in list_op.get("parameters", []) + (document["paths"][list_path].get("parameters") or []):
-            param = _resolve(document, param)
-            params[param["name"]] = param
-        limit = _resolve(document, (params.get("limit") or {}).get("schema") or {})
-        sort_by = _resolve(document, (params.get("sort[by]") or {}).get("schema") or {})
-        sort_dir = _resolve(document, (params.get("sort[direction]") or {}).get("schema") or {})
+        params = parameters(document, listing)
+        limit = resolve(document, (params.get("limit") or {}).get("schema") or {})
+        sort_by = resolve(document, (params.get("sort[by]") or {}).get("schema") or {})
+        sort_dir = resolve(document, (params.get("sort[direction]") or {}).get("schema") or {})
         writes = []
         if "post" in document["paths"][list_path]:
             writes.append("POST")
@@ -146,6 +125,7 @@ class Contract:
             sort_keys=tuple(sort_by.get("enum") or ()),
             sort_directions=tuple(sort_dir.get("enum") or ()),
             writes=tuple(writes),
+            list_operation=listing.operation_id,
         )
 
     def item_url(self, customer_id: Any) -> str:
@@ -153,6 +133,11 @@ class Contract:
         from urllib.parse import quote
 
         return self.item_path.replace("{id}", quote(str(customer_id), safe=""))
+
+
+def _named(document: dict[str, Any], operation_id: str) -> str | None:
+    """``operation_id`` when the document has it (the canonical names), else ``None`` (find by path)."""
+    return operation_id if any(op.operation_id == operation_id for op in operations(document)) else None
 
 
 SERVICE_TAG = "Service"
@@ -195,7 +180,7 @@ def customers_api(document: dict[str, Any], *, unsupported: tuple[str, ...] = ()
 
 def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, seed: int, max_examples: int,
                         app: Any = None, phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful"),
-                        unsupported: tuple[str, ...] = ()) -> Any:
+                        unsupported: tuple[str, ...] = (), list_operation: str | None = "listCustomers") -> Any:
     """The Customers API of the document as a Schemathesis schema aimed at ``base_url``.
 
     Args:
@@ -205,6 +190,8 @@ def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, 
         app: a WSGI app to call in-process instead of the network.
         phases: the Schemathesis phases to run.
         unsupported: write methods the server does not implement (left out, see :func:`customers_api`).
+        list_operation: ``operationId`` of the list operation, whose schema-valid requests may be
+            answered 400 (an unissued cursor); ``None`` when it has none.
     """
     import schemathesis
     from schemathesis.config import SchemathesisConfig
@@ -234,9 +221,9 @@ def schemathesis_schema(document: dict[str, Any], *, base_url: str, token: str, 
             # NOTE: a cursor is any URL-safe string by schema, but only issued cursors are
             # usable; the contract documents 400 for the others, so 400 is an accepted answer
             # to schema-valid list requests.
-            "include-operation-id": "listCustomers",
+            "include-operation-id": list_operation,
             "checks": {"positive_data_acceptance": {"expected-statuses": ["2XX", "400", "401"]}},
-        }],
+        }] if list_operation else [],
     })
     try:
         schema = schemathesis.openapi.from_dict(customers_api(document, unsupported=unsupported), config=config)

@@ -25,15 +25,24 @@ import base64
 import copy
 import http
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+
+from contracts.flavour_specs import (
+    customer_schema,
+    document,
+    field_paths,
+    limit_bounds,
+    list_operation,
+    list_parameters,
+)
+from contracts.json_strategies import SchemaStrategies, string_strategy, texts
+from contracts.openapi import merged, operations
 
 __all__ = [
     "customers",
@@ -55,268 +64,6 @@ PROBLEM_STATUS = {
 }
 """Problem ``type`` -> status, as the table in ``openapi.yaml``'s description states."""
 
-_LONG_NAME = 256
-_MAX_ITEMS = 3
-_EPOCH_MIN = datetime(2000, 1, 1)
-_EPOCH_MAX = datetime(2099, 12, 31)
-
-
-# ---- the documents ------------------------------------------------------------------
-
-
-@lru_cache(maxsize=16)
-def _document(flavour: str) -> dict[str, Any]:
-    from importlib import resources
-
-    import yaml
-
-    from mockserver import FLAVOURS
-
-    if not isinstance(flavour, str) or flavour not in FLAVOURS:
-        raise InvalidArgument(f"flavour={flavour!r} is not a flavour of the mock; "
-                              f"use one of: {', '.join(FLAVOURS.names())}")
-    text = resources.files("mockserver").joinpath(f"specs/{FLAVOURS.get(flavour).spec}").read_text("utf-8")
-    return yaml.safe_load(text)  # type: ignore[no-any-return]
-
-
-def _resolve(doc: Mapping[str, Any], node: Any) -> Any:
-    while isinstance(node, Mapping) and "$ref" in node:
-        target: Any = doc
-        for part in node["$ref"][2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
-def _operations(doc: Mapping[str, Any]) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]] | None]:
-    """The list operation (``GET .../customers``) and the get one (``GET .../customers/{id}``)."""
-    listing = item = None
-    for path, ops in (doc.get("paths") or {}).items():
-        get = (ops or {}).get("get")
-        if not get:
-            continue
-        parts = path.rstrip("/").split("/")
-        if parts[-1] == "customers" and listing is None:
-            listing = (path, get)
-        elif len(parts) > 1 and parts[-2] == "customers" and parts[-1].startswith("{") and item is None:
-            item = (path, get)
-    if listing is None:
-        raise InvalidArgument("the document has no GET .../customers operation")
-    return listing, item
-
-
-def _json_schema(doc: Mapping[str, Any], response: Any) -> Any:
-    response = _resolve(doc, response)
-    for media, content in ((response or {}).get("content") or {}).items():
-        if "json" in media and "schema" in content:
-            return content["schema"]  # NOTE: unresolved: a $ref may carry sibling keywords
-    return None
-
-
-def _list_parameters(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    (path, op), _ = _operations(doc)
-    params: dict[str, dict[str, Any]] = {}
-    for param in list(doc["paths"][path].get("parameters") or []) + list(op.get("parameters") or []):
-        param = _resolve(doc, param)
-        if param.get("in") == "query":
-            params[param["name"]] = param
-    return params
-
-
-def _customer_schema(doc: Mapping[str, Any], flavour: str) -> dict[str, Any]:
-    if flavour == "canonical":
-        return _resolve(doc, doc["components"]["schemas"]["Customer"])  # type: ignore[no-any-return]
-    (_, op), _ = _operations(doc)
-    page = _json_schema(doc, (op.get("responses") or {}).get("200"))
-    found = _array_of_objects(doc, page)
-    if found is None:
-        raise InvalidArgument(f"cannot find the customer schema in the {flavour} list response")
-    return found
-
-
-def _array_of_objects(doc: Mapping[str, Any], schema: Any, depth: int = 3) -> dict[str, Any] | None:
-    """The item schema of the first array of objects in ``schema``, looking ``depth`` objects deep."""
-    schema = _merged(doc, schema)
-    for option in _options(doc, schema):
-        if option.get("type") == "array" or "items" in option:
-            for item in _options(doc, option.get("items") or {}):
-                if item.get("properties"):
-                    return item
-    if depth:
-        for prop in (schema.get("properties") or {}).values():
-            found = _array_of_objects(doc, prop, depth - 1)
-            if found is not None:
-                return found
-    return None
-
-
-def _options(doc: Mapping[str, Any], schema: Any) -> list[dict[str, Any]]:
-    """``schema`` and the branches of its ``oneOf``/``anyOf``, resolved."""
-    if not isinstance(schema, Mapping):
-        return []
-    schema = _merged(doc, schema)
-    return [schema, *(_merged(doc, b) for b in (schema.get("oneOf") or []) + (schema.get("anyOf") or []))]
-
-
-def _merged(doc: Mapping[str, Any], schema: Any) -> dict[str, Any]:
-    """``schema`` with ``$ref`` resolved and ``allOf`` folded in (properties merged, required united).
-
-    A ``$ref`` with sibling keywords (allowed in OpenAPI 3.1) counts as one more ``allOf`` part.
-    """
-    if not isinstance(schema, Mapping):
-        return {}
-    schema = dict(schema)
-    if "$ref" in schema:
-        target = _resolve(doc, {"$ref": schema.pop("$ref")})
-        if not schema:
-            return _merged(doc, target)
-        schema["allOf"] = [target, *schema.get("allOf", [])]
-    for part in schema.pop("allOf", []):
-        part = _merged(doc, part)
-        props = dict(part.get("properties") or {})
-        for name, sub in (schema.get("properties") or {}).items():
-            both = name in props and sub is not False and props[name] is not False
-            props[name] = {"allOf": [props[name], sub]} if both else sub
-        required = list(dict.fromkeys(list(part.get("required") or []) + list(schema.get("required") or [])))
-        schema = {**part, **schema}
-        if props:
-            schema["properties"] = props
-        if required:
-            schema["required"] = required
-    return dict(schema)
-
-
-# ---- schema -> strategy -----------------------------------------------------------------
-
-
-def _anchored(pattern: str) -> re.Pattern[str]:
-    # NOTE: JSON Schema regexes are ECMA-262: `$` is the very end and `\d` is ASCII; Python's
-    # `$` also matches before a final newline, so generate with `\Z` and ASCII classes.
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern, re.ASCII if "\\d" in pattern else 0)
-
-
-def _texts(min_size: int = 0, max_size: int | None = None) -> Strategy[str]:
-    """Plain words first (shrinks to the shortest), then any unicode, then very long text."""
-    top = max_size if max_size is not None else 4 * _LONG_NAME
-    plain = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=min_size,
-                    max_size=min(top, 40))
-    unicode = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=max(min_size, 1),
-                      max_size=min(top, 40))
-    options = [plain, unicode]
-    if top >= _LONG_NAME:
-        # PERF: a short drawn text repeated up to a drawn length costs two draws, not 1,000.
-        options.append(st.builds(lambda word, size: (word * (size // len(word) + 1))[:size],
-                                 st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=12),
-                                 st.integers(max(min_size, _LONG_NAME), top)))
-    return st.one_of(options)
-
-
-def _timestamps() -> Strategy[str]:
-    return st.datetimes(_EPOCH_MIN, _EPOCH_MAX).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _string(schema: Mapping[str, Any]) -> Strategy[str]:
-    fmt, pattern = schema.get("format"), schema.get("pattern")
-    low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
-    if fmt == "date-time":
-        base: Strategy[str] = _timestamps()
-    elif fmt == "date":
-        base = st.dates(_EPOCH_MIN.date(), _EPOCH_MAX.date()).map(lambda d: d.isoformat())
-    elif fmt == "email" and pattern is None:
-        base = st.from_regex(r"\A[a-z0-9._]{1,20}@[a-z0-9-]{1,15}\.[a-z]{2,6}\Z")
-    elif fmt in ("uri", "url"):
-        base = st.from_regex(r"\Ahttps://api\.example\.com/[a-z0-9/]{0,20}\Z")
-    elif fmt == "uri-reference":
-        base = st.from_regex(r"\A/[a-z0-9/-]{0,30}\Z")
-    elif fmt == "uuid":
-        base = st.uuids().map(str)
-    elif pattern is not None:
-        base = st.from_regex(_anchored(pattern))
-    else:
-        return _texts(low, high)
-    if pattern is not None and fmt is not None:
-        compiled = _anchored(pattern)
-        base = base.filter(lambda s: compiled.search(s) is not None)
-    if low or high is not None:
-        base = base.filter(lambda s: len(s) >= low and (high is None or len(s) <= high))
-    return base
-
-
-class _Builder:
-    """JSON Schema (the subset OpenAPI documents use) -> strategy, with overrides by property path."""
-
-    def __init__(self, doc: Mapping[str, Any], hints: Mapping[str, Strategy[Any]] | None = None,
-                 max_items: int = _MAX_ITEMS) -> None:
-        self.doc = doc
-        self.hints = dict(hints or {})
-        self.max_items = max_items
-
-    def build(self, schema: Any, path: str = "") -> Strategy[Any]:
-        if path in self.hints:
-            return self.hints[path]
-        if schema is True:
-            schema = {}
-        if schema is False:
-            return st.nothing()
-        schema = _merged(self.doc, schema)
-        if "const" in schema:
-            return st.just(schema["const"])
-        if "enum" in schema:
-            values = list(schema["enum"])
-            # NOTE: null first, so examples shrink towards null optionals.
-            values.sort(key=lambda v: v is not None)
-            return st.sampled_from(values)
-        branches = schema.get("anyOf") or schema.get("oneOf")
-        if branches:
-            base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
-            return st.one_of([self.build(_combine(base, _merged(self.doc, b)), path) for b in branches])
-        types = schema.get("type")
-        if isinstance(types, list):
-            ordered = sorted(types, key=lambda t: t != "null")
-            return st.one_of([self.build({**schema, "type": t}, path) for t in ordered])
-        if types is None:
-            types = "object" if "properties" in schema else "array" if "items" in schema else None
-        if types == "null":
-            return st.none()
-        if types == "boolean":
-            return st.booleans()
-        if types == "integer":
-            return st.integers(schema.get("minimum"), schema.get("maximum"))
-        if types == "number":
-            return st.one_of(st.integers(schema.get("minimum"), schema.get("maximum")),
-                             st.floats(schema.get("minimum"), schema.get("maximum"), allow_nan=False,
-                                       allow_infinity=False))
-        if types == "string":
-            return _string(schema)
-        if types == "array":
-            low = int(schema.get("minItems", 0))
-            high = min(int(schema.get("maxItems", self.max_items)), max(low, self.max_items))
-            return st.lists(self.build(schema.get("items") or {}, path), min_size=low, max_size=high)
-        if types == "object":
-            props = schema.get("properties") or {}
-            if not props:
-                extra = schema.get("additionalProperties", True)
-                if extra is False:
-                    return st.just({})
-                members = self.build(extra, path) if isinstance(extra, Mapping) else st.one_of(
-                    st.none(), st.text(max_size=10))
-                return st.dictionaries(st.text(max_size=10), members, max_size=2)
-            order = tuple(props)
-            # NOTE: keys keep the schema's order, as real responses do.
-            # NOTE: a property whose schema is `false` is forbidden: it is left out.
-            return st.fixed_dictionaries({name: self.build(sub, f"{path}.{name}".lstrip("."))
-                                          for name, sub in props.items() if sub is not False}).map(
-                lambda d: {k: d[k] for k in order if k in d})
-        return st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=10))
-
-
-def _combine(base: Mapping[str, Any], branch: Mapping[str, Any]) -> dict[str, Any]:
-    out = {**base, **branch}
-    if "properties" in base or "properties" in branch:
-        out["properties"] = {**(base.get("properties") or {}), **(branch.get("properties") or {})}
-    return out
 
 
 # ---- canonical customers --------------------------------------------------------------------
@@ -325,23 +72,23 @@ def _combine(base: Mapping[str, Any], branch: Mapping[str, Any]) -> dict[str, An
 def _names() -> Strategy[str | None]:
     """null, short plain names, unicode names, very long names."""
     plain = st.from_regex(r"\A[A-Z][a-z]{0,11}( [A-Z][a-z]{0,11}){0,2}\Z")
-    return st.one_of(st.none(), plain, _texts(1))
+    return st.one_of(st.none(), plain, texts(1))
 
 
 def _canonical_hints() -> dict[str, Strategy[Any]]:
     return {
         "id": st.integers(100_000_000, 999_999_999).map(str),
         "name": _names(), "first_name": _names(), "last_name": _names(), "company_name": _names(),
-        "notes": st.one_of(st.none(), _texts(0, 10_000)),
+        "notes": st.one_of(st.none(), texts(0, 10_000)),
         "emails.email": st.one_of(st.from_regex(r"\A[a-z0-9._]{1,20}@[a-z0-9-]{1,15}\.[a-z]{2,6}\Z"),
-                                  _string({"pattern": _email_pattern()})),
+                                  string_strategy({"pattern": _email_pattern()})),
     }
 
 
 @lru_cache(maxsize=1)
 def _email_pattern() -> str:
-    doc = _document("canonical")
-    email = _merged(doc, doc["components"]["schemas"]["Email"])
+    doc = document("canonical")
+    email = merged(doc, doc["components"]["schemas"]["Email"])
     return str(email["properties"]["email"]["pattern"])
 
 
@@ -383,12 +130,12 @@ def customers(flavour: str = "canonical", *, fields: Sequence[str] | None = None
     Raises:
         InvalidArgument: unknown flavour, or a ``fields`` entry that is not a field path.
     """
-    doc = _document(flavour)
+    doc = document(flavour)
     fieldset = _check_fields(flavour, fields)
-    schema = _customer_schema(doc, flavour)
+    schema = customer_schema(doc, flavour)
     if flavour != "canonical":
-        return _Builder(doc).build(schema)
-    strategy = _Builder(doc, _canonical_hints()).build(schema).map(_finish_canonical)
+        return SchemaStrategies(doc).build(schema)
+    strategy = SchemaStrategies(doc, _canonical_hints()).build(schema).map(_finish_canonical)
     if fieldset is not None:
         from mockserver import project
 
@@ -399,16 +146,6 @@ def customers(flavour: str = "canonical", *, fields: Sequence[str] | None = None
 # ---- request inputs -----------------------------------------------------------------------
 
 
-def _limit_bounds(flavour: str) -> tuple[str, int, int]:
-    params = _list_parameters(_document(flavour))
-    doc = _document(flavour)
-    for name in ("limit", "per_page", "page_size", "pageSize"):
-        if name in params:
-            schema = _merged(doc, params[name].get("schema") or {})
-            return name, int(schema.get("minimum", 1)), int(schema.get("maximum", 100))
-    raise InvalidArgument(f"the {flavour} list operation has no page size parameter")
-
-
 def page_sizes(flavour: str = "canonical") -> Strategy[int]:
     """Valid page sizes of ``flavour``'s list operation (its ``limit`` bounds), maximum included.
 
@@ -417,23 +154,9 @@ def page_sizes(flavour: str = "canonical") -> Strategy[int]:
     Raises:
         InvalidArgument: unknown flavour, or its list operation has no page size parameter.
     """
-    _, low, high = _limit_bounds(flavour)
+    _, low, high = limit_bounds(flavour)
     # NOTE: one draw in ten is the maximum; the pair shrinks to (low, 0), i.e. to the minimum.
     return st.tuples(st.integers(low, high), st.integers(0, 9)).map(lambda p: high if p[1] == 9 else p[0])
-
-
-@lru_cache(maxsize=16)
-def _field_paths(flavour: str) -> tuple[str, ...]:
-    doc = _document(flavour)
-    schema = _merged(doc, _customer_schema(doc, flavour))
-    paths: list[str] = []
-    nested: list[str] = []
-    for name, prop in (schema.get("properties") or {}).items():
-        paths.append(name)
-        prop = _merged(doc, prop)
-        items = _merged(doc, prop.get("items") or {}) if prop.get("type") == "array" or "items" in prop else prop
-        nested.extend(f"{name}.{child}" for child, sub in (items.get("properties") or {}).items() if sub is not False)
-    return tuple(paths + nested)
 
 
 def field_selections(flavour: str = "canonical", *, min_size: int = 1,
@@ -446,7 +169,7 @@ def field_selections(flavour: str = "canonical", *, min_size: int = 1,
     Raises:
         InvalidArgument: unknown flavour, or bad sizes.
     """
-    paths = _field_paths(flavour)
+    paths = field_paths(flavour)
     if min_size < 0 or (max_size is not None and max_size < min_size) or min_size > len(paths):
         raise InvalidArgument(f"need 0 <= min_size <= max_size <= {len(paths)}, got {min_size}, {max_size}")
     return st.lists(st.sampled_from(paths), min_size=min_size, max_size=max_size, unique=True)
@@ -463,14 +186,14 @@ def list_queries(flavour: str = "canonical", *, dataset: Any = None) -> Strategy
     Raises:
         InvalidArgument: unknown flavour, or ``dataset`` given for another flavour or empty.
     """
-    doc = _document(flavour)
-    params = _list_parameters(doc)
+    doc = document(flavour)
+    params = list_parameters(flavour)
     if dataset is not None and (flavour != "canonical" or not getattr(dataset, "count", 0)):
         raise InvalidArgument("dataset= needs the canonical flavour and a Dataset with customers")
-    size_name, _, _ = _limit_bounds(flavour)
+    size_name, _, _ = limit_bounds(flavour)
     values: dict[str, Strategy[str]] = {}
     for name, param in params.items():
-        schema = _merged(doc, param.get("schema") or {})
+        schema = merged(doc, param.get("schema") or {})
         if "cursor" in name.lower() or param.get("required") or name in ("offset", "page"):
             continue
         if name == size_name:
@@ -480,7 +203,7 @@ def list_queries(flavour: str = "canonical", *, dataset: Any = None) -> Strategy
         elif dataset is not None and name in _DATASET_FILTERS:
             values[name] = st.integers(0, dataset.count - 1).map(partial(_DATASET_FILTERS[name], dataset))
         else:
-            values[name] = _Builder(doc).build(schema).map(_query_text)
+            values[name] = SchemaStrategies(doc).build(schema).map(_query_text)
     return st.fixed_dictionaries({}, optional=values)
 
 
@@ -645,31 +368,27 @@ def pages(flavour: str = "canonical", *, limit: int | None = None, last: bool | 
     Raises:
         InvalidArgument: unknown flavour, a ``limit`` outside the documented bounds, bad ``fields``.
     """
-    doc = _document(flavour)
+    doc = document(flavour)
     _check_fields(flavour, fields)
     if limit is not None:
-        _, low, high = _limit_bounds(flavour)
+        _, low, high = limit_bounds(flavour)
         if isinstance(limit, bool) or not isinstance(limit, int) or not low <= limit <= high:
             raise InvalidArgument(f"limit={limit!r} is outside the documented bounds {low}..{high}")
     if last is not None and not isinstance(last, bool):
         raise InvalidArgument(f"last must be True, False or None, got {last!r}")
     if flavour == "canonical":
         return _canonical_page(limit, last, fields, base_url.rstrip("/"))
-    (_, op), _ = _operations(doc)
-    return _Builder(doc).build(_json_schema(doc, (op.get("responses") or {}).get("200")) or {})
+    return SchemaStrategies(doc).build(list_operation(flavour).response_schema(doc, "200") or {})
 
 
 def _error_responses(doc: Mapping[str, Any]) -> dict[int, Any]:
     found: dict[int, Any] = {}
-    for ops in (doc.get("paths") or {}).values():
-        for method, op in (ops or {}).items():
-            if method == "parameters" or not isinstance(op, Mapping):
-                continue
-            for code, response in (op.get("responses") or {}).items():
-                if str(code).isdigit() and int(code) >= 400 and int(code) not in found:
-                    schema = _json_schema(doc, response)
-                    if schema is not None:
-                        found[int(code)] = schema
+    for operation in operations(doc):
+        for code in operation.spec.get("responses") or {}:
+            if str(code).isdigit() and int(code) >= 400 and int(code) not in found:
+                schema = operation.response_schema(doc, code)
+                if schema is not None:
+                    found[int(code)] = schema
     return dict(sorted(found.items()))
 
 
@@ -683,16 +402,16 @@ def error_bodies(status: int | None = None, flavour: str = "canonical") -> Strat
     Raises:
         InvalidArgument: unknown flavour, or a status the flavour does not document.
     """
-    doc = _document(flavour)
+    doc = document(flavour)
     responses = _error_responses(doc)
     if status is not None and status not in responses:
         raise InvalidArgument(f"status={status!r} is not an error status the {flavour} document declares; "
                               f"declared: {', '.join(map(str, responses))}")
     statuses = [status] if status is not None else list(responses)
     if flavour != "canonical":
-        return st.sampled_from(statuses).flatmap(lambda code: _Builder(doc).build(responses[code]))
-    problem = _merged(doc, doc["components"]["schemas"]["Problem"])
-    error_item = _Builder(doc).build(problem["properties"]["errors"]["items"])
+        return st.sampled_from(statuses).flatmap(lambda code: SchemaStrategies(doc).build(responses[code]))
+    problem = merged(doc, doc["components"]["schemas"]["Problem"])
+    error_item = SchemaStrategies(doc).build(problem["properties"]["errors"]["items"])
     # NOTE: the contract states the kinds as a pattern, not an enum; the table is PROBLEM_STATUS.
     types = list(problem["properties"]["type"].get("enum") or PROBLEM_STATUS)
 
@@ -702,7 +421,7 @@ def error_bodies(status: int | None = None, flavour: str = "canonical") -> Strat
             "type": st.sampled_from(kinds),
             "title": st.just(http.HTTPStatus(code).phrase),
             "status": st.just(code),
-            "detail": _texts(1, 500),
+            "detail": texts(1, 500),
             "errors": st.lists(error_item, max_size=3),
         }).map(lambda d: {k: d[k] for k in ("type", "title", "status", "detail", "errors")})
 

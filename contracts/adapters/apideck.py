@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from contracts.adapters import ADAPTERS, AdapterError, Sort
-from contracts.adapters.toolkit import HttpAdapter, PlatformPage, since_seconds
+from contracts.adapters.toolkit import HttpAdapter, PlatformPage, error_json, since_seconds
 from mockserver import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -100,11 +100,7 @@ class ApideckAdapter(HttpAdapter):
         status = response.status_code
         if status < 400:
             return
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        body = body if isinstance(body, dict) else {}
+        body = error_json(response)
         type_name, detail = body.get("type_name"), body.get("detail") or body.get("message") or ""
         if status == 401:
             raise AdapterError.unauthorized(f"Apideck rejected the credentials: {detail}")

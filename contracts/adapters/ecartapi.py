@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from contracts.adapters import ADAPTERS, AdapterError, Sort
-from contracts.adapters.toolkit import HttpAdapter, PlatformPage, since_seconds
+from contracts.adapters.toolkit import HttpAdapter, PlatformPage, error_json, since_seconds
 from mockserver import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -132,10 +132,7 @@ class EcartApiAdapter(HttpAdapter):
         status = response.status_code
         if status < 400:
             return
-        try:
-            error = response.json().get("error") or {}
-        except (ValueError, AttributeError):
-            error = {}
+        error = error_json(response).get("error") or {}
         message = str(error.get("message") or response.reason_phrase)
         if status in (401, 403):
             raise AdapterError.unauthorized(f"ecartAPI rejected the token: {message}")

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from contracts.adapters import ADAPTERS, AdapterError
 from contracts.adapters.ecwid import PARAMETERS, EcwidAdapter
+from contracts.adapters.toolkit import error_json
 
 if TYPE_CHECKING:
     import httpx
@@ -55,10 +56,7 @@ class MyBoxxAdapter(EcwidAdapter):
         status = response.status_code
         if status < 400:
             return
-        try:
-            error = response.json().get("errors") or {}
-        except (ValueError, AttributeError):
-            error = {}
+        error = error_json(response).get("errors") or {}
         detail = error.get("detail") if isinstance(error, dict) else None
         message = detail if isinstance(detail, str) else str(detail or response.reason_phrase)
         if status in (401, 403):

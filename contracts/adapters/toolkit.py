@@ -10,15 +10,13 @@ platform's errors. Everything else is here, once:
 * :func:`matcher` evaluates canonical filters on canonical customers, for the filters a
   platform cannot evaluate (they are applied while paging, so pages stay gapless);
 * :class:`CursorCodec` makes opaque, signed, URL-safe cursors bound to the filters and sort;
-* :func:`collect` fills a canonical page from as many platform pages as it takes.
+* :func:`collect` fills a canonical page from as many platform pages as it takes;
+* :meth:`HttpAdapter.get_with_headers` gives a response's headers too, so an adapter can follow
+  ``Link: <url>; rel="next"`` paging (:mod:`contracts.adapters.links`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import re
 import sys
@@ -29,6 +27,8 @@ from types import EllipsisType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from contracts.adapters import AdapterError, AdapterPage, Sort
+from contracts.adapters.cursors import CursorCodec
+from contracts.adapters.links import JsonResponse
 from mockserver import CUSTOMER_PATHS, MockServerError, parse_fields, parse_timestamp, project
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ __all__ = [
     "ListRequest",
     "PlatformPage",
     "collect",
+    "error_json",
     "matcher",
     "since_seconds",
     "sort_customers",
@@ -194,47 +195,6 @@ def since_seconds(value: str) -> int:
     return parse_timestamp(value)
 
 
-class CursorCodec:
-    """Opaque cursors: URL-safe base64 (no padding) of a short HMAC and JSON, bound to a query.
-
-    A cursor another adapter or server issued, an edited one, or one used with other filters
-    or sort is rejected with the canonical 400 ``/problems/invalid-cursor``.
-
-    Args:
-        secret: what makes this adapter's cursors its own (e.g. its name and base URL).
-    """
-
-    def __init__(self, secret: str) -> None:
-        self._secret = secret.encode()
-
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._secret, payload, hashlib.sha256).digest()[:10]
-
-    def encode(self, state: Any, query: str) -> str:
-        payload = json.dumps([state, query], separators=(",", ":"), ensure_ascii=False).encode()
-        return base64.urlsafe_b64encode(self._mac(payload) + payload).decode().rstrip("=")
-
-    def decode(self, text: str, query: str) -> Any:
-        """The state encoded in ``text``.
-
-        Raises:
-            AdapterError: 400 invalid-cursor (malformed, foreign, or for another query).
-        """
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        except (binascii.Error, ValueError):
-            raise AdapterError.invalid_cursor("the cursor is not URL-safe base64; pass back a cursor exactly "
-                                              "as returned") from None
-        mac, payload = raw[:10], raw[10:]
-        if len(raw) <= 10 or not hmac.compare_digest(mac, self._mac(payload)):
-            raise AdapterError.invalid_cursor("the cursor was not issued by this service")
-        state, signed = json.loads(payload)
-        if signed != query:
-            raise AdapterError.invalid_cursor("the cursor belongs to a request with other filters or sort order; "
-                                              "keep filters and sort unchanged while paging")
-        return state
-
-
 @dataclass(frozen=True)
 class PlatformPage:
     """One platform page, already mapped to full canonical customers."""
@@ -291,6 +251,15 @@ def collect(fetch: Callable[[Any, int], PlatformPage], position: Any, skip: int,
         if len(out) == limit and keep is None:
             return out, (page.next, 0), total
         position, skip = page.next, 0
+
+
+def error_json(response: httpx.Response) -> dict[str, Any]:
+    """The JSON object of a platform's error response; ``{}`` when its body is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 class HttpAdapter:
@@ -372,20 +341,28 @@ class HttpAdapter:
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,
             customer_id: str | None = None) -> Any:
         """GET ``base_url + path`` and return its JSON, or raise the mapped error."""
+        return self.get_with_headers(path, params, customer_id=customer_id).body
+
+    def get_with_headers(self, path: str, params: Mapping[str, Any] | None = None, *,
+                         customer_id: str | None = None) -> JsonResponse:
+        """GET ``base_url + path`` (or ``path`` itself when it is an absolute URL, e.g. a ``Link``
+        header's next page) and return its JSON with its headers, or raise the mapped error."""
         import httpx
 
-        url = self.base_url + path
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
         try:
-            response = self.client.get(url, params=dict(params or {}), headers=self.auth_headers())
+            # NOTE: httpx replaces a URL's query with params={}: a next-page URL keeps its own.
+            response = self.client.get(url, params=dict(params) if params else None, headers=self.auth_headers())
         except httpx.HTTPError as exc:
             raise AdapterError.internal(f"the platform at {url} did not answer: {exc}") from None
         self.raise_for(response, customer_id=customer_id)
         if response.status_code >= 400:
             raise AdapterError.internal(f"the platform answered {response.status_code} to GET {url}")
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
             raise AdapterError.internal(f"the platform answered GET {url} with a body that is not JSON") from None
+        return JsonResponse(body, response.headers, str(response.url))
 
     def close(self) -> None:
         if self._owns_client:

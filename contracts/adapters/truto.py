@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from contracts.adapters import ADAPTERS, AdapterError, Sort
-from contracts.adapters.toolkit import SORT_FIELDS, HttpAdapter, PlatformPage, since_seconds
+from contracts.adapters.toolkit import SORT_FIELDS, HttpAdapter, PlatformPage, error_json, since_seconds
 from mockserver import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -122,11 +122,7 @@ class TrutoAdapter(HttpAdapter):
         status = response.status_code
         if status < 400:
             return
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        message = str((body if isinstance(body, dict) else {}).get("message") or response.reason_phrase)
+        message = str(error_json(response).get("message") or response.reason_phrase)
         if status in (401, 403):
             raise AdapterError.unauthorized(f"Truto rejected the token: {message}")
         if status == 404 and customer_id is not None:

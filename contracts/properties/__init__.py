@@ -7,13 +7,16 @@ dataset: a correct implementation with other data, id and cursor formats passes.
 
     http.py          Target / Reply: a recording client; every failure carries its requests
     invariants.py    walk(), check_walk(), expected_projection(), expect_problem(), matches_filter()
-    registry.py      PROPERTIES, prop(), Context (reference collection, budget), run_property()
+    runner.py        the one Hypothesis harness: Property, prop(), run_property(), PROPERTIES
+    registry.py      Context (reference collection, budget), helpers the server properties share
     pagination.py    pagination.walk, pagination.stable, pagination.bad_cursor
     fields.py        fields.projection, fields.unknown
     filters.py       filters.match, filters.invalid, sort.order
     records.py       get.matches_list, get.unknown_id, determinism.same_body
     errors.py        errors.bad_limit, errors.missing_auth
     writes.py        writes.lifecycle
+    adapter.py       adapter.* (ADAPTER_PROPERTIES, run by check_adapter on the same harness;
+                     adapter_world.py and adapter_invariants.py are what they are built from)
 
 Bounds (so a check of a huge server stays fast): a walk never fetches more than
 ``Budget.max_pages`` pages (page sizes are drawn so a complete walk fits), and the full-walk

@@ -1,27 +1,24 @@
-"""The property registry, the context properties run in, and how one property runs.
+"""The context server properties run in (reference collection, budget) and their shared helpers.
 
 A property is a plain function registered with :func:`prop`: given the :class:`Context` it
-returns a Hypothesis strategy, explicit examples and a test body. :func:`run_property` runs
-it with a seeded, database-free Hypothesis and turns the (shrunk) failure into a result.
+returns a Hypothesis strategy, explicit examples and a test body. :func:`run_property`
+(:mod:`contracts.properties.runner`, the harness adapter checks run on too) runs it.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
-from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.errors import Flaky
 
-from contracts.failures import CheckResult, ContractFailure
+from contracts.failures import ContractFailure
 from contracts.properties.http import Target
 from contracts.properties.invariants import Walk, key_of, page_of, pages_for, parse_time, sort_key, walk
+from contracts.properties.runner import PROPERTIES, Property, Skip, prop, run_property
 from contracts.schema import Contract
 
 __all__ = [
@@ -69,10 +66,6 @@ class Universe:
     @property
     def ids(self) -> list[Any]:
         return [item.get("id") for item in self.items]
-
-
-class Skip(Exception):
-    """The property cannot run against this server (e.g. no customers, no write support)."""
 
 
 @dataclass
@@ -145,6 +138,29 @@ class Context:
                 items.append(item)
         return Universe(params, items, complete=not params)
 
+    # ---- the Harness run_property runs properties with
+
+    @property
+    def max_examples(self) -> int:
+        return self.budget.max_examples
+
+    def before_example(self) -> None:
+        self.target.log.clear()
+
+    def failure_for(self, name: str, error: Exception, *, building: bool) -> ContractFailure | None:
+        if isinstance(error, httpx.HTTPError):
+            return self.target.fail(name, f"the request failed: {type(error).__name__}: {error}. The server "
+                                          f"dropped the connection or did not answer in time.")
+        if building:
+            return None
+        # NOTE: an answer the check did not foresee is reported, not raised.
+        return self.target.fail(name, f"the check could not interpret the server's answers "
+                                      f"({type(error).__name__}: {error}).")
+
+    def not_repeated(self) -> str:
+        return ("The failure did not repeat when the same requests were sent again: the server answers the same "
+                "requests differently.")
+
     def limits(self, size: int) -> st.SearchStrategy[int]:
         """Page sizes for a walk of ``size`` customers that fits in the page budget (shrinks to the smallest)."""
         c = self.contract
@@ -153,105 +169,8 @@ class Context:
 
 
 
-@dataclass(frozen=True)
-class Property:
-    """A named Hypothesis property: ``build(ctx)`` gives the strategy, explicit examples and the test body."""
-
-    name: str
-    group: str
-    cost: int
-    """Examples are ``max_examples // cost`` (at least 2): walks cost more than single requests."""
-    build: Callable[[Context], tuple[st.SearchStrategy[Any], list[Any], Callable[[Any], None]]]
-    doc: str
-
-
-PROPERTIES: dict[str, Property] = {}
-
 COVERAGE: dict[str, Callable[[Contract, dict[tuple[str, str], int]], str]] = {}
 """group -> describes what a run exercised (``Context.exercised[group]``) in one line for the report."""
-
-
-def prop(name: str, cost: int = 1) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a property builder under ``name`` (its group is the part before the dot)."""
-
-    def register(build: Callable[..., Any]) -> Callable[..., Any]:
-        if name in PROPERTIES:
-            raise ValueError(f"a property named {name!r} is already registered")
-        PROPERTIES[name] = Property(name, name.split(".")[0], cost, build, (build.__doc__ or "").strip())
-        return build
-
-    return register
-
-
-def run_property(ctx: Context, name: str) -> CheckResult:
-    """Run one registered property with Hypothesis; the result holds its (shrunk) failure, if any."""
-    spec = PROPERTIES[name]
-    started = time.perf_counter()
-    examples_run = 0
-    try:
-        strategy, explicit, body = spec.build(ctx)
-    except Skip as why:
-        return CheckResult(name, skipped=str(why), elapsed=time.perf_counter() - started)
-    except ContractFailure as failure:
-        failure.seed = ctx.seed
-        return CheckResult(name, [failure], time.perf_counter() - started)
-    except httpx.HTTPError as exc:
-        dropped = ctx.target.fail(name, f"the request failed: {type(exc).__name__}: {exc}. The server dropped the "
-                                        f"connection or did not answer in time.")
-        dropped.seed = ctx.seed
-        return CheckResult(name, [dropped], time.perf_counter() - started)
-
-    def test(value: Any) -> None:
-        nonlocal examples_run
-        examples_run += 1
-        ctx.target.log.clear()
-        try:
-            body(value)
-        except (ContractFailure, Skip):
-            raise
-        except httpx.HTTPError as exc:
-            raise ctx.target.fail(name, f"the request failed: {type(exc).__name__}: {exc}. The server dropped "
-                                        f"the connection or did not answer in time.") from None
-        except Exception as exc:  # noqa: BLE001 - an answer the check did not foresee is reported, not raised
-            raise ctx.target.fail(name, f"the check could not interpret the server's answers "
-                                        f"({type(exc).__name__}: {exc}).") from None
-
-    runs = max(2, ctx.budget.max_examples // spec.cost)
-    wrapped = given(strategy)(test)
-    for value in reversed(explicit):
-        wrapped = example(value)(wrapped)
-    wrapped = settings(max_examples=runs, deadline=None, database=None, print_blob=False,
-                       report_multiple_bugs=False, verbosity=Verbosity.quiet,
-                       suppress_health_check=list(HealthCheck),
-                       phases=[Phase.explicit, Phase.generate, Phase.shrink])(wrapped)
-    wrapped = hypothesis_seed(ctx.seed)(wrapped)
-    failures: list[ContractFailure] = []
-    skipped = None
-    try:
-        wrapped()
-    except ContractFailure as caught:
-        failures.append(caught)
-    except Skip as why:
-        skipped = str(why)
-    except Flaky as flaky:
-        inner = next((e for e in _leaves(flaky) if isinstance(e, ContractFailure)), None)
-        if inner is None:
-            raise
-        inner.message += (" The failure did not repeat when the same requests were sent again: the server "
-                          "answers the same requests differently.")
-        failures.append(inner)
-    for found in failures:
-        found.seed = ctx.seed
-    return CheckResult(name, failures, time.perf_counter() - started, skipped=skipped,
-                       detail=f"{examples_run} examples")
-
-
-def _leaves(error: BaseException) -> Iterator[BaseException]:
-    yield error
-    for inner in getattr(error, "exceptions", ()) or ():
-        yield from _leaves(inner)
-    if error.__cause__ is not None:
-        yield from _leaves(error.__cause__)
 
 
 def sort_params(by: str | None, direction: str | None) -> dict[str, str]:

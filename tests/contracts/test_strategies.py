@@ -14,13 +14,13 @@ import falcon.testing
 import httpx
 import jsonschema_rs
 import pytest
-import yaml
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from contracts import strategies as S
 from contracts.generated import GeneratedAPI, generated_api, generated_apis
+from contracts.openapi import bundled_document, find_operations, flavour_operation_ids, operations
 from mockserver import FLAVOURS, Dataset, Settings, create_app
 
 FAST = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
@@ -30,10 +30,7 @@ NO_DB = settings(database=None)
 
 
 def _document(flavour: str) -> dict[str, Any]:
-    from importlib import resources
-
-    text = resources.files("mockserver").joinpath(f"specs/{FLAVOURS.get(flavour).spec}").read_text("utf-8")
-    return yaml.safe_load(text)  # type: ignore[no-any-return]
+    return bundled_document(FLAVOURS.get(flavour).spec)
 
 
 def _validator(doc: dict[str, Any], schema: Any) -> jsonschema_rs.Validator:
@@ -42,36 +39,19 @@ def _validator(doc: dict[str, Any], schema: Any) -> jsonschema_rs.Validator:
                                               validate_formats=True)
 
 
-def _operation(doc: dict[str, Any], suffix: str) -> dict[str, Any]:
-    for path, ops in doc["paths"].items():
-        parts = path.rstrip("/").split("/")
-        if suffix == "list" and parts[-1] == "customers" and "get" in ops:
-            return ops["get"]  # type: ignore[no-any-return]
-        if suffix == "item" and parts[-2:-1] == ["customers"] and parts[-1].startswith("{") and "get" in ops:
-            return ops["get"]  # type: ignore[no-any-return]
-    raise AssertionError(f"no {suffix} operation")
-
-
-def _response_schema(doc: dict[str, Any], op: dict[str, Any], status: str) -> Any:
-    response = op["responses"][status]
-    while "$ref" in response:
-        response = doc["components"]["responses"][response["$ref"].split("/")[-1]]
-    return next(c["schema"] for media, c in response["content"].items() if "json" in media)
+def _list_response_schema(doc: dict[str, Any], flavour: str) -> Any:
+    list_id, get_id = flavour_operation_ids(flavour)
+    listing, _ = find_operations(doc, list_id=list_id, get_id=get_id)
+    return listing.response_schema(doc, "200")
 
 
 # ---- validity against every flavour's document -------------------------------------------------
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-"""The keys of a path item that are operations (others: parameters, summary, description, servers)."""
-
-
 @pytest.mark.parametrize("flavour", FLAVOURS.names())
 def test_pages_customers_and_errors_validate_against_the_flavours_document(flavour: str) -> None:
     doc = _document(flavour)
-    page_schema = _response_schema(doc, _operation(doc, "list"), "200")
-    page = _validator(doc, page_schema)
-    error_statuses = sorted({int(code) for ops in doc["paths"].values() for m, op in ops.items()
-                             if m in HTTP_METHODS for code in op.get("responses", {})
+    page = _validator(doc, _list_response_schema(doc, flavour))
+    error_statuses = sorted({int(code) for op in operations(doc) for code in op.spec.get("responses", {})
                              if str(code).isdigit() and int(code) >= 400})
 
     @FAST
@@ -87,16 +67,10 @@ def test_pages_customers_and_errors_validate_against_the_flavours_document(flavo
 
 
 def _matches(doc: dict[str, Any], body: Any, status: int) -> bool:
-    for ops in doc["paths"].values():
-        for method, op in ops.items():
-            if method not in HTTP_METHODS or str(status) not in op.get("responses", {}):
-                continue
-            try:
-                schema = _response_schema(doc, op, str(status))
-            except StopIteration:
-                continue
-            if _validator(doc, schema).is_valid(body):
-                return True
+    for op in operations(doc):
+        schema = op.response_schema(doc, status)
+        if schema is not None and _validator(doc, schema).is_valid(body):
+            return True
     return False
 
 
