@@ -25,10 +25,11 @@ AUTH = {"Authorization": "Bearer test-token"}
 # ---- registry ------------------------------------------------------------------------------------
 
 
-def test_every_platform_flavour_has_a_registered_reference_adapter() -> None:
+def test_every_reference_adapter_names_a_registered_flavour() -> None:
+    """An adapter is optional (a flavour is served and tested without one), but never names a missing one."""
     from mockserver import FLAVOURS
 
-    assert sorted(ADAPTERS.names()) == sorted(n for n in FLAVOURS.names() if n != "canonical")
+    assert ADAPTERS.names() and set(ADAPTERS.names()) <= set(FLAVOURS.names()) - {"canonical"}
     for cls in ADAPTERS:
         assert cls.flavour in FLAVOURS and isinstance(cls.excluded_fields, frozenset)
 
