@@ -34,7 +34,7 @@ if typing.TYPE_CHECKING:
     from mockserver.server import ServerProcess, serve
     from mockserver.settings import Settings
 
-__version__ = "0.1.0"
+from mockserver.version import __version__ as __version__  # re-exported: mockserver.__version__
 
 _LAZY = {
     # the pure core: no Falcon

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import orjson
 
-from mockserver import writer as _installed_writer
+import mockserver.writer as _installed_writer
 from mockserver.fields import FieldSet
 from mockserver.pools import ascii_slug, load_pools
 from mockserver.writer import (

@@ -39,7 +39,7 @@ from typing import Any
 
 import orjson
 
-from mockserver import writer as _installed_writer
+import mockserver.writer as _installed_writer
 from mockserver.customer_json import (
     CUSTOMER_KEYS,
     ITEM_KEYS,

@@ -25,6 +25,7 @@ from mockserver.errors import NotFound
 from mockserver.flavours import FLAVOURS, Flavour
 from mockserver.resources import ServerContext, send_bytes
 from mockserver.settings import Settings
+from mockserver.version import __version__
 
 __all__ = ["DOCS_PATH", "add_landing_routes", "first_requests", "package_version"]
 
@@ -37,8 +38,6 @@ def package_version() -> str:
     try:
         return metadata.version("unified-customers-mock")
     except metadata.PackageNotFoundError:
-        from mockserver import __version__
-
         return __version__
 
 

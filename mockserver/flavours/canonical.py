@@ -16,7 +16,6 @@ import falcon
 
 from mockserver.array_params import array_items, array_key, array_text
 from mockserver.catalog import SORT_FIELDS, Filters, ListQuery
-from mockserver.dataset import parse_timestamp
 from mockserver.dialect import (
     Caller,
     DialectBase,
@@ -31,6 +30,7 @@ from mockserver.dialect import (
 )
 from mockserver.errors import InvalidParameter, MockServerError, UnsupportedFilter
 from mockserver.fields import FieldSet, parse_fields, project
+from mockserver.formats import parse_timestamp
 from mockserver.model import CUSTOMER_PATHS, STATUSES, validate_customer_input
 from mockserver.pagination import decode_cursor, page_cursors
 from mockserver.resources import bearer_token, check_token, dumps, int_param, read_json, single_param

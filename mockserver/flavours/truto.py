@@ -61,11 +61,18 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import falcon
 
 from mockserver.catalog import Filters, ListQuery
-from mockserver.dataset import format_timestamp, parse_timestamp
 from mockserver.dialect import Caller, DialectBase, Example, Found, Listing, Operation, RecordCache, Rendered, Reply
 from mockserver.errors import InvalidParameter, MockServerError
 from mockserver.flavours import FLAVOURS
-from mockserver.formats import array_items, millis, phone_parts, phone_text, rfc3339_seconds
+from mockserver.formats import (
+    array_items,
+    format_timestamp,
+    millis,
+    parse_timestamp,
+    phone_parts,
+    phone_text,
+    rfc3339_seconds,
+)
 from mockserver.pagination import decode_cursor, page_cursors
 from mockserver.resources import bearer_token, bool_param, check_token, dumps, int_param, single_param
 

@@ -174,7 +174,7 @@ def test_examples_shrink_to_what_the_docstrings_say() -> None:
 
 
 @pytest.mark.parametrize("call", [
-    lambda: S.customers("shopify"),
+    lambda: S.customers("no-such-flavour"),
     lambda: S.customers(fields=["nope"]),
     lambda: S.customers(fields="id,name"),
     lambda: S.pages(limit=0),
