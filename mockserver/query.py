@@ -18,7 +18,7 @@ from mockserver.dataset import Dataset
 from mockserver.fields import FieldSet, project
 from mockserver.store import Entry
 
-__all__ = ["NO_FILTERS", "SORT_FIELDS", "Filters", "Item", "ListQuery", "Page", "entry_matches", "record_matches"]
+__all__ = ["FILTER_FIELDS", "NO_FILTERS", "SORT_FIELDS", "Filters", "Item", "ListQuery", "Page", "entry_matches", "record_matches"]
 
 SORT_FIELDS = ("created_at", "updated_at", "name")
 
@@ -47,6 +47,40 @@ class Filters:
     @property
     def explicit(self) -> bool:
         return self.ids is not None or self.email is not None or self.phone is not None
+
+    def as_list(self) -> list[Any]:
+        """The filters as a JSON-ready list (the order of :data:`FILTER_FIELDS`): what page tokens carry."""
+        return [list(self.ids) if name == "ids" and self.ids is not None else getattr(self, name)
+                for name in FILTER_FIELDS]
+
+    @classmethod
+    def from_list(cls, values: Any) -> Filters:
+        """The inverse of :meth:`as_list`, for a list read back from untrusted text.
+
+        Raises:
+            ValueError: not a list of :data:`FILTER_FIELDS` values of the right types.
+        """
+        if not isinstance(values, list) or len(values) != len(FILTER_FIELDS):
+            raise ValueError("filters")
+        kwargs: dict[str, Any] = {}
+        for name, value in zip(FILTER_FIELDS, values):
+            if value is None:
+                continue
+            if name == "ids":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ValueError(name)
+                value = tuple(value)
+            elif name.endswith(("_from", "_to")):
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise ValueError(name)
+            elif not isinstance(value, str):
+                raise ValueError(name)
+            kwargs[name] = value
+        return cls(**kwargs)
+
+
+FILTER_FIELDS = ("email", "phone", "status", "ids", "created_from", "created_to", "updated_from", "updated_to",
+                 "name_contains")
 
 
 NO_FILTERS = Filters()

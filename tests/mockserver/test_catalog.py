@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -263,3 +264,19 @@ def test_created_pages_start_right_after_any_key(j: int, shift: int, descending:
         expected = [i for i in order if ((ds.created_of(i), i) < key if descending else (ds.created_of(i), i) > key)]
         assert page.items == expected[:5]
         assert page.has_next == (len(expected) > 5)
+
+
+@given(st.builds(Filters, email=st.none() | st.text(), phone=st.none() | st.text(), status=st.none() | st.text(),
+                 ids=st.none() | st.lists(st.text()).map(tuple), created_from=st.none() | st.integers(),
+                 created_to=st.none() | st.integers(), updated_from=st.none() | st.integers(),
+                 updated_to=st.none() | st.integers(), name_contains=st.none() | st.text()))
+def test_filters_travel_as_a_json_list_and_back(filters: Filters) -> None:
+    """Page tokens (ecartAPI, Shopify) carry filters as a list: what comes back is what went out."""
+    assert Filters.from_list(json.loads(json.dumps(filters.as_list()))) == filters
+
+
+@pytest.mark.parametrize("values", [None, {}, [], [None] * 8, [1] + [None] * 8, [None] * 3 + ["x"] + [None] * 5,
+                                    [None] * 4 + [True] + [None] * 4, [None] * 4 + ["1"] + [None] * 4])
+def test_filters_from_a_list_refuse_what_no_token_carries(values: object) -> None:
+    with pytest.raises(ValueError):
+        Filters.from_list(values)

@@ -96,34 +96,12 @@ def parse_filters(req: falcon.Request) -> tuple[Filters, bool]:
 
 # ---- page tokens -----------------------------------------------------------------------
 
-_FILTER_FIELDS = ("email", "phone", "status", "ids", "created_from", "created_to", "updated_from", "updated_to",
-                  "name_contains")
-
 
 def encode_token(query: ListQuery, cursor: str, since: Since | None) -> str:
     """Opaque page token: the core signed ``cursor`` plus the filters (and sinceId place) it belongs to."""
-    f = query.filters
-    filters = [list(f.ids) if name == "ids" and f.ids is not None else getattr(f, name) for name in _FILTER_FIELDS]
-    payload = [1, filters, list(since) if since else None, cursor]
+    payload = [1, query.filters.as_list(), list(since) if since else None, cursor]
     raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _token_filters(values: Any) -> Filters:
-    if not isinstance(values, list) or len(values) != len(_FILTER_FIELDS):
-        raise ValueError("filters")
-    kwargs: dict[str, Any] = {}
-    for name, value in zip(_FILTER_FIELDS, values):
-        if value is None:
-            continue
-        if name == "ids":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValueError(name)
-            value = tuple(value)
-        elif name.endswith(("_from", "_to")) and (not isinstance(value, int) or isinstance(value, bool)) or name in ("email", "phone", "status", "name_contains") and not isinstance(value, str):
-            raise ValueError(name)
-        kwargs[name] = value
-    return Filters(**kwargs)
 
 
 def decode_token(text: str, secret: str, query: ListQuery | None) -> tuple[ListQuery, Position, Since | None]:
@@ -137,7 +115,7 @@ def decode_token(text: str, secret: str, query: ListQuery | None) -> tuple[ListQ
         version, filters, since, cursor = payload
         if version != 1 or not isinstance(cursor, str):
             raise ValueError("version")
-        token_query = ListQuery(_token_filters(filters))
+        token_query = ListQuery(Filters.from_list(filters))
         if since is not None and not (isinstance(since, list) and len(since) == 2
                                       and all(isinstance(v, int) for v in since)):
             raise ValueError("since")
