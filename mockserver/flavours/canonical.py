@@ -29,7 +29,7 @@ from mockserver.dialect import (
     Write,
 )
 from mockserver.errors import InvalidParameter, MockServerError, UnsupportedFilter
-from mockserver.fields import FieldSet, parse_fields, project
+from mockserver.fields import FieldSet, parse_fields
 from mockserver.formats import parse_timestamp
 from mockserver.model import CUSTOMER_PATHS, STATUSES, validate_customer_input
 from mockserver.pagination import decode_cursor, page_cursors
@@ -195,8 +195,7 @@ class Canonical(DialectBase):
 
     def render_record(self, req: falcon.Request, view: CanonicalView, found: Found, records: RecordCache) -> Reply:
         # PERF: the dict is built only when the bytes are not cached.
-        return Reply(_data(records.bytes(view.fields_raw, found.ordinal,
-                                         lambda: dumps(project(found.record, view.fields)))))
+        return Reply(_data(records.bytes(view.fields_raw, found.ordinal, lambda: found.record_json(view.fields))))
 
     def parse_create(self, req: falcon.Request, params: Mapping[str, str]) -> Write:
         return Write(validate_customer_input(read_json(req), creating=True))

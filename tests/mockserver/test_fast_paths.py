@@ -84,3 +84,26 @@ def test_bytes_cache_keeps_equal_values_including_tuples() -> None:
     assert len(cache) == 1 and cache.get("k") == b"other"
     cache.clear()
     assert len(cache) == 0 and cache.nbytes == 0
+
+
+def test_found_record_json_equals_the_record_serialized(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A get writes an untouched base customer straight from the dataset; written ones from their dict."""
+    import orjson
+
+    from mockserver.catalog import Catalog
+    from mockserver.dataset import Dataset
+    from mockserver.dialect import Found
+    from mockserver.fields import parse_fields, project
+    from mockserver.model import CUSTOMER_PATHS
+    from mockserver.store import Store
+
+    dataset = Dataset(11, 300)
+    catalog = Catalog(dataset, Store(str(tmp_path / "s.db"), dataset.fingerprint))
+    written = dataset.id_of(5)
+    catalog.update(written, {"first_name": "Zoë", "emails": [{"email": "z@example.com", "type": "primary"}]})
+    created = catalog.create({"first_name": "New", "last_name": "One"})["id"]
+    selections = [None, *(parse_fields(f, CUSTOMER_PATHS) for f in ("id", "name,emails.email", "addresses.city,orders"))]
+    for customer_id in [dataset.id_of(i) for i in (0, 4, 5, 6, 299)] + [written, created]:
+        found = Found(catalog, customer_id)
+        for fields in selections:
+            assert found.record_json(fields) == orjson.dumps(project(catalog.get(customer_id), fields)), customer_id
