@@ -17,8 +17,9 @@ import falcon.testing
 import pytest
 import yaml
 
-from mockserver import Dataset, Settings, create_app
+from mockserver import FLAVOURS, Dataset, Settings, create_app
 from mockserver.array_params import array_items, array_key, array_values
+from tests.fixtures.documents import document
 
 SEED, COUNT = 7, 60
 IDS = [Dataset(SEED, COUNT).id_of(i) for i in (3, 41, 17)]
@@ -41,6 +42,7 @@ class ArrayParam:
 APIDECK = {**BEARER, "x-apideck-consumer-id": "c", "x-apideck-app-id": "a"}
 TRUTO = {"integrated_account_id": "account"}
 ECWID = {"Authorization": "Bearer secret_t"}
+SHOPIFY = {"X-Shopify-Access-Token": "t"}
 PARAMS = [
     ArrayParam("canonical", "/customers", "filter[customer_ids]", IDS),
     ArrayParam("canonical", "/customers", "fields", ["id", "emails.email", "name"]),
@@ -53,11 +55,20 @@ PARAMS = [
     ArrayParam("truto", f"/truto/unified/ecommerce/customers/{IDS[0]}", "truto_exclude_fields",
                ["addresses", "remote_data"], params=TRUTO),
     ArrayParam("ecartapi", "/ecartapi/api/v2/customers", "ids", IDS, {"Authorization": "t"}),
+    ArrayParam("ecartapi", "/ecartapi/api/v2/customers/count", "ids", IDS, {"Authorization": "t"}),
     ArrayParam("ecwid", "/ecwid/api/v3/1/customers", "responseFields", ["total", "items(id,email)"], ECWID),
     ArrayParam("ecwid", f"/ecwid/api/v3/1/customers/{IDS[0]}", "responseFields", ["id", "billingPerson(name)"],
                ECWID),
     ArrayParam("myboxx", "/myboxx/api/json/v1/ecwid/customers", "responseFields", ["count", "items(id)"],
                {"Authorization": "Bearer partner"}),
+    ArrayParam("myboxx", f"/myboxx/api/json/v1/ecwid/customer/{IDS[0]}", "responseFields", ["id", "email"],
+               {"Authorization": "Bearer partner"}),
+    ArrayParam("shopify", "/shopify/admin/api/2024-10/customers.json", "ids", IDS, SHOPIFY),
+    ArrayParam("shopify", "/shopify/admin/api/2024-10/customers.json", "fields", ["id", "email"], SHOPIFY),
+    ArrayParam("shopify", "/shopify/admin/api/2024-10/customers/search.json", "fields", ["id", "phone"], SHOPIFY,
+               {"query": "state:enabled"}),
+    ArrayParam("shopify", f"/shopify/admin/api/2024-10/customers/{IDS[0]}.json", "fields", ["id", "first_name"],
+               SHOPIFY),
 ]
 
 
@@ -151,6 +162,32 @@ def test_each_document_says_which_forms_its_array_parameters_take(client: falcon
     yaml.safe_load(text)
     for form in (f"{name}=a,b", f"{name}=a&{name}=b", f"{name}[]=a&{name}[]=b", f"{name}[0]=a&{name}[1]=b"):
         assert f"`{form}`" in text, (flavour, form)
+
+
+def _declared_arrays(flavour: str) -> set[tuple[str, str]]:
+    """(operationId, name) of each parameter whose document says it takes the array forms."""
+    doc = document(flavour)
+    declared = set()
+    for item in doc.at("paths").values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            for param in [*item.get("parameters", []), *operation.get("parameters", [])]:
+                while "$ref" in param:
+                    param = doc.at("components", "parameters", param["$ref"].split("/")[-1])
+                name = param["name"].removesuffix("[]")
+                if f"`{name}[]=a&{name}[]=b`" in " ".join(param.get("description", "").split()):
+                    declared.add((operation["operationId"], name))
+    return declared
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS.names())
+def test_every_array_parameter_a_document_declares_is_checked_here(flavour: str) -> None:
+    """A flavour registered later, or a new array parameter, fails here until it has a row in ``PARAMS``."""
+    doc = document(flavour)
+    checked = {(doc.operation("GET", p.path.removeprefix(f"/{flavour}") or "/")["operationId"], p.name)
+               for p in PARAMS if p.flavour == flavour}
+    assert _declared_arrays(flavour) <= checked
 
 
 # ---- the parsing itself (pure) -----------------------------------------------------------

@@ -1,7 +1,9 @@
 """Hostile input, in-process: every flavour answers it with its own 4xx, never a 5xx or a wrong customer.
 
-Each flavour is described once (``FLAVOURS``: how to authenticate, its item and list routes, its
-write routes and how its error body looks), so every case below runs against all of them. The
+Each registered flavour is described once (``FLAVOURS``): how to authenticate and its list and
+item routes come from what it declares (``Dialect.example``); its error body's look (``IS_ERROR``)
+and its id filter, write routes and other gets (``MORE``) are kept here, so every case below runs
+against all of them. The
 Hypothesis tests draw ids, query values and bodies from all of Unicode (digits of every script,
 surrogates, control characters) and nesting depths; the real-socket cases (chunked bodies, HEAD,
 gunicorn's own limits) are in ``tests/integration/test_hostile_transport.py``.
@@ -14,7 +16,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import falcon
 import falcon.testing
@@ -23,6 +25,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from mockserver import FLAVOURS as REGISTERED
 from mockserver.app import context_of
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -54,6 +57,16 @@ def _myboxx_error(body: dict[str, Any], status: int) -> bool:
     return body.get("errors", {}).get("status") == status
 
 
+def _shopify_error(body: dict[str, Any], status: int) -> bool:
+    return isinstance(body.get("errors"), (str, dict))
+
+
+IS_ERROR: dict[str, Callable[[dict[str, Any], int], bool]] = {
+    "canonical": _canonical_error, "apideck": _apideck_error, "truto": _truto_error, "ecartapi": _ecart_error,
+    "ecwid": _ecwid_error, "myboxx": _myboxx_error, "shopify": _shopify_error}
+"""How each flavour's error body looks (a guard test fails for a registered flavour missing here)."""
+
+
 @dataclass(frozen=True)
 class Flavour:
     name: str
@@ -63,30 +76,41 @@ class Flavour:
     is_error: Callable[[dict[str, Any], int], bool]
     params: dict[str, str] = field(default_factory=dict)
     id_param: tuple[str, str] | None = None  # (query name, separator) of an id filter
+    id_param_status: int = 200  # what the id filter answers for an id in other digits (200: no customer)
     writes: tuple[tuple[str, str], ...] = ()  # (method, path with {id})
     extra_get_paths: tuple[str, ...] = ()
 
 
-FLAVOURS = [
-    Flavour("canonical", {"Authorization": "Bearer t"}, "/customers", "/customers/{id}", _canonical_error,
-            id_param=("filter[customer_ids]", ","), writes=(("POST", "/customers"), ("PATCH", "/customers/{id}"))),
-    Flavour("apideck", {"Authorization": "Bearer t", "x-apideck-consumer-id": "c", "x-apideck-app-id": "a"},
-            "/apideck/ecommerce/customers", "/apideck/ecommerce/customers/{id}", _apideck_error,
-            id_param=("filter[customer_ids]", ",")),
-    Flavour("truto", {"Authorization": "Bearer t"}, "/truto/unified/ecommerce/customers",
-            "/truto/unified/ecommerce/customers/{id}", _truto_error, params={"integrated_account_id": "acc"}),
-    Flavour("ecartapi", {"Authorization": "Bearer t"}, "/ecartapi/api/v2/customers", "/ecartapi/api/v2/customers/{id}",
-            _ecart_error, id_param=("ids", ","),
-            writes=(("POST", "/ecartapi/api/v2/customers"), ("PUT", "/ecartapi/api/v2/customers/{id}")),
-            extra_get_paths=("/ecartapi/api/v2/customers/{id}/orders",)),
-    Flavour("ecwid", {"Authorization": "Bearer secret_t"}, "/ecwid/api/v3/7/customers",
-            "/ecwid/api/v3/7/customers/{id}", _ecwid_error,
-            writes=(("POST", "/ecwid/api/v3/7/customers"), ("PUT", "/ecwid/api/v3/7/customers/{id}"))),
-    Flavour("myboxx", {"Authorization": "Bearer partner"}, "/myboxx/api/json/v1/ecwid/customers",
-            "/myboxx/api/json/v1/ecwid/customer/{id}", _myboxx_error,
-            writes=(("POST", "/myboxx/api/json/v1/ecwid/add_customer"),
-                    ("POST", "/myboxx/api/json/v1/ecwid/update_customer/{id}"))),
-]
+SHOPIFY = "/shopify/admin/api/2024-10/customers"
+MORE: dict[str, dict[str, Any]] = {  # what a flavour's example does not say: id filters, writes, other gets
+    "canonical": {"id_param": ("filter[customer_ids]", ","), "writes": (("POST", "/customers"),
+                                                                       ("PATCH", "/customers/{id}")),
+                  "extra_get_paths": ("/customers/{id}",)},  # the root mount
+    "apideck": {"id_param": ("filter[customer_ids]", ",")},
+    "ecartapi": {"id_param": ("ids", ","),
+                 "writes": (("POST", "/ecartapi/api/v2/customers"), ("PUT", "/ecartapi/api/v2/customers/{id}")),
+                 "extra_get_paths": ("/ecartapi/api/v2/customers/{id}/orders",)},
+    "ecwid": {"writes": (("POST", "/ecwid/api/v3/7/customers"), ("PUT", "/ecwid/api/v3/7/customers/{id}"))},
+    "myboxx": {"writes": (("POST", "/myboxx/api/json/v1/ecwid/add_customer"),
+                          ("POST", "/myboxx/api/json/v1/ecwid/update_customer/{id}"))},
+    "shopify": {"id_param": ("ids", ","), "id_param_status": 400,  # its ids are ASCII numbers or a 400
+                "writes": (("POST", f"{SHOPIFY}.json"), ("PUT", f"{SHOPIFY}/{{id}}.json"))},
+}
+
+
+def _never_an_error(body: dict[str, Any], status: int) -> bool:
+    return False
+
+
+def _described(name: str) -> Flavour:
+    """A registered flavour as its example describes it (mount, credentials, list and get paths)."""
+    example = REGISTERED.get(name).example
+    return Flavour(name, dict(example.credentials("t")), f"/{name}{example.path}", f"/{name}{example.item_path}",
+                   IS_ERROR.get(name, _never_an_error), params=dict(parse_qsl(example.item_query)),
+                   **MORE.get(name, {}))
+
+
+FLAVOURS = [_described(name) for name in REGISTERED.names()]
 WRITE_ROUTES = [(f, method, path) for f in FLAVOURS for method, path in f.writes]
 BY_NAME = {f.name: f for f in FLAVOURS}
 
@@ -129,8 +153,17 @@ def test_an_id_in_other_digits_names_no_customer(app: falcon.App, api: falcon.te
     if flavour.id_param is not None:
         name, _ = flavour.id_param
         listed = call(api, flavour, "GET", flavour.list_path, params={name: alias})
-        assert listed.status_code == 200, listed.text
+        assert listed.status_code == flavour.id_param_status, listed.text
         assert cid not in listed.text
+        if listed.status_code != 200:
+            assert_flavour_error(flavour, listed, flavour.id_param_status)
+
+
+def test_every_registered_flavour_says_how_its_errors_look_and_where_it_takes_writes() -> None:
+    assert set(IS_ERROR) == set(REGISTERED.names())
+    writing = {name for name in REGISTERED.names()
+               if any(op.name in ("create", "update") for op in REGISTERED.get(name).operations)}
+    assert {f.name for f in FLAVOURS if f.writes} == writing
 
 
 def test_a_write_to_an_id_in_other_digits_changes_no_customer(app: falcon.App, api: falcon.testing.TestClient) -> None:
@@ -251,7 +284,8 @@ def test_fuzzed_ids_never_give_a_5xx(api: falcon.testing.TestClient, flavour: Fl
 QUERY_NAMES = ["limit", "offset", "page", "cursor", "sort", "sortBy", "fields", "responseFields", "email", "phone",
                "status", "keyword", "name", "search", "sinceId", "createdFrom", "updated_since", "filter[email]",
                "filter[phone_number]", "filter[updated_since]", "filter[created_since]", "sort[by]",
-               "sort[direction]", "createdAtMin", "updatedAtMax", "ids", "created_from", "raw"]
+               "sort[direction]", "createdAtMin", "updatedAtMax", "ids", "created_from", "raw", "since_id",
+               "page_info", "created_at_min", "updated_at_max", "ids[]"]
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS, ids=lambda f: f.name)

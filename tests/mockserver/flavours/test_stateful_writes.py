@@ -1,10 +1,11 @@
 """Stateful: any sequence of valid writes through any writing flavour leaves every read valid.
 
-A Hypothesis state machine writes customers through the canonical, ecartAPI, Ecwid and myBoxx
-APIs (creates, updates, deletes) with bodies at the edges of what each input document allows
-(longest strings, largest and negative amounts, every optional field absent, non-ASCII), and
-reads them back through every flavour: gets, list pages (Apideck ``raw=true``, Truto
-``remote_data``) and field selections. No answer may be a 5xx, every write the document allows
+A Hypothesis state machine writes customers through the canonical, ecartAPI, Ecwid, myBoxx and
+Shopify APIs (creates, updates, deletes) with bodies at the edges of what each input document
+allows (longest strings, largest and negative amounts, every optional field absent, non-ASCII),
+and reads them back through every registered flavour: the list and get each flavour declares
+(``Dialect.example``, so a new flavour is read the day it is registered), the larger pages and
+variants below (Apideck ``raw=true``, Truto ``remote_data``) and field selections. No answer may be a 5xx, every write the document allows
 must be accepted (or meet a documented conflict), and every response must validate against the
 flavour's own document (tests/fixtures/documents.py, jsonschema_rs).
 
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, multiple, rule
 
-from mockserver import Settings, create_app
+from mockserver import FLAVOURS, Settings, create_app
 from mockserver.dataset import Dataset
 from mockserver.model import CUSTOMER_PATHS, EMAIL_PATTERN, EMAIL_TYPES, NONBLANK_RE, PHONE_TYPES, TOTAL_PATTERN
 from tests.fixtures.documents import document
@@ -34,6 +35,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 HEADERS = {"Authorization": "Bearer secret_test-token", "x-apideck-consumer-id": "c", "x-apideck-app-id": "a"}
 SEED, COUNT = 7, 5
 TRUTO = "integrated_account_id=acct"
+SHOPIFY = "/admin/api/2024-10/customers"
 
 # ---- values at the edges of the input documents ---------------------------------------------
 
@@ -139,6 +141,24 @@ def ecwid_body(creating: bool) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({}, optional={**optional, "email": EMAILS})
 
 
+def shopify_body(creating: bool) -> st.SearchStrategy[dict[str, Any]]:
+    address = st.fixed_dictionaries({}, optional={
+        **{key: text(255) for key in ("address1", "address2", "city", "province", "zip", "company", "country")},
+        "country_code": st.one_of(st.none(), COUNTRY), "default": st.booleans()})
+    optional: dict[str, st.SearchStrategy[Any]] = {
+        "first_name": text(255), "last_name": text(255), "email": st.one_of(st.none(), EMAILS),
+        "phone": st.one_of(st.none(), st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True)),
+        "note": st.one_of(text(40), st.just("n" * 10_000)), "currency": st.one_of(st.none(), CURRENCY),
+        "state": st.sampled_from(("enabled", "disabled")), "addresses": st.one_of(st.none(), items(address))}
+    if not creating:
+        customer = st.fixed_dictionaries({}, optional=optional)
+    else:
+        customer = st.sampled_from(("first_name", "last_name")).flatmap(
+            lambda key: st.fixed_dictionaries({key: nonblank(255)},
+                                              optional={k: v for k, v in optional.items() if k != key}))
+    return customer.map(lambda c: {"customer": c})
+
+
 # Written first in every example, so even a short derandomized run meets each edge at least once.
 HUGE = "10000000000000000000000000000.00"
 LONGEST = "9" * 252 + ".99"
@@ -161,6 +181,9 @@ EDGE_WRITES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("ecwid", "POST", "/api/v3/1/customers", {"email": "edge@example.com", "billingPerson": {
         "name": "n" * 255, "street": "a" * 255, "phone": "+1 2 3", "countryCode": ""}}),
     ("myboxx", "POST", "/api/json/v1/ecwid/add_customer", {"email": "ß@b.cd", "shippingAddresses": [{"city": "x"}]}),
+    ("shopify", "POST", f"{SHOPIFY}.json", {"customer": {
+        "first_name": "\u3000x", "last_name": "é" * 255, "email": "ß@b.cd", "phone": "+123456789012345",
+        "note": "n" * 10_000, "addresses": [{"city": "c" * 255, "country_code": "ZZ", "default": False}] * 20}}),
 ]
 
 
@@ -170,23 +193,32 @@ LISTS = [  # default pages (the dataset is small enough that they hold every cus
     ("canonical", "/customers", "limit=200&sort[by]=name"), ("ecartapi", "/api/v2/customers", "limit=250"),
     ("ecartapi", "/api/v2/customers/count", ""), ("ecwid", "/api/v3/1/customers", ""),
     ("myboxx", "/api/json/v1/ecwid/customers", ""), ("truto", "/unified/ecommerce/customers", f"{TRUTO}&limit=100"),
-    ("apideck", "/ecommerce/customers", "raw=true&limit=200"),
-]
+    ("apideck", "/ecommerce/customers", "raw=true&limit=200"), ("shopify", f"{SHOPIFY}.json", "limit=250"),
+    ("shopify", f"{SHOPIFY}/count.json", ""),
+] + [(name, FLAVOURS.get(name).example.path, FLAVOURS.get(name).example.query) for name in FLAVOURS.names()]
+"""The pages above, then every registered flavour's own example list."""
 
 
 def gets(cid: str) -> list[tuple[str, str, str]]:
-    return [
+    """The variants of gets below, then every registered flavour's own get (its ``example.item_path``)."""
+    variants = [
         ("canonical", f"/customers/{cid}", ""), ("ecartapi", f"/api/v2/customers/{cid}", ""),
         ("ecartapi", f"/api/v2/customers/{cid}/orders", ""), ("ecwid", f"/api/v3/1/customers/{cid}", ""),
         ("myboxx", f"/api/json/v1/ecwid/customer/{cid}", ""),
         ("truto", f"/unified/ecommerce/customers/{cid}", TRUTO),
         ("apideck", f"/ecommerce/customers/{cid}", "raw=true"), ("apideck", f"/ecommerce/customers/{cid}", ""),
     ]
+    examples = [(name, FLAVOURS.get(name).example.item_path.format(id=cid), FLAVOURS.get(name).example.item_query)
+                for name in FLAVOURS.names()]
+    return list(dict.fromkeys(variants + examples))
 
 
 ECWID_TOP = ("id", "name", "email", "registered", "updated", "billingPerson", "shippingAddresses", "contacts",
              "stats", "privateAdminNotes", "lang", "b2b_b2c")
 APIDECK_PATHS = sorted((CUSTOMER_PATHS - {"notes"}) | {"custom_mappings"})
+SHOPIFY_TOP = tuple(document("shopify").at("components", "schemas", "Customer", "properties"))
+WITHOUT_FIELD_SELECTION = {"ecartapi", "truto"}
+"""Flavours whose reads select no fields (Truto's ``truto_exclude_fields`` is in test_array_params.py)."""
 
 
 def field_reads(cid: str, picks: list[int]) -> list[tuple[str, str, str]]:
@@ -202,7 +234,16 @@ def field_reads(cid: str, picks: list[int]) -> list[tuple[str, str, str]]:
         ("ecwid", f"/api/v3/1/customers/{cid}", f"responseFields={ecwid}"),
         ("ecwid", "/api/v3/1/customers", f"responseFields=total,items({ecwid})"),
         ("myboxx", "/api/json/v1/ecwid/customers", f"responseFields=count,items({ecwid})"),
+        ("shopify", f"{SHOPIFY}/{cid}.json", f"fields={choose(SHOPIFY_TOP)}"),
+        ("shopify", f"{SHOPIFY}.json", f"limit=250&fields={choose(SHOPIFY_TOP)}"),
     ]
+
+
+def test_every_flavour_is_read_listed_and_selected_from() -> None:
+    """A flavour registered without field reads here must be added (or named as having no selection)."""
+    names = set(FLAVOURS.names())
+    assert {f for f, _, _ in LISTS} == names and {f for f, _, _ in gets("1")} == names
+    assert {f for f, _, _ in field_reads("1", [0])} | WITHOUT_FIELD_SELECTION == names
 
 
 # ---- the machine ----------------------------------------------------------------------------------
@@ -225,6 +266,7 @@ class Writes(RuleBasedStateMachine):
         if body is not None:
             assert document(flavour).request_valid(method, path, body), f"the test drew an invalid body: {body!r}"
         result = self.client.simulate_request(method, f"/{flavour}{path}", query_string=query,
+                                              headers=dict(FLAVOURS.get(flavour).example.credentials("test-token")),
                                               json=body if method in ("POST", "PUT", "PATCH") else None)
         self.requests += 1
         note(f"{method} /{flavour}{path}?{query} -> {result.status_code}")
@@ -262,6 +304,10 @@ class Writes(RuleBasedStateMachine):
         result = self.write("ecwid", "POST", "/api/v3/1/customers", body)
         return str(result.json["id"]) if result.status_code == 200 else Dataset(SEED, COUNT).id_of(1)
 
+    @rule(target=customers, body=shopify_body(creating=True))
+    def create_shopify(self, body: dict[str, Any]) -> str:
+        return str(self.write("shopify", "POST", f"{SHOPIFY}.json", body).json["customer"]["id"])
+
     @rule(cid=customers, body=canonical_body(creating=False))
     def update_canonical(self, cid: str, body: dict[str, Any]) -> None:
         self.write("canonical", "PATCH", f"/customers/{cid}", body, exists=False)
@@ -277,12 +323,17 @@ class Writes(RuleBasedStateMachine):
         else:
             self.write("ecwid", "PUT", f"/api/v3/1/customers/{cid}", body, exists=False)
 
-    @rule(cid=consumes(customers), via=st.sampled_from(["canonical", "ecartapi", "ecwid", "myboxx"]))
+    @rule(cid=customers, body=shopify_body(creating=False))
+    def update_shopify(self, cid: str, body: dict[str, Any]) -> None:
+        self.write("shopify", "PUT", f"{SHOPIFY}/{cid}.json", body, exists=False)
+
+    @rule(cid=consumes(customers), via=st.sampled_from(["canonical", "ecartapi", "ecwid", "myboxx", "shopify"]))
     def delete(self, cid: str, via: str) -> None:
         method, path = {"canonical": ("DELETE", f"/customers/{cid}"),
                         "ecartapi": ("DELETE", f"/api/v2/customers/{cid}"),
                         "ecwid": ("DELETE", f"/api/v3/1/customers/{cid}"),
-                        "myboxx": ("POST", f"/api/json/v1/ecwid/delete_customer/{cid}")}[via]
+                        "myboxx": ("POST", f"/api/json/v1/ecwid/delete_customer/{cid}"),
+                        "shopify": ("DELETE", f"{SHOPIFY}/{cid}.json")}[via]
         assert self.send(via, method, path).status_code in (200, 204, 404)
 
     @rule(cid=customers)

@@ -11,7 +11,7 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from mockserver import Settings, create_app
+from mockserver import FLAVOURS, Settings, create_app
 from tests.fixtures.documents import document
 
 HEADERS = {"Authorization": "Bearer secret_test-token", "x-apideck-consumer-id": "c", "x-apideck-app-id": "a"}
@@ -25,27 +25,43 @@ def client(tmp_path: Any) -> falcon.testing.TestClient:
 
 
 def reads(cid: str) -> list[tuple[str, str, str]]:
-    """(flavour, path under the mount, query) of every read that holds customer ``cid``."""
+    """(flavour, path under the mount, query) of every read that holds customer ``cid``.
+
+    Every registered flavour's own get (``example.item_path``) comes first, then the variants and
+    the lists large enough to hold the written customer (one per flavour: a guard test checks).
+    """
     truto = "integrated_account_id=acct"
-    return [
+    examples = [(name, FLAVOURS.get(name).example.item_path.format(id=cid), FLAVOURS.get(name).example.item_query)
+                for name in FLAVOURS.names()]
+    return list(dict.fromkeys(examples + [
         ("canonical", f"/customers/{cid}", ""),
+        ("canonical", "/customers", "limit=200"),
         ("ecwid", f"/api/v3/1/customers/{cid}", ""),
         ("ecwid", "/api/v3/1/customers", ""),
         ("myboxx", f"/api/json/v1/ecwid/customer/{cid}", ""),
         ("myboxx", "/api/json/v1/ecwid/customers", ""),
         ("ecartapi", f"/api/v2/customers/{cid}", ""),
         ("ecartapi", f"/api/v2/customers/{cid}/orders", ""),
+        ("ecartapi", "/api/v2/customers", "limit=250"),
         ("truto", f"/unified/ecommerce/customers/{cid}", truto),
         ("truto", "/unified/ecommerce/customers", f"{truto}&limit=100"),
         ("apideck", f"/ecommerce/customers/{cid}", "raw=true"),
         ("apideck", "/ecommerce/customers", "raw=true&limit=200"),
-    ]
+        ("shopify", f"/admin/api/2024-10/customers/{cid}.json", ""),
+        ("shopify", "/admin/api/2024-10/customers.json", "limit=250"),
+    ]))
+
+
+def test_every_flavour_has_a_list_that_holds_the_written_customer() -> None:
+    lists = {flavour for flavour, path, _ in reads("123") if "123" not in path}
+    assert lists == set(FLAVOURS.names())
 
 
 def read_all(client: falcon.testing.TestClient, cid: str) -> dict[tuple[str, str], Any]:
     bodies = {}
     for flavour, path, query in reads(cid):
-        result = client.simulate_get(f"/{flavour}{path}", query_string=query)
+        result = client.simulate_get(f"/{flavour}{path}", query_string=query,
+                                     headers=dict(FLAVOURS.get(flavour).example.credentials("test-token")))
         assert result.status_code == 200, (flavour, path, result.text)
         document(flavour).check_response("GET", path, 200, result.json)
         bodies[flavour, path] = result.json
