@@ -31,7 +31,6 @@ from bench.loadgen import LoadGenerator, find_load_generator
 from bench.machine import MemorySampler, compile_bytecode, cpu_times, loadavg, machine_info, memory_row, versions
 from bench.servers import AUTH, Server, ceiling_server, http_json, mock_server
 from bench.workloads import (
-    FLAVOUR_LISTS,
     Workload,
     build_workloads,
     check_cursor_paths,
@@ -183,7 +182,7 @@ class Bench:
             ceiling_wl = Workload("ceiling", ["/customers"], {}, "constant ~14 KB JSON from a bare Falcon app")
             with MemorySampler(ceiling.pid) as sampler:
                 memory_rows.append(memory_row("ceiling", "after start", sampler.sample(), sampler))
-                self.warm_up(ceiling, [ceiling_wl] * (len(FLAVOUR_LISTS) + 5))
+                self.warm_up(ceiling, [ceiling_wl] * (len(flavours) + 5))
                 ceiling_warm = memory_row("ceiling", "after warm-up", sampler.sample(), sampler)
                 memory_rows.append(ceiling_warm)
 

@@ -10,17 +10,17 @@ from bench.servers import AUTH, PAGE, Server, http_json, http_status
 
 FIELDS = "id,name,emails.email,addresses.city"
 
-# Each flavour's first list page of 20 (same size as the canonical page); flavours registered
-# at run time but missing here are reported as skipped.
-FLAVOUR_LISTS: dict[str, tuple[str, dict[str, str]]] = {
-    "canonical": ("/canonical/customers?limit=20", {}),
-    "apideck": ("/apideck/ecommerce/customers?limit=20",
-                {"x-apideck-consumer-id": "bench", "x-apideck-app-id": "bench"}),
-    "truto": ("/truto/unified/ecommerce/customers?integrated_account_id=x&limit=20", {}),
-    "ecartapi": ("/ecartapi/api/v2/customers?limit=20", {}),
-    "ecwid": ("/ecwid/api/v3/1003/customers?token=secret_x&limit=20", {"Authorization": ""}),
-    "myboxx": ("/myboxx/api/json/v1/ecwid/customers?limit=20", {}),
-}
+def flavour_list(name: str) -> tuple[str, dict[str, str]]:
+    """A flavour's first list page of 20 (the canonical page's size) and its headers, from what the
+    flavour declares (``Dialect.example``): every registered flavour is measured, no table to keep."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from mockserver.flavours import FLAVOURS
+
+    example = FLAVOURS.get(name).example
+    query = [(k, v) for k, v in parse_qsl(example.query, keep_blank_values=True) if k != "limit"]
+    path = f"/{name}{example.path}?{urlencode([*query, ('limit', str(PAGE))])}"
+    return path, dict(example.credentials("bench"))
 
 
 class Workload:
@@ -102,16 +102,9 @@ def build_workloads(count: int, seed: int, n_paths: int, flavours: list[str],
                                   f"random pages as `random_pages`, with `fields={FIELDS}`"),
     }
     for name in flavours:
-        if name not in FLAVOUR_LISTS:
-            skipped.append(f"flavour {name}: registered, but the benchmark knows no list path for it")
-            continue
-        path, headers = FLAVOUR_LISTS[name]
-        sent = {k: v for k, v in {**AUTH, **headers}.items() if v}  # "" drops a header (Ecwid: token in query)
+        path, sent = flavour_list(name)
         workloads[f"flavour:{name}"] = Workload(f"flavour:{name}", [path], sent,
                                                 f"`GET {path}` (headers: {', '.join(sent) or 'none'})")
-    for name in FLAVOUR_LISTS:
-        if name not in flavours:
-            skipped.append(f"flavour {name}: not registered in this build")
     return workloads
 
 
