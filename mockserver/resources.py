@@ -44,6 +44,7 @@ __all__ = [
     "bearer_token",
     "bool_param",
     "check_token",
+    "cursor_links",
     "dumps",
     "int_param",
     "link_with",
@@ -350,3 +351,40 @@ def link_with(req: falcon.Request, changes: dict[str, str | None]) -> str:
     params.extend((k, v) for k, v in changes.items() if v is not None)
     query = urlencode(params)
     return f"{req.prefix}{req.path}" + (f"?{query}" if query else "")
+
+
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
+"""Characters ``quote_plus`` never changes: such a value encodes as itself (cursors are base64url)."""
+
+
+def _encoded(key: str, value: str) -> str:
+    """``urlencode([(key, value)])``."""
+    if _URL_SAFE.fullmatch(key) and _URL_SAFE.fullmatch(value):
+        return f"{key}={value}"
+    return urlencode([(key, value)])
+
+
+def cursor_links(req: falcon.Request, previous: str | None, following: str | None) -> dict[str, str | None]:
+    """``{previous, current, next}`` links: the request's URL, and with ``cursor`` replaced by each cursor given.
+
+    Equal to ``link_with(req, {"cursor": ...})`` and ``link_with(req, {})``: ``urlencode`` of
+    pairs is the ``&``-join of each pair's encoding, so the pairs other than ``cursor`` are
+    encoded once for the three links (PERF: ``urlencode`` was a tenth of a cold page).
+    """
+    base = f"{req.prefix}{req.path}"
+    current, others = [], []
+    for key, value in req.params.items():
+        for v in value if isinstance(value, list) else (value,):
+            encoded = _encoded(key, v)
+            current.append(encoded)
+            if key != "cursor":
+                others.append(encoded)
+
+    def with_cursor(value: str) -> str:
+        return f"{base}?{'&'.join([*others, _encoded('cursor', value)])}"
+
+    return {
+        "previous": with_cursor(previous) if previous else None,
+        "current": f"{base}?{'&'.join(current)}" if current else base,
+        "next": with_cursor(following) if following else None,
+    }

@@ -81,7 +81,7 @@ from mockserver.flavours import FLAVOURS
 from mockserver.formats import array_items, array_key, array_text, millis, rfc3339_seconds
 from mockserver.model import CUSTOMER_PATHS
 from mockserver.pagination import decode_cursor, page_cursors
-from mockserver.resources import bearer_token, bool_param, check_token, dumps, int_param, link_with, single_param
+from mockserver.resources import bearer_token, bool_param, check_token, cursor_links, dumps, int_param, single_param
 
 if TYPE_CHECKING:
     from mockserver.catalog import Page
@@ -353,9 +353,7 @@ class Apideck(DialectBase):
                                 "cursors": {"previous": prev_cursor, "current": view.cursor, "next": next_cursor}}
         if page.total is not None:
             meta["total_count"] = page.total
-        links = {"previous": link_with(req, {"cursor": prev_cursor}) if prev_cursor else None,
-                 "current": link_with(req, {}),
-                 "next": link_with(req, {"cursor": next_cursor}) if next_cursor else None}
+        links = cursor_links(req, prev_cursor, next_cursor)
         body = (_head(service, "all") + b',"data":[' + b",".join(parts) + b'],"meta":' + dumps(meta)
                 + b',"links":' + dumps(links))
         if view.raw:

@@ -7,10 +7,8 @@ notation, ``filter[...]`` and ``sort[...]``, reads and writes, and RFC 9457
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlencode
 
 import falcon
 
@@ -33,7 +31,7 @@ from mockserver.fields import FieldSet, parse_fields
 from mockserver.formats import parse_timestamp
 from mockserver.model import CUSTOMER_PATHS, STATUSES, validate_customer_input
 from mockserver.pagination import decode_cursor, page_cursors
-from mockserver.resources import bearer_token, check_token, dumps, int_param, read_json, single_param
+from mockserver.resources import bearer_token, check_token, cursor_links, dumps, int_param, read_json, single_param
 
 if TYPE_CHECKING:
     from mockserver.catalog import Page
@@ -113,43 +111,6 @@ def _data(record_json: bytes) -> bytes:
     return b'{"data":' + record_json + b"}"
 
 
-_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
-"""Characters ``quote_plus`` never changes: such a value encodes as itself (cursors are base64url)."""
-
-
-def _encoded(key: str, value: str) -> str:
-    """``urlencode([(key, value)])``."""
-    if _URL_SAFE.fullmatch(key) and _URL_SAFE.fullmatch(value):
-        return f"{key}={value}"
-    return urlencode([(key, value)])
-
-
-def _page_links(req: falcon.Request, previous: str | None, following: str | None) -> dict[str, str | None]:
-    """``links``: the request's URL, and with ``cursor`` replaced by each cursor given.
-
-    Equal to ``link_with(req, {"cursor": ...})`` and ``link_with(req, {})``: ``urlencode`` of
-    pairs is the ``&``-join of each pair's encoding, so the pairs other than ``cursor`` are
-    encoded once for the three links (PERF: ``urlencode`` was a tenth of a cold page).
-    """
-    base = f"{req.prefix}{req.path}"
-    current, others = [], []
-    for key, value in req.params.items():
-        for v in value if isinstance(value, list) else (value,):
-            encoded = _encoded(key, v)
-            current.append(encoded)
-            if key != "cursor":
-                others.append(encoded)
-
-    def with_cursor(value: str) -> str:
-        return f"{base}?{'&'.join([*others, _encoded('cursor', value)])}"
-
-    return {
-        "previous": with_cursor(previous) if previous else None,
-        "current": f"{base}?{'&'.join(current)}" if current else base,
-        "next": with_cursor(following) if following else None,
-    }
-
-
 class Canonical(DialectBase):
     """The project's own contract (``openapi.yaml``)."""
 
@@ -188,7 +149,7 @@ class Canonical(DialectBase):
         # PERF: records are written straight to JSON, without dicts; one join copies the ~18 KB page
         # once (chained + would copy it five times).
         return Reply(b"".join((b'{"data":[', b",".join(page.records_json(listing.view.fields)), b'],"meta":',
-                               dumps(meta), b',"links":', dumps(_page_links(req, prev_cursor, next_cursor)), b"}")))
+                               dumps(meta), b',"links":', dumps(cursor_links(req, prev_cursor, next_cursor)), b"}")))
 
     def parse_get(self, req: falcon.Request, params: Mapping[str, str]) -> CanonicalView:
         return CanonicalView(*fields_param(req))

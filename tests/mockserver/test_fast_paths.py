@@ -15,8 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.dataset import EPOCH, format_timestamp
-from mockserver.flavours.canonical import _page_links
-from mockserver.resources import BytesCache, link_with
+from mockserver.resources import BytesCache, cursor_links, link_with
 from mockserver.writer import timestamp_text
 
 
@@ -37,7 +36,7 @@ def test_page_links_equal_link_with(pairs: list[tuple[str, str]], previous: str 
     app.req_options.keep_blank_qs_values = True
     req = falcon.Request(falcon.testing.create_environ(path="/customers", query_string=urlencode(pairs)),
                          options=app.req_options)
-    links = _page_links(req, previous, following)
+    links = cursor_links(req, previous, following)
     assert links == {
         "previous": link_with(req, {"cursor": previous}) if previous else None,
         "current": link_with(req, {}),
