@@ -9,15 +9,16 @@ import re
 import shutil
 import tempfile
 import weakref
-from importlib import resources
 from typing import Any
 
 import falcon
 
-from mockserver.admin import RESET_PATH, ResetResource
+from mockserver.admin import ADMIN_PREFIX, add_admin_routes, render_admin_error
 from mockserver.catalog import Catalog
+from mockserver.config_file import initial_controls
 from mockserver.cors import LocalCORSMiddleware
 from mockserver.dataset import Dataset
+from mockserver.documents import spec_text
 from mockserver.errors import (
     BadRequest,
     InternalError,
@@ -32,17 +33,18 @@ from mockserver.landing import add_landing_routes
 from mockserver.pipeline import operation_resources, stages
 from mockserver.resources import PublicRequest, ServerContext, send_bytes
 from mockserver.settings import Settings
+from mockserver.shared import LocalShared
+from mockserver.stages import DroppedConnection
 from mockserver.store import Store
+from mockserver.tenants import TenantCatalogs
 
 __all__ = ["context_of", "create_app"]
 
 log = logging.getLogger("mockserver")
 
-EXPOSED_HEADERS = ["Location", "Link", "X-Total-Count", "Retry-After"]
-
-
-def _spec_text(flavour: Flavour) -> bytes:
-    return resources.files("mockserver").joinpath(f"specs/{flavour.spec}").read_bytes()
+EXPOSED_HEADERS = ["Location", "Link", "X-Total-Count", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining",
+                   "RateLimit-Reset", "X-Shopify-Shop-Api-Call-Limit", "x-downstream-ratelimit-limit",
+                   "x-downstream-ratelimit-remaining", "x-downstream-ratelimit-reset"]
 
 
 _SERVERS_BLOCK = re.compile(rb"^servers:\n(?:[ \t]+\S.*\n)*", re.MULTILINE)
@@ -81,7 +83,7 @@ class SpecResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         if self._body is None:
-            self._body = with_server(_spec_text(self.flavour), self.server_url)
+            self._body = with_server(spec_text(self.flavour), self.server_url)
         send_bytes(resp, self._body, content_type="application/yaml")
 
 
@@ -170,7 +172,9 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
         temp_dir = tempfile.mkdtemp(prefix="mockserver-")
         state = os.path.join(temp_dir, "state.sqlite3")
     store = Store(state, dataset.fingerprint)
-    context = ServerContext(settings, Catalog(dataset, store))
+    catalog = Catalog(dataset, store)
+    context = ServerContext(settings, catalog, LocalShared(state + "-shared", initial_controls(settings)),
+                            TenantCatalogs(catalog, state + "-tenants"))
 
     middleware: list[Any] = []
     if settings.cors:
@@ -199,12 +203,15 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
             if prefix:
                 app.add_route(f"{prefix}/health", health)
     app.add_route("/health", health)
-    app.add_route(RESET_PATH, ResetResource(context))
+    add_admin_routes(app, context)
     add_landing_routes(app, context)  # GET / and /docs: for people, off the API's request path
 
     def render(req: falcon.Request, resp: falcon.Response, error: MockServerError) -> None:
-        flavour = mounts.flavour_for(req.path)
-        rendered = flavour.render_error(error)
+        path = req.path
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            rendered = render_admin_error(error)
+        else:
+            rendered = mounts.flavour_for(path).render_error(error)
         send_bytes(resp, rendered.body, status=rendered.status, content_type=rendered.content_type,
                    headers={**error.headers, **rendered.headers})
 
@@ -215,8 +222,8 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
         render(req, resp, _as_mock_error(ex))
 
     def on_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict[str, Any]) -> None:
-        if isinstance(ex, falcon.HTTPStatus):
-            raise ex
+        if isinstance(ex, (falcon.HTTPStatus, DroppedConnection)):
+            raise ex  # a dropped connection reaches gunicorn, which closes it without an answer
         log.exception("unexpected error on %s %s", req.method, req.relative_uri)
         render(req, resp, InternalError("The mock server hit an unexpected error; see its log."))
 

@@ -78,6 +78,27 @@ def _parser() -> argparse.ArgumentParser:
                                          "every flavour is always mounted under /<flavour>")
     serve.add_argument("--access-log", dest="access_log", action="store_const", const=True,
                        help="log every request to standard output")
+    unhappy = serve.add_argument_group(
+        "unhappy paths", "tenants, connection states, forced responses, fault profiles and rate limits; the "
+        "config file holds all of them (see mock.example.yaml), the admin API changes them at run time")
+    unhappy.add_argument("--config", metavar="PATH",
+                         help="YAML file with settings, tenants, faults and rate limits; flags and MOCKSERVER_* "
+                              "variables win over it")
+    unhappy.add_argument("--admin-token", help="token of the admin API (/__admin/) and of Prefer on a server with "
+                                               "--token (default: the API token); prefer MOCKSERVER_ADMIN_TOKEN")
+    unhappy.add_argument("--admin-token-file", metavar="PATH",
+                         help="read the admin token from the first line of this file")
+    unhappy.add_argument("--tenants", choices=("shared", "isolated"),
+                         help="shared: every tenant reads one dataset (default); isolated: each tenant id "
+                              "(consumer, account, store, shop, X-Tenant-Id) has its own data and writes")
+    unhappy.add_argument("--rate-limits", dest="rate_limits", action="store_const", const=True,
+                         help="enforce each platform's rate-limit model (429 with its headers); off by default")
+    unhappy.add_argument("--no-rate-limits", dest="rate_limits", action="store_const", const=False,
+                         help=argparse.SUPPRESS)
+    unhappy.add_argument("--no-prefer", dest="prefer", action="store_const", const=False,
+                         help="ignore Prefer: code=/delay=/fault= request headers (honoured by default; on a "
+                              "server with --token only with the admin token in X-Mock-Admin-Token)")
+    unhappy.add_argument("--prefer", dest="prefer", action="store_const", const=True, help=argparse.SUPPRESS)
 
     routes = commands.add_parser("routes", help="list every mounted route, per flavour")
     routes.add_argument("--flavour", help="root flavour, as for serve")
@@ -112,13 +133,23 @@ def _dataset_options(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     names = ("seed", "count", "host", "port", "workers", "state", "token", "cors", "flavour", "access_log",
-             "cors_origins", "public_url", "allow_anyone")
+             "cors_origins", "public_url", "allow_anyone", "admin_token", "config", "tenants", "rate_limits", "prefer")
     values = {n: getattr(args, n, None) for n in names}
-    token_file = getattr(args, "token_file", None)
-    if token_file is None and "MOCKSERVER_TOKEN" not in os.environ:
-        token_file = os.environ.get("MOCKSERVER_TOKEN_FILE")
-    if token_file and values["token"] is None:
-        values["token"] = _read_token(token_file)
+    for name in ("token", "admin_token"):
+        token_file = getattr(args, f"{name}_file", None)
+        if token_file is None and f"MOCKSERVER_{name.upper()}" not in os.environ:
+            token_file = os.environ.get(f"MOCKSERVER_{name.upper()}_FILE")
+        if token_file and values[name] is None:
+            values[name] = _read_token(token_file)
+    config = values["config"] or os.environ.get("MOCKSERVER_CONFIG")
+    if config:
+        from mockserver.config_file import read_config
+
+        # the file fills what neither a flag nor a MOCKSERVER_* variable set
+        from_file = read_config(config)
+        env_set = {k for k in from_file if f"MOCKSERVER_{k.upper()}" in os.environ}
+        values = {**{k: v for k, v in from_file.items() if k not in env_set and values.get(k) is None},
+                  **{k: v for k, v in values.items() if v is not None}}
     return Settings.from_env(**values)
 
 
@@ -165,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _routes(settings: Settings) -> int:
-    from mockserver.admin import RESET_PATH
+    from mockserver.admin import ADMIN_PREFIX, RESET_PATH
     from mockserver.flavours import FLAVOURS
     from mockserver.landing import DOCS_PATH
 
@@ -184,7 +215,8 @@ def _routes(settings: Settings) -> int:
     print(f"  {'GET':<26} {DOCS_PATH}, {DOCS_PATH}/{{flavour}}  (API docs, Swagger UI)")
     print(f"  {'GET':<26} {DOCS_PATH}/assets/{{file}}")
     print(f"  {'GET':<26} /health")
-    print(f"  {'POST':<26} {RESET_PATH}  (forget every write)")
+    print(f"  {'POST':<26} {RESET_PATH}  (forget every write, controls as at start)")
+    print(f"  {'*':<26} {ADMIN_PREFIX}/...  (admin API: {ADMIN_PREFIX}/openapi.yaml describes it)")
     return 0
 
 

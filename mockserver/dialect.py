@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 import orjson
 
+from mockserver.controls import Quota
 from mockserver.errors import MethodNotAllowed, MockServerError
 from mockserver.fields import FieldSet, project
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
     from mockserver.catalog import Catalog, ListQuery, Page
     from mockserver.pagination import Position
+    from mockserver.ratelimit import Usage
     from mockserver.settings import Settings
     from mockserver.store import Entry
 
@@ -261,7 +263,22 @@ class Dialect(Protocol):
         ...
 
     def render_error(self, error: MockServerError) -> Rendered:
-        """The platform's status, body and headers for an error."""
+        """The platform's status, body and headers for an error.
+
+        Besides request errors this renders a :class:`~mockserver.errors.RateLimited` (429), a
+        :class:`~mockserver.errors.ConnectionProblem` (``error.state``: the tenant's connection is
+        ``unauthorized``, ``disabled``, ``not_found`` or ``downstream_error``) and a
+        :class:`~mockserver.errors.ForcedError` (any status a ``Prefer`` header or fault profile asked for).
+        """
+        ...
+
+    rate_quota: Quota
+    """The platform's rate-limit model, enforced with ``--rate-limits`` (the config file can change it)."""
+    rate_scope: str
+    """What the quota counts: ``tenant`` (the account, store, shop...) or ``token``."""
+
+    def rate_headers(self, usage: Usage) -> Mapping[str, str]:
+        """The headers that tell a client how its quota stands, sent with every counted answer."""
         ...
 
 
@@ -277,6 +294,12 @@ class DialectBase:
     spec: ClassVar[str]
     operations: ClassVar[tuple[Operation, ...]]
     example: ClassVar[Example]
+    rate_quota: ClassVar[Quota] = Quota("window", 100, 60.0)
+    """UNCONFIRMED default for a platform that documents no limit: 100 requests a minute."""
+    rate_scope: ClassVar[str] = "tenant"
+
+    def rate_headers(self, usage: Usage) -> Mapping[str, str]:
+        return _NO_HEADERS
 
     def page_variant(self, req: falcon.Request, caller: Caller) -> Hashable:
         return None

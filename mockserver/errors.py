@@ -20,6 +20,9 @@
      ├── InvalidBody (422)           parseable, but violates the schema
      ├── InternalError (500)         a bug: logged, never a traceback to the client
      ├── ServiceUnavailable (503)    the write log cannot be read now (damaged, locked): retry later
+     ├── RateLimited (429)           the caller's quota is used up (``usage`` says how it stands)
+     ├── ConnectionProblem           the tenant's connection state is not ``ok`` (``state`` says which)
+     ├── ForcedError (any status)    answered because a ``Prefer`` header or a fault profile asked
      ├── UnknownFlavour (LookupError)
      └── InvalidSettings (ValueError)
 
@@ -29,12 +32,17 @@ Nothing here knows HTTP frameworks or platform JSON: a flavour's ``render_error`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
 
 __all__ = [
     "BadRequest",
     "Conflict",
+    "ConnectionProblem",
+    "ForcedError",
     "Forbidden",
     "InternalError",
     "InvalidBody",
@@ -47,6 +55,7 @@ __all__ = [
     "MockServerError",
     "NotFound",
     "Problem",
+    "RateLimited",
     "RequestTimeout",
     "SearchTooBroad",
     "ServiceUnavailable",
@@ -199,6 +208,57 @@ class ServiceUnavailable(MockServerError):
 
     def __init__(self, detail: str, *, retry_after: int = 1) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class RateLimited(MockServerError):
+    """429: the caller used its quota; ``usage`` (a :class:`mockserver.ratelimit.Usage`) says how it stands.
+
+    Flavours add their platform's headers and body; ``Retry-After`` (whole seconds) is set here.
+    """
+
+    status, title, kind = 429, "Too Many Requests", "rate-limited"
+
+    def __init__(self, detail: str, usage: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, math.ceil(usage.retry_after)))})
+        self.usage = usage
+
+
+CONNECTION_STATUS = {"unauthorized": 401, "disabled": 403, "not_found": 404, "downstream_error": 502}
+"""The status of each connection state when a flavour says nothing of its own."""
+
+
+class ConnectionProblem(MockServerError):
+    """The tenant's connection is ``unauthorized``, ``disabled``, ``not_found`` or ``downstream_error``.
+
+    Set by the config file or the admin API; each flavour answers with its platform's error for the state.
+    """
+
+    title, kind = "Connection Problem", "connection"
+
+    def __init__(self, state: str, tenant: str) -> None:
+        details = {
+            "unauthorized": "The credentials of this connection expired or were revoked; authorize it again.",
+            "disabled": "This connection is disabled; enable it to use it.",
+            "not_found": "No connection exists for this account.",
+            "downstream_error": "The downstream platform failed to answer; retry later.",
+        }
+        super().__init__(details[state])
+        self.state = state
+        self.tenant = tenant
+        self.status = CONNECTION_STATUS[state]
+        self.title = HTTPStatus(self.status).phrase
+        self.kind = f"connection-{state.replace('_', '-')}"
+
+
+class ForcedError(MockServerError):
+    """Any error status, answered because it was asked for (``Prefer: code=``, a fault profile)."""
+
+    kind = "forced"
+
+    def __init__(self, status: int, detail: str, *, retry_after: int | None = None) -> None:
+        super().__init__(detail, headers={} if retry_after is None else {"Retry-After": str(retry_after)})
+        self.status = status
+        self.title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
 
 
 class UnknownFlavour(LookupError, MockServerError):

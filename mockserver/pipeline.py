@@ -3,8 +3,10 @@
 ::
 
     Falcon routing            the dialect's Operation table, one resource per path (mount)
-    Authenticate stage        middleware: the dialect names the caller and its tenant
-    (stages of later issues)  rate limits, faults, journal: middleware in STAGES order
+    Authenticate stage        middleware: the dialect names the caller, its tenant and the tenant's catalog
+    ConnectionStates          the tenant's connection state, when not ok (mockserver.stages)
+    Faults                    Prefer: code= / delay= / fault=, then the seeded fault profile
+    RateLimits                the flavour's quota, counted where every worker sees it
     OperationResource         list / get / create / update / delete over the catalog, or the
                               dialect's own operation; pages and records cached here, once
     dialect renderers         the page, record or write answer as the platform writes it
@@ -65,14 +67,15 @@ class Records:
     by another worker a moment ago (no ordinal yet) is built every time.
     """
 
-    def __init__(self, context: ServerContext, dialect: str) -> None:
+    def __init__(self, context: ServerContext, dialect: str, catalog: Catalog) -> None:
         self._context = context
         self._dialect = dialect
+        self._catalog = catalog
 
     def bytes(self, variant: Hashable, ordinal: int | None, build: Callable[[], bytes]) -> bytes:
         if ordinal is None:
             return build()
-        return self._context.record_bytes(self._dialect, variant, ordinal, build)
+        return self._context.record_bytes(self._dialect, variant, ordinal, build, self._catalog)
 
 
 def _bound(write: Write, catalog: Catalog) -> Callable[[], None] | None:
@@ -92,8 +95,7 @@ class OperationResource:
         self.dialect = dialect
         self.context = context
         self.catalog = context.catalog
-        self.secret = context.catalog.dataset.fingerprint
-        self.records = Records(context, dialect.name)
+        self.records = Records(context, dialect.name, context.catalog)
         self.by_method: dict[str, Operation] = {}
         for operation in operations:
             method = operation.method.upper()
@@ -105,34 +107,42 @@ class OperationResource:
         if "GET" in self.by_method:
             self.by_method["HEAD"] = self.by_method["GET"]
 
+    def _records(self, catalog: Catalog) -> Records:
+        return self.records if catalog is self.catalog else Records(self.context, self.dialect.name, catalog)
+
     def _list(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
-        dialect, catalog = self.dialect, self.catalog
-        caller = req.context.caller
+        dialect = self.dialect
+        context = req.context
+        catalog, caller = context.catalog, context.caller
         version = catalog.store.refresh()
         # PERF: a page is served from bytes until a write changes the version; only a miss parses and renders.
-        key = (dialect.name, caller.tenant, req.prefix, req.path, req.query_string, version,
+        # The store's path tells a tenant's shared pages from its isolated ones.
+        key = (dialect.name, caller.tenant, catalog.store.path, req.prefix, req.path, req.query_string, version,
                dialect.page_variant(req, caller))
         pages = self.context.pages
         cached = pages.get(key)
         if cached is None:
-            listing = dialect.parse_list(req, params, self.secret)
+            secret = catalog.dataset.fingerprint
+            listing = dialect.parse_list(req, params, secret)
             page = dialect.fetch(catalog, listing, version)
-            cached = pages.put(key, _cacheable(dialect.render_page(req, listing, page, self.records, self.secret)))
+            cached = pages.put(key, _cacheable(dialect.render_page(req, listing, page, self._records(catalog), secret)))
         send_reply(resp, cached)
 
     def _get(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         dialect = self.dialect
+        catalog = req.context.catalog
         view = dialect.parse_get(req, params)
-        found = Found(self.catalog, dialect.customer_id(params))
-        send_reply(resp, dialect.render_record(req, view, found, self.records))
+        found = Found(catalog, dialect.customer_id(params))
+        send_reply(resp, dialect.render_record(req, view, found, self._records(catalog)))
 
     def _create(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        catalog = req.context.catalog
         write = self.dialect.parse_create(req, params)
-        record = self.catalog.create(write.fields or {}, check=_bound(write, self.catalog))
+        record = catalog.create(write.fields or {}, check=_bound(write, catalog))
         send_reply(resp, self.dialect.render_created(req, record))
 
     def _update(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
-        dialect, catalog = self.dialect, self.catalog
+        dialect, catalog = self.dialect, req.context.catalog
         customer_id = dialect.customer_id(params)
         current = catalog.get(customer_id)  # 404 before 415/422: the resource is checked first
         write = dialect.parse_update(req, params, current)
@@ -142,11 +152,11 @@ class OperationResource:
 
     def _delete(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         customer_id = self.dialect.customer_id(params)
-        self.catalog.delete(customer_id)
+        req.context.catalog.delete(customer_id)
         send_reply(resp, self.dialect.render_deleted(req, customer_id))
 
     def _other(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
-        send_reply(resp, self.dialect.handle(operation, req, req.context.caller, params, self.catalog))
+        send_reply(resp, self.dialect.handle(operation, req, req.context.caller, params, req.context.catalog))
 
 
 def operation_resources(dialect: Dialect, context: ServerContext) -> list[tuple[str, OperationResource]]:
@@ -158,14 +168,18 @@ def operation_resources(dialect: Dialect, context: ServerContext) -> list[tuple[
 
 
 class Authenticate:
-    """Pipeline stage: the dialect authenticates the request and names its caller (``req.context.caller``).
+    """Pipeline stage: the dialect authenticates the request and names its caller; the caller's tenant
+    names the catalog the operation reads (``req.context``: ``caller``, ``operation``, ``controls``, ``catalog``).
 
     Runs after routing, before the operation; a refusal is raised as the dialect's error. Requests
-    for other resources (health, documents, landing) and methods no operation serves pass untouched.
+    for other resources (health, documents, landing) and methods no operation serves pass untouched,
+    and every later stage then finds no ``controls`` and lets them pass too.
     """
 
     def __init__(self, context: ServerContext) -> None:
         self.settings = context.settings
+        self.shared = context.shared
+        self.tenants = context.tenants
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          params: dict[str, Any]) -> None:
@@ -173,10 +187,16 @@ class Authenticate:
             return
         operation = resource.by_method.get(req.method)
         if operation is not None:
-            req.context.caller = resource.dialect.authenticate(req, operation, params, self.settings)
+            context = req.context
+            context.caller = caller = resource.dialect.authenticate(req, operation, params, self.settings)
+            context.operation = operation
+            context.controls = controls = self.shared.controls()
+            context.catalog = self.tenants.catalog(caller.tenant, controls)
 
 
 def stages(context: ServerContext) -> list[Any]:
     """The pipeline's middleware stages, in the order a request passes them."""
-    return [Authenticate(context)]
+    from mockserver.stages import ConnectionStates, Faults, RateLimits
+
+    return [Authenticate(context), ConnectionStates(context), Faults(context), RateLimits(context)]
 

@@ -10,6 +10,7 @@ import json
 import re
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from mockserver.formats import parse_bool
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
     from mockserver.settings import Settings
+    from mockserver.shared import SharedState
+    from mockserver.tenants import TenantCatalogs
 
 try:  # PERF: orjson serializes a page several times faster than json
     import orjson
@@ -143,26 +146,36 @@ the dataset size or request mix (``bench/`` measures RSS after 200,000 random re
 
 @dataclass
 class ServerContext:
-    """What every flavour's resources share: settings, the catalog and the caches."""
+    """What every flavour's resources share: settings, the catalog, the caches and the shared state."""
 
     settings: Settings
     catalog: Catalog
+    shared: SharedState
+    """Controls, counters and quotas every worker sees (:mod:`mockserver.shared`)."""
+    tenants: TenantCatalogs
+    """The catalog of each tenant (the shared ``catalog``, or an isolated tenant's own)."""
     pages: BytesCache = field(default_factory=lambda: BytesCache(PAGE_CACHE_ENTRIES, PAGE_CACHE_BYTES))
     records: BytesCache = field(default_factory=lambda: BytesCache(RECORD_CACHE_ENTRIES, RECORD_CACHE_BYTES))
+    started: float = field(default_factory=time.time)
 
     def check_token(self, token: str | None) -> None:
         """:func:`check_token` against this server's settings."""
         check_token(token, self.settings)
 
-    def record_bytes(self, flavour: str, variant: Hashable, ordinal: int, build: Callable[[], bytes]) -> bytes:
-        """Serialized customer ``ordinal`` for ``(flavour, variant)``, cached for base customers.
+    def record_bytes(self, flavour: str, variant: Hashable, ordinal: int, build: Callable[[], bytes],
+                     catalog: Catalog | None = None) -> bytes:
+        """Serialized customer ``ordinal`` of ``catalog`` (default: the shared one) for ``(flavour, variant)``,
+        cached for base customers.
 
         Overlay customers change with writes, so only untouched base customers are cached.
         """
-        catalog = self.catalog
+        if catalog is None or catalog is self.catalog:
+            catalog, key = self.catalog, (flavour, variant, ordinal)
+        else:  # an isolated tenant's customer i is another customer
+            key = (flavour, (catalog.dataset.fingerprint, variant), ordinal)
         if ordinal >= catalog.dataset.count or ordinal in catalog.store.latest:
             return build()
-        built: bytes = self.records.get_or_build((flavour, variant, ordinal), build)
+        built: bytes = self.records.get_or_build(key, build)
         return built
 
 

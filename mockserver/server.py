@@ -74,7 +74,8 @@ def check_exposure(settings: Settings) -> str | None:
     """A warning when the mock is open to the network, or ``None`` when it is not.
 
     Raises:
-        InvalidSettings: a non-loopback host without a token and without ``allow_anyone``.
+        InvalidSettings: a non-loopback host without a token and without ``allow_anyone``, or without
+            an admin token (``admin_token``, else ``token``): nobody may drive a networked mock's admin API.
     """
     if is_loopback(settings.host) or settings.token is not None:
         return None
@@ -83,12 +84,24 @@ def check_exposure(settings: Settings) -> str | None:
             f"--host {settings.host} serves the mock to your network without a token: anyone who reaches "
             "it could read, change and reset its data. Set a token (MOCKSERVER_TOKEN=... or --token-file "
             "PATH), or pass --allow-anyone to serve it open on purpose.")
+    if settings.admin_token is None:
+        raise InvalidSettings(
+            f"--allow-anyone opens the API on {settings.host}, but not the admin API (/__admin/: faults, tenants, "
+            "resets): set an admin token too (MOCKSERVER_ADMIN_TOKEN=... or --admin-token-file PATH).")
     return (f"WARNING: serving on {settings.host} WITHOUT A TOKEN (--allow-anyone): anyone who can reach this "
-            "machine can read, change and reset the mock's data.")
+            "machine can read and change the mock's data (the admin API still needs the admin token).")
 
 
 def _freeze_gc(server: Any, worker: Any) -> None:
     gc.freeze()
+
+
+def _register_worker(worker: Any) -> None:
+    """Note the worker in the shared state (``GET /__admin/health`` lists the live ones)."""
+    from mockserver.app import APP_CONTEXTS
+
+    for context in list(APP_CONTEXTS.values()):
+        context.shared.register_worker(os.getpid())
 
 
 WORKER_CONNECTIONS = 1000
@@ -113,6 +126,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # PERF: objects built before the fork move to GC's permanent generation, so collections
         # in the workers neither walk them nor write to (and so copy) their pages.
         "pre_fork": _freeze_gc,
+        "post_worker_init": _register_worker,
         # NOTE: preload builds the app (and its temp state file) once in the master;
         # the forked workers then share the dataset tables and the state file.
         "preload_app": True,
@@ -238,6 +252,8 @@ class ServerProcess:
             self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
             # NOTE: the token goes through the environment: a command line is visible to every user.
             token = {"MOCKSERVER_TOKEN": settings.token} if settings.token else {}
+            if settings.admin_token:
+                token["MOCKSERVER_ADMIN_TOKEN"] = settings.admin_token
             try:
                 self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, text=True,
                                                 env={**os.environ, **token, **(self.env or {})})
@@ -312,4 +328,12 @@ def _flags(settings: Settings) -> list[str]:
         flags.append("--allow-anyone")
     if settings.access_log:
         flags.append("--access-log")
+    if settings.config:
+        flags += ["--config", settings.config]
+    if settings.tenants:
+        flags += ["--tenants", settings.tenants]
+    if settings.rate_limits is not None:
+        flags.append("--rate-limits" if settings.rate_limits else "--no-rate-limits")
+    if settings.prefer is not None:
+        flags.append("--prefer" if settings.prefer else "--no-prefer")
     return flags

@@ -68,6 +68,18 @@ class Settings:
     ``None``: the bound address. Links never come from the request's ``Host`` header."""
     allow_anyone: bool = False
     """Serve on a non-loopback ``host`` without a ``token`` (refused otherwise)."""
+    admin_token: str | None = None
+    """Token of the admin API (``/__admin/``) and of ``Prefer`` on a server with ``token``;
+    ``None``: the API ``token``, else any non-empty token (loopback only)."""
+    config: str | None = None
+    """YAML file with settings, tenants, fault profiles and rate limits (``mockserver serve --config``)."""
+    tenants: str | None = None
+    """``shared`` (every tenant reads one dataset) or ``isolated`` (each its own); ``None``: the config
+    file's choice, else ``shared``."""
+    rate_limits: bool | None = None
+    """Enforce each platform's rate-limit model; ``None``: the config file's choice, else off."""
+    prefer: bool | None = None
+    """Honour ``Prefer: code=/delay=/fault=`` request headers; ``None``: the config file's choice, else on."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.count <= MAX_COUNT:
@@ -78,6 +90,10 @@ class Settings:
             raise InvalidSettings(f"workers must be at least 1, got {self.workers}")
         if self.token is not None and not self.token.strip():
             raise InvalidSettings("token must not be empty (omit it to accept any token)")
+        if self.admin_token is not None and not self.admin_token.strip():
+            raise InvalidSettings("admin token must not be empty (omit it to use the API token)")
+        if self.tenants is not None and self.tenants not in ("shared", "isolated"):
+            raise InvalidSettings(f"tenants must be shared or isolated, got {self.tenants!r}")
         if self.public_url is not None and not _HTTP_URL.fullmatch(self.public_url):
             raise InvalidSettings(f"public URL must be an absolute http(s) URL without query, like "
                                   f"https://mock.example.com, got {self.public_url!r}")
@@ -108,7 +124,7 @@ class Settings:
                 continue
             if f.type in ("int",):
                 values[f.name] = _as_int(name, raw)
-            elif f.type in ("bool",):
+            elif f.type in ("bool", "bool | None"):
                 values[f.name] = _as_bool(name, raw)
             elif str(f.type).startswith("tuple"):
                 values[f.name] = tuple(part for part in raw.replace(",", " ").split() if part)

@@ -95,8 +95,13 @@ def test_exposure_is_allowed_with_a_token_or_on_purpose_with_a_warning() -> None
     for host in ("127.0.0.1", "127.4.5.6", "::1", "localhost"):
         assert check_exposure(Settings(host=host)) is None
     assert check_exposure(Settings(host="0.0.0.0", token="s3cret")) is None
-    warning = check_exposure(Settings(host="0.0.0.0", allow_anyone=True))
+    warning = check_exposure(Settings(host="0.0.0.0", allow_anyone=True, admin_token="adm1n"))
     assert warning is not None and "WITHOUT A TOKEN" in warning
+
+
+def test_an_open_api_off_loopback_still_needs_an_admin_token() -> None:
+    with pytest.raises(InvalidSettings, match="admin token"):
+        check_exposure(Settings(host="0.0.0.0", allow_anyone=True))
 
 
 def test_serve_prints_the_warning_when_anyone_is_allowed(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
@@ -104,6 +109,7 @@ def test_serve_prints_the_warning_when_anyone_is_allowed(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(server, "_check_port", lambda host, port: None)  # binds nothing in a test
     monkeypatch.setattr(server, "run_gunicorn", lambda options, load: 0)
+    monkeypatch.setenv("MOCKSERVER_ADMIN_TOKEN", "adm1n")
     assert main(["serve", "--host", "0.0.0.0", "--port", "8999", "--allow-anyone"]) == 0
     assert "WARNING" in capsys.readouterr().err
 

@@ -1,0 +1,448 @@
+"""What the unhappy-path stages obey: tenants, connection states, fault profiles, rate limits, clock.
+
+One model, three ways in: the config file (``mockserver serve --config``, see
+:mod:`mockserver.config_file`), CLI flags / ``MOCKSERVER_*`` (the common cases, folded in by
+:meth:`Controls.from_settings`), and the admin API at run time. Every way goes through
+:meth:`Controls.from_mapping`, so one validator names the offending key (``faults.errors[1].rate``)
+wherever a value came from. The shared store (:mod:`mockserver.shared`) holds the current
+:class:`Controls` as JSON, so every worker sees an admin change on its next request.
+
+Pure: no web framework, no flavour.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mockserver.errors import InvalidSettings
+
+__all__ = [
+    "CONNECTION_FAULTS",
+    "CONNECTION_STATES",
+    "TENANT_MODES",
+    "Controls",
+    "ErrorShare",
+    "FaultProfile",
+    "FaultRule",
+    "FaultShare",
+    "Latency",
+    "Quota",
+    "TenantControls",
+]
+
+TENANT_MODES = ("shared", "isolated")
+CONNECTION_STATES = ("ok", "unauthorized", "disabled", "not_found", "downstream_error")
+CONNECTION_FAULTS = ("reset", "empty", "malformed", "truncated")
+"""``reset``: TCP reset, no response; ``empty``: the connection closes without a response;
+``malformed``: the answer's body cut in half (valid HTTP, broken JSON); ``truncated``: the
+connection closes after half the body its ``Content-Length`` announced."""
+LATENCY_KINDS = ("fixed", "uniform", "lognormal")
+MAX_DELAY_MS = 60_000
+"""Longest delay one request can be given (a worker's connections wait on their own greenlets)."""
+MAX_TENANT_ID = 200
+
+
+class _Reader:
+    """Reads one mapping, naming ``where`` (``faults.errors[1]``) in every error it raises."""
+
+    def __init__(self, data: Any, where: str) -> None:
+        if not isinstance(data, Mapping):
+            raise InvalidSettings(f"{where or 'the settings'}: must be a mapping (key: value), got {_kind(data)}")
+        self.data = data
+        self.where = where
+
+    def at(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def only(self, *keys: str) -> None:
+        unknown = [str(k) for k in self.data if k not in keys]
+        if unknown:
+            raise InvalidSettings(f"{self.at(unknown[0])}: unknown key; expected one of {', '.join(keys)}")
+
+    def number(self, key: str, default: float | None = None, *, low: float = 0.0, high: float = math.inf,
+               integer: bool = False) -> Any:
+        value = self.data.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+            raise InvalidSettings(f"{self.at(key)}: must be {'an integer' if integer else 'a number'}, "
+                                  f"got {value!r}")
+        if not low <= value <= high or (isinstance(value, float) and not math.isfinite(value)):
+            raise InvalidSettings(f"{self.at(key)}: must be between {low:g} and {high:g}, got {value!r}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> Any:
+        value = self.data.get(key, default)
+        if value is None:
+            return None
+        if value not in choices:
+            raise InvalidSettings(f"{self.at(key)}: must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise InvalidSettings(f"{self.at(key)}: must be true or false, got {value!r}")
+        return value
+
+    def text(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise InvalidSettings(f"{self.at(key)}: must be a non-empty string, got {value!r}")
+        return value
+
+    def items(self, key: str) -> list[tuple[str, Any]]:
+        value = self.data.get(key) or []
+        if not isinstance(value, list):
+            raise InvalidSettings(f"{self.at(key)}: must be a list, got {_kind(value)}")
+        return [(f"{self.at(key)}[{i}]", item) for i, item in enumerate(value)]
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        value = self.data.get(key) or {}
+        if not isinstance(value, Mapping):
+            raise InvalidSettings(f"{self.at(key)}: must be a mapping, got {_kind(value)}")
+        return dict(value)
+
+
+def _kind(value: Any) -> str:
+    kinds: dict[type, str] = {list: "a list", dict: "a mapping", str: "a string"}
+    return kinds.get(type(value), repr(value))
+
+
+@dataclass(frozen=True)
+class Latency:
+    """How long to wait before answering: ``fixed`` ``ms``, ``uniform`` in [``min_ms``, ``max_ms``],
+    or ``lognormal`` around ``median_ms`` with shape ``sigma`` (capped at :data:`MAX_DELAY_MS`)."""
+
+    kind: str = "fixed"
+    ms: float = 0.0
+    min_ms: float = 0.0
+    max_ms: float = 0.0
+    median_ms: float = 0.0
+    sigma: float = 0.5
+
+    @classmethod
+    def read(cls, data: Any, where: str) -> Latency:
+        r = _Reader(data, where)
+        r.only("distribution", "ms", "min_ms", "max_ms", "median_ms", "sigma")
+        kind = r.choice("distribution", LATENCY_KINDS, "fixed")
+        latency = cls(kind, r.number("ms", 0, high=MAX_DELAY_MS), r.number("min_ms", 0, high=MAX_DELAY_MS),
+                      r.number("max_ms", 0, high=MAX_DELAY_MS), r.number("median_ms", 0, high=MAX_DELAY_MS),
+                      r.number("sigma", 0.5, high=5))
+        if kind == "uniform" and latency.max_ms < latency.min_ms:
+            raise InvalidSettings(f"{r.at('max_ms')}: must be at least min_ms ({latency.min_ms:g})")
+        return latency
+
+    def draw(self, rng: random.Random) -> float:
+        if self.kind == "fixed":
+            return self.ms
+        if self.kind == "uniform":
+            return rng.uniform(self.min_ms, self.max_ms)
+        return min(MAX_DELAY_MS, self.median_ms * math.exp(rng.gauss(0.0, self.sigma)))
+
+    def as_json(self) -> dict[str, Any]:
+        if self.kind == "fixed":
+            return {"distribution": "fixed", "ms": self.ms}
+        if self.kind == "uniform":
+            return {"distribution": "uniform", "min_ms": self.min_ms, "max_ms": self.max_ms}
+        return {"distribution": "lognormal", "median_ms": self.median_ms, "sigma": self.sigma}
+
+
+@dataclass(frozen=True)
+class ErrorShare:
+    """Answer ``status`` (in the flavour's error format) to a ``rate`` share of requests."""
+
+    status: int
+    rate: float
+    retry_after: int | None = None
+
+    @classmethod
+    def read(cls, data: Any, where: str) -> ErrorShare:
+        r = _Reader(data, where)
+        r.only("status", "rate", "retry_after")
+        if "status" not in r.data:
+            raise InvalidSettings(f"{r.at('status')}: required (an HTTP error status, 400 to 599)")
+        return cls(r.number("status", low=400, high=599, integer=True), r.number("rate", 0, high=1),
+                   r.number("retry_after", None, high=86_400, integer=True))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"status": self.status, "rate": self.rate,
+                **({} if self.retry_after is None else {"retry_after": self.retry_after})}
+
+
+@dataclass(frozen=True)
+class FaultShare:
+    """Break the connection (``fault``, one of :data:`CONNECTION_FAULTS`) for a ``rate`` share of requests."""
+
+    fault: str
+    rate: float
+
+    @classmethod
+    def read(cls, data: Any, where: str) -> FaultShare:
+        r = _Reader(data, where)
+        r.only("fault", "rate")
+        if "fault" not in r.data:
+            raise InvalidSettings(f"{r.at('fault')}: required, one of {', '.join(CONNECTION_FAULTS)}")
+        return cls(r.choice("fault", CONNECTION_FAULTS), r.number("rate", 0, high=1))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"fault": self.fault, "rate": self.rate}
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """Latency, errors and connection faults for the requests it matches (``None``: any)."""
+
+    flavour: str | None = None
+    operation: str | None = None
+    """An operation name (``list``, ``get``, ``create``, ``update``, ``delete``, or a flavour's own)."""
+    latency: Latency | None = None
+    errors: tuple[ErrorShare, ...] = ()
+    connection: tuple[FaultShare, ...] = ()
+
+    @classmethod
+    def read(cls, data: Any, where: str, *, scoped: bool = True) -> FaultRule:
+        r = _Reader(data, where)
+        keys = ("latency", "errors", "connection")
+        r.only(*(("flavour", "operation", *keys) if scoped else ("seed", "rules", *keys)))
+        latency = r.data.get("latency")
+        rule = cls(r.text("flavour") if scoped else None, r.text("operation") if scoped else None,
+                   None if latency is None else Latency.read(latency, r.at("latency")),
+                   tuple(ErrorShare.read(item, at) for at, item in r.items("errors")),
+                   tuple(FaultShare.read(item, at) for at, item in r.items("connection")))
+        total = sum(share.rate for share in rule.errors) + sum(share.rate for share in rule.connection)
+        if total > 1 + 1e-9:
+            raise InvalidSettings(f"{where or 'faults'}: the error and connection rates add up to {total:g}; "
+                                  "they are shares of one request and may add up to 1 at most")
+        return rule
+
+    def matches(self, flavour: str, operation: str) -> bool:
+        return (self.flavour is None or self.flavour == flavour) and (
+            self.operation is None or self.operation == operation)
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.flavour is not None:
+            body["flavour"] = self.flavour
+        if self.operation is not None:
+            body["operation"] = self.operation
+        if self.latency is not None:
+            body["latency"] = self.latency.as_json()
+        if self.errors:
+            body["errors"] = [share.as_json() for share in self.errors]
+        if self.connection:
+            body["connection"] = [share.as_json() for share in self.connection]
+        return body
+
+
+@dataclass(frozen=True)
+class FaultProfile:
+    """A seeded fault profile: the top level applies to every request, ``rules`` to the ones they match.
+
+    Latency comes from the last matching rule that sets one (else the top level); errors and
+    connection faults of the top level and of every matching rule are drawn together.
+    """
+
+    seed: int | None = None
+    """Seed of the draws; ``None``: the dataset's seed."""
+    base: FaultRule = field(default_factory=FaultRule)
+    rules: tuple[FaultRule, ...] = ()
+
+    @classmethod
+    def read(cls, data: Any, where: str) -> FaultProfile:
+        r = _Reader(data, where)
+        base = FaultRule.read(r.data, where, scoped=False)
+        return cls(r.number("seed", None, high=2**63 - 1, integer=True), base,
+                   tuple(FaultRule.read(item, at) for at, item in r.items("rules")))
+
+    def as_json(self) -> dict[str, Any]:
+        body = self.base.as_json()
+        if self.seed is not None:
+            body = {"seed": self.seed, **body}
+        if self.rules:
+            body["rules"] = [rule.as_json() for rule in self.rules]
+        return body
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A rate limit: ``window`` (``limit`` requests per ``seconds``, fixed windows) or ``bucket``
+    (a leaky bucket of ``limit`` requests leaking ``leak_per_second``)."""
+
+    kind: str
+    limit: int
+    seconds: float = 60.0
+    leak_per_second: float = 0.0
+
+    @classmethod
+    def read(cls, data: Any, where: str, default: Quota | None = None) -> Quota:
+        r = _Reader(data, where)
+        r.only("model", "limit", "seconds", "leak_per_second")
+        base = default or cls("window", 100, 60.0)
+        kind = r.choice("model", ("window", "bucket"), base.kind)
+        quota = cls(kind, r.number("limit", base.limit, low=1, high=10**9, integer=True),
+                    float(r.number("seconds", base.seconds, low=0.001, high=86_400)),
+                    float(r.number("leak_per_second", base.leak_per_second, high=10**6)))
+        if kind == "bucket" and quota.leak_per_second <= 0:
+            raise InvalidSettings(f"{r.at('leak_per_second')}: a bucket must leak (a positive number)")
+        return quota
+
+    def as_json(self) -> dict[str, Any]:
+        if self.kind == "bucket":
+            return {"model": "bucket", "limit": self.limit, "leak_per_second": self.leak_per_second}
+        return {"model": "window", "limit": self.limit, "seconds": self.seconds}
+
+
+@dataclass(frozen=True)
+class TenantControls:
+    """One tenant's settings: its data ``mode`` and ``count`` (``None``: the server's), its
+    connection ``state``, and its own fault profile (replacing the server's for its requests)."""
+
+    mode: str | None = None
+    count: int | None = None
+    state: str = "ok"
+    faults: FaultProfile | None = None
+
+    @classmethod
+    def read(cls, data: Any, where: str) -> TenantControls:
+        r = _Reader(data if data is not None else {}, where)
+        r.only("mode", "count", "state", "faults")
+        faults = r.data.get("faults")
+        from mockserver.settings import MAX_COUNT
+
+        return cls(r.choice("mode", TENANT_MODES), r.number("count", None, high=MAX_COUNT, integer=True),
+                   r.choice("state", CONNECTION_STATES, "ok"),
+                   None if faults is None else FaultProfile.read(faults, r.at("faults")))
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"state": self.state}
+        if self.mode is not None:
+            body["mode"] = self.mode
+        if self.count is not None:
+            body["count"] = self.count
+        if self.faults is not None:
+            body["faults"] = self.faults.as_json()
+        return body
+
+
+def check_tenant_id(tenant: Any, where: str) -> str:
+    if not isinstance(tenant, str) or not tenant or len(tenant) > MAX_TENANT_ID or not tenant.isprintable():
+        raise InvalidSettings(f"{where}: a tenant id is 1 to {MAX_TENANT_ID} printable characters, got {tenant!r}")
+    return tenant
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Everything the unhappy-path stages read, as one immutable snapshot."""
+
+    tenants_mode: str = "shared"
+    tenants: Mapping[str, TenantControls] = field(default_factory=dict)
+    faults: FaultProfile | None = None
+    rate_limits: bool = False
+    quotas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per flavour, the quota keys that differ from the flavour's own model (see :class:`Quota`)."""
+    prefer: bool = True
+    clock_offset: float = 0.0
+    """Seconds added to the real clock (rate-limit windows and buckets run on it)."""
+    clock_frozen: float | None = None
+    """When set, the clock stands still at this Unix time (plus nothing)."""
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    @classmethod
+    def from_mapping(cls, data: Any, where: str = "", base: Controls | None = None) -> Controls:
+        """Controls from their JSON/YAML form; keys left out keep ``base``'s values.
+
+        Raises:
+            InvalidSettings: naming the key path of the first bad value.
+        """
+        base = base or cls()
+        r = _Reader(data, where)
+        r.only("tenants", "faults", "rate_limits", "prefer", "clock")
+        changes: dict[str, Any] = {}
+        if "tenants" in r.data:
+            t = _Reader(r.data["tenants"] or {}, r.at("tenants"))
+            t.only("mode", "accounts")
+            changes["tenants_mode"] = t.choice("mode", TENANT_MODES, base.tenants_mode)
+            if "accounts" in t.data:
+                changes["tenants"] = {check_tenant_id(k, t.at("accounts")): TenantControls.read(v, t.at(f"accounts.{k}"))
+                                      for k, v in t.mapping("accounts").items()}
+        if "faults" in r.data:
+            raw = r.data["faults"]
+            changes["faults"] = None if raw is None else FaultProfile.read(raw, r.at("faults"))
+        if "rate_limits" in r.data:
+            changes.update(_read_rate_limits(r.data["rate_limits"], r.at("rate_limits")))
+        if "prefer" in r.data:
+            changes["prefer"] = r.flag("prefer", base.prefer)
+        if "clock" in r.data:
+            c = _Reader(r.data["clock"] or {}, r.at("clock"))
+            c.only("offset_seconds", "frozen_at")
+            changes["clock_offset"] = float(c.number("offset_seconds", 0, low=-10**10, high=10**10))
+            frozen = c.number("frozen_at", None, high=10**11)
+            changes["clock_frozen"] = None if frozen is None else float(frozen)
+        return replace(base, **changes)
+
+    def as_json(self) -> dict[str, Any]:
+        """The form :meth:`from_mapping` reads (and ``GET /__admin/config`` shows)."""
+        return {
+            "tenants": {"mode": self.tenants_mode,
+                        "accounts": {k: v.as_json() for k, v in sorted(self.tenants.items())}},
+            "faults": None if self.faults is None else self.faults.as_json(),
+            "rate_limits": {"enabled": self.rate_limits, "flavours": {k: dict(v) for k, v in sorted(self.quotas.items())}},
+            "prefer": self.prefer,
+            "clock": {"offset_seconds": self.clock_offset,
+                      **({} if self.clock_frozen is None else {"frozen_at": self.clock_frozen})},
+        }
+
+    # ---- questions the stages ask ----------------------------------------------------------------
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing to do for any request but a ``Prefer`` one: the stages return at once."""
+        return (not self.rate_limits and self.faults is None
+                and all(t.state == "ok" and t.faults is None for t in self.tenants.values()))
+
+    def tenant(self, tenant: str) -> TenantControls | None:
+        return self.tenants.get(tenant)
+
+    def isolated(self, tenant: str) -> bool:
+        own = self.tenants.get(tenant)
+        mode = own.mode if own is not None and own.mode is not None else self.tenants_mode
+        return mode == "isolated"
+
+    def faults_for(self, tenant: str) -> FaultProfile | None:
+        own = self.tenants.get(tenant)
+        return own.faults if own is not None and own.faults is not None else self.faults
+
+    def quota(self, flavour: str, default: Quota) -> Quota:
+        override = self.quotas.get(flavour)
+        return default if not override else Quota.read(override, f"rate_limits.flavours.{flavour}", default)
+
+    def now(self, real: float) -> float:
+        return self.clock_frozen if self.clock_frozen is not None else real + self.clock_offset
+
+    def with_tenant(self, tenant: str, data: Any) -> Controls:
+        where = f"tenants.accounts.{tenant}"
+        accounts = dict(self.tenants)
+        accounts[check_tenant_id(tenant, where)] = TenantControls.read(data, where)
+        return replace(self, tenants=accounts)
+
+    def without_tenant(self, tenant: str) -> Controls:
+        return replace(self, tenants={k: v for k, v in self.tenants.items() if k != tenant})
+
+
+def _read_rate_limits(data: Any, where: str) -> dict[str, Any]:
+    if isinstance(data, bool):  # ``rate_limits: true`` turns every flavour's own model on
+        return {"rate_limits": data}
+    r = _Reader(data or {}, where)
+    r.only("enabled", "flavours")
+    quotas = {}
+    for name, quota in r.mapping("flavours").items():
+        # checked now (against a leaking stand-in), applied over the flavour's own model per request
+        Quota.read(quota, f"{r.at('flavours')}.{name}", Quota("window", 100, 60.0, 1.0))
+        quotas[str(name)] = dict(quota or {})
+    return {"rate_limits": r.flag("enabled", True), "quotas": quotas}

@@ -1,0 +1,183 @@
+"""The unhappy-path stages of the request pipeline: connection states, forced and seeded faults, rate limits.
+
+Each is Falcon middleware that runs after :class:`~mockserver.pipeline.Authenticate` (which
+named the caller, its tenant and its catalog) and before the operation, in this order::
+
+    ConnectionStates   the tenant's connection is unauthorized, disabled, ...: the platform's error
+    Faults             Prefer: code= / delay= / fault=, then the seeded fault profile
+    RateLimits         the flavour's quota, counted in the shared store; its headers on the answer
+
+A stage reads the current :class:`~mockserver.controls.Controls` (one memory read while nothing
+changed) and returns at once when it has nothing to do: with every feature off, a request pays
+a few attribute reads per stage. What differs by platform (error bodies, quota model, headers)
+comes from the dialect; nothing here knows a platform.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import struct
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import falcon
+
+from mockserver.documents import documented_statuses
+from mockserver.errors import ConnectionProblem, RateLimited
+from mockserver.faults import NOTHING, Decision, draw, error_for, parse_prefer
+from mockserver.ratelimit import Usage
+
+if TYPE_CHECKING:
+    from mockserver.dialect import Dialect
+    from mockserver.resources import ServerContext
+
+__all__ = ["ADMIN_TOKEN_HEADER", "ConnectionStates", "DroppedConnection", "Faults", "RateLimits", "admin_token"]
+
+ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
+"""Where a request carries the admin token, so that a server with ``--token`` honours its ``Prefer``."""
+
+
+def admin_token(context: ServerContext) -> str | None:
+    """The token the admin API (and ``Prefer`` on a server with ``--token``) requires."""
+    settings = context.settings
+    return settings.admin_token or settings.token
+
+
+class DroppedConnection(ConnectionResetError):
+    """Raised to end a connection without an answer; gunicorn then closes it quietly.
+
+    The app's error handlers let it through; in-process (no socket), the client sees it raised.
+    """
+
+
+def _dialect(resource: Any) -> Dialect | None:
+    return getattr(resource, "dialect", None) if hasattr(resource, "by_method") else None
+
+
+class ConnectionStates:
+    """The tenant's connection state, when it is not ``ok``, answered as the platform's error."""
+
+    def __init__(self, context: ServerContext) -> None:
+        self.context = context
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         params: dict[str, Any]) -> None:
+        controls = getattr(req.context, "controls", None)
+        if controls is None or controls.quiet:
+            return
+        tenant = req.context.caller.tenant
+        own = controls.tenant(tenant)
+        if own is not None and own.state != "ok":
+            raise ConnectionProblem(own.state, tenant)
+
+
+class Faults:
+    """``Prefer`` (a status, a delay or a connection fault, asked for per request), then the seeded profile."""
+
+    def __init__(self, context: ServerContext) -> None:
+        self.context = context
+        self.token = admin_token(context)
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         params: dict[str, Any]) -> None:
+        controls = getattr(req.context, "controls", None)
+        if controls is None:
+            return
+        prefer = req.env.get("HTTP_PREFER")
+        if controls.quiet and prefer is None:
+            return
+        dialect: Dialect = resource.dialect
+        operation = req.context.operation
+        decision = NOTHING
+        if prefer is not None and controls.prefer and self._may_prefer(req):
+            decision = parse_prefer(prefer, documented_statuses(dialect, operation))
+        if decision.idle:
+            tenant = req.context.caller.tenant
+            profile = controls.faults_for(tenant)
+            if profile is not None:
+                request = f"{req.method} {req.relative_uri}"
+                n = self.context.shared.occurrence(f"fault\0{tenant}\0{request}")
+                seed = self.context.settings.seed if profile.seed is None else profile.seed
+                decision = draw(profile, seed, tenant, dialect.name, operation.name, request, n)
+        if not decision.idle:
+            self._act(req, dialect, decision)
+
+    def _may_prefer(self, req: falcon.Request) -> bool:
+        # A shared mock (one with --token) is forced only by whoever holds its admin token.
+        return self.context.settings.token is None or req.get_header(ADMIN_TOKEN_HEADER) == self.token
+
+    def _act(self, req: falcon.Request, dialect: Dialect, decision: Decision) -> None:
+        if decision.delay_ms:
+            time.sleep(decision.delay_ms / 1000)  # gevent's sleep in the server's workers: others go on
+        if decision.fault in ("reset", "empty"):
+            sock = req.env.get("gunicorn.socket")
+            if decision.fault == "reset" and sock is not None:
+                # NOTE: a zero linger makes gunicorn's close send RST instead of FIN.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            raise DroppedConnection(f"fault={decision.fault} asked by {decision.source}")
+        if decision.fault is not None:
+            req.context.mangle = decision.fault  # malformed / truncated: the answer is cut in process_response
+        elif decision.status == 429:
+            quota = self.context.shared.controls().quota(dialect.name, dialect.rate_quota)
+            wait = float(decision.retry_after or (quota.seconds if quota.kind == "window" else
+                                                  1 / quota.leak_per_second))
+            usage = Usage(False, quota.limit, quota.limit, 0, wait, wait)
+            req.context.usage = usage
+            why = "the request's Prefer header asked" if decision.source == "prefer" else "the fault profile drew it"
+            raise RateLimited(f"Answered with 429 because {why}.", usage)
+        elif decision.status is not None:
+            raise error_for(decision.status, decision.source, decision.retry_after)
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         req_succeeded: bool) -> None:
+        fault = getattr(req.context, "mangle", None) if req.context else None
+        if fault is None:
+            return
+        body = resp.render_body() or b""
+        half = body[: len(body) // 2]
+        if fault == "malformed":
+            resp.data = half
+            return
+        # truncated: announce the whole body, send half, then drop the connection
+        resp.data = None
+        resp.set_header("Content-Length", str(len(body)))
+        resp.stream = _cut(half)
+
+
+def _cut(half: bytes) -> Iterator[bytes]:
+    yield half
+    raise DroppedConnection("fault=truncated")
+
+
+class RateLimits:
+    """The flavour's quota per tenant (or token), counted in the shared store; its headers on every answer."""
+
+    def __init__(self, context: ServerContext) -> None:
+        self.context = context
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         params: dict[str, Any]) -> None:
+        controls = getattr(req.context, "controls", None)
+        if controls is None or not controls.rate_limits:
+            return
+        dialect: Dialect = resource.dialect
+        caller = req.context.caller
+        who = caller.tenant if dialect.rate_scope == "tenant" else hashlib.blake2b(
+            caller.token.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        quota = controls.quota(dialect.name, dialect.rate_quota)
+        usage = self.context.shared.take(f"quota\0{dialect.name}\0{dialect.rate_scope}\0{who}", quota,
+                                         controls.now(time.time()))
+        req.context.usage = usage
+        if not usage.allowed:
+            raise RateLimited(f"Rate limit of {quota.limit} requests exceeded; retry after "
+                              f"{usage.retry_after:.3g} s.", usage)
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         req_succeeded: bool) -> None:
+        usage = getattr(req.context, "usage", None) if req.context else None
+        if usage is not None:
+            dialect = _dialect(resource)
+            if dialect is not None:
+                resp.set_headers(dict(dialect.rate_headers(usage)))
