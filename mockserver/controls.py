@@ -398,13 +398,19 @@ class Controls:
                       **({} if self.clock_frozen is None else {"frozen_at": self.clock_frozen})},
         }
 
-    # ---- questions the stages ask ----------------------------------------------------------------
+    def __post_init__(self) -> None:
+        # PERF: asked on every request; computed once per snapshot
+        object.__setattr__(self, "quiet", not self.rate_limits and self.faults is None
+                           and all(t.state == "ok" and t.faults is None for t in self.tenants.values()))
+        object.__setattr__(self, "one_dataset", self.tenants_mode == "shared"
+                           and all(t.mode != "isolated" for t in self.tenants.values()))
 
-    @property
-    def quiet(self) -> bool:
-        """Nothing to do for any request but a ``Prefer`` one: the stages return at once."""
-        return (not self.rate_limits and self.faults is None
-                and all(t.state == "ok" and t.faults is None for t in self.tenants.values()))
+    quiet: bool = field(init=False, repr=False, compare=False)
+    """Nothing to do for any request but a ``Prefer`` one: the stages return at once."""
+    one_dataset: bool = field(init=False, repr=False, compare=False)
+    """Every tenant reads the shared dataset."""
+
+    # ---- questions the stages ask ----------------------------------------------------------------
 
     def tenant(self, tenant: str) -> TenantControls | None:
         return self.tenants.get(tenant)

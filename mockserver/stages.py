@@ -52,10 +52,6 @@ class DroppedConnection(ConnectionResetError):
     """
 
 
-def _dialect(resource: Any) -> Dialect | None:
-    return getattr(resource, "dialect", None) if hasattr(resource, "by_method") else None
-
-
 class ConnectionStates:
     """The tenant's connection state, when it is not ``ok``, answered as the platform's error."""
 
@@ -65,7 +61,7 @@ class ConnectionStates:
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          params: dict[str, Any]) -> None:
         controls = getattr(req.context, "controls", None)
-        if controls is None or controls.quiet:
+        if controls is None or controls.quiet:  # present but quiet: only a Prefer header to act on
             return
         tenant = req.context.caller.tenant
         own = controls.tenant(tenant)
@@ -86,8 +82,6 @@ class Faults:
         if controls is None:
             return
         prefer = req.env.get("HTTP_PREFER")
-        if controls.quiet and prefer is None:
-            return
         dialect: Dialect = resource.dialect
         operation = req.context.operation
         decision = NOTHING
@@ -102,13 +96,13 @@ class Faults:
                 seed = self.context.settings.seed if profile.seed is None else profile.seed
                 decision = draw(profile, seed, tenant, dialect.name, operation.name, request, n)
         if not decision.idle:
-            self._act(req, dialect, decision)
+            self._act(req, resp, dialect, decision)
 
     def _may_prefer(self, req: falcon.Request) -> bool:
         # A shared mock (one with --token) is forced only by whoever holds its admin token.
         return self.context.settings.token is None or req.get_header(ADMIN_TOKEN_HEADER) == self.token
 
-    def _act(self, req: falcon.Request, dialect: Dialect, decision: Decision) -> None:
+    def _act(self, req: falcon.Request, resp: falcon.Response, dialect: Dialect, decision: Decision) -> None:
         if decision.delay_ms:
             time.sleep(decision.delay_ms / 1000)  # gevent's sleep in the server's workers: others go on
         if decision.fault in ("reset", "empty"):
@@ -124,7 +118,7 @@ class Faults:
             wait = float(decision.retry_after or (quota.seconds if quota.kind == "window" else
                                                   1 / quota.leak_per_second))
             usage = Usage(False, quota.limit, quota.limit, 0, wait, wait)
-            req.context.usage = usage
+            resp.set_headers(dict(dialect.rate_headers(usage)))
             why = "the request's Prefer header asked" if decision.source == "prefer" else "the fault profile drew it"
             raise RateLimited(f"Answered with 429 because {why}.", usage)
         elif decision.status is not None:
@@ -132,7 +126,7 @@ class Faults:
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
-        fault = getattr(req.context, "mangle", None) if req.context else None
+        fault = getattr(req.context, "mangle", None)
         if fault is None:
             return
         body = resp.render_body() or b""
@@ -169,15 +163,8 @@ class RateLimits:
         quota = controls.quota(dialect.name, dialect.rate_quota)
         usage = self.context.shared.take(f"quota\0{dialect.name}\0{dialect.rate_scope}\0{who}", quota,
                                          controls.now(time.time()))
-        req.context.usage = usage
+        # NOTE: set now, they stay on whatever answers: the page, an error, the 429 below
+        resp.set_headers(dict(dialect.rate_headers(usage)))
         if not usage.allowed:
             raise RateLimited(f"Rate limit of {quota.limit} requests exceeded; retry after "
                               f"{usage.retry_after:.3g} s.", usage)
-
-    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
-                         req_succeeded: bool) -> None:
-        usage = getattr(req.context, "usage", None) if req.context else None
-        if usage is not None:
-            dialect = _dialect(resource)
-            if dialect is not None:
-                resp.set_headers(dict(dialect.rate_headers(usage)))

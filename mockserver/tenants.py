@@ -48,7 +48,7 @@ class TenantCatalogs:
         self._open: OrderedDict[tuple[str, int], Catalog] = OrderedDict()
 
     def catalog(self, tenant: str, controls: Controls) -> Catalog:
-        if not controls.isolated(tenant):
+        if controls.one_dataset or not controls.isolated(tenant):
             return self.main
         own = controls.tenant(tenant)
         count = own.count if own is not None and own.count is not None else self.main.dataset.count
