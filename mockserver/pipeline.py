@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 import falcon
 
 from mockserver.dialect import CORE_OPERATIONS, Dialect, Found, Operation, Reply, Write
+from mockserver.resources import set_answer_headers
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
@@ -57,7 +58,7 @@ def send_reply(resp: falcon.Response, reply: bytes | tuple[Any, ...]) -> None:
     resp.content_type = content_type
     resp.data = body
     if headers:
-        resp.set_headers(headers)
+        set_answer_headers(resp, headers)
 
 
 class Records:

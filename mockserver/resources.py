@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -217,7 +217,20 @@ def send_bytes(resp: falcon.Response, body: bytes, status: int = 200, content_ty
     resp.content_type = content_type
     resp.data = body
     if headers:
-        resp.set_headers(headers)
+        set_answer_headers(resp, headers)
+
+
+def set_stage_headers(resp: falcon.Response, headers: Mapping[str, str]) -> None:
+    """Headers a pipeline stage sets before the operation runs; the answer's own do not replace them."""
+    resp.set_headers(headers)
+    resp.context.stage_headers = {name.lower() for name in headers}
+
+
+def set_answer_headers(resp: falcon.Response, headers: Mapping[str, str]) -> None:
+    """Set an answer's headers, except those a pipeline stage set (a rate-limit stage's live
+    ``X-Shopify-Shop-Api-Call-Limit`` wins over the constant a flavour renders into its cached pages)."""
+    kept = getattr(resp.context, "stage_headers", None)
+    resp.set_headers(headers if kept is None else {k: v for k, v in headers.items() if k.lower() not in kept})
 
 
 def single_param(req: falcon.Request, name: str) -> str | None:

@@ -28,6 +28,7 @@ from mockserver.documents import documented_statuses
 from mockserver.errors import ConnectionProblem, RateLimited
 from mockserver.faults import NOTHING, Decision, draw, error_for, parse_prefer
 from mockserver.ratelimit import Usage
+from mockserver.resources import set_stage_headers
 
 if TYPE_CHECKING:
     from mockserver.dialect import Dialect
@@ -118,7 +119,7 @@ class Faults:
             wait = float(decision.retry_after or (quota.seconds if quota.kind == "window" else
                                                   1 / quota.leak_per_second))
             usage = Usage(False, quota.limit, quota.limit, 0, wait, wait)
-            resp.set_headers(dict(dialect.rate_headers(usage)))
+            set_stage_headers(resp, dialect.rate_headers(usage))
             why = "the request's Prefer header asked" if decision.source == "prefer" else "the fault profile drew it"
             raise RateLimited(f"Answered with 429 because {why}.", usage)
         elif decision.status is not None:
@@ -164,7 +165,7 @@ class RateLimits:
         usage = self.context.shared.take(f"quota\0{dialect.name}\0{dialect.rate_scope}\0{who}", quota,
                                          controls.now(time.time()))
         # NOTE: set now, they stay on whatever answers: the page, an error, the 429 below
-        resp.set_headers(dict(dialect.rate_headers(usage)))
+        set_stage_headers(resp, dialect.rate_headers(usage))
         if not usage.allowed:
             raise RateLimited(f"Rate limit of {quota.limit} requests exceeded; retry after "
                               f"{usage.retry_after:.3g} s.", usage)
