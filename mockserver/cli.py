@@ -36,7 +36,10 @@ examples:
   mockserver serve --port 0                 # any free port (printed at start)
   mockserver serve --state mock.sqlite3     # writes survive restarts
   MOCKSERVER_TOKEN=s3cret mockserver serve --host 0.0.0.0 --public-url http://mybox:8000
+  mockserver serve --config mock.yaml       # tenants, fault profiles, rate limits (see mock.example.yaml)
+  mockserver serve --tenants isolated --rate-limits
   curl -H 'Authorization: Bearer any' http://127.0.0.1:8000/customers?limit=2
+  curl -H 'Authorization: Bearer any' -H 'Prefer: code=503, delay=500' http://127.0.0.1:8000/customers
 """
 
 

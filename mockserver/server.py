@@ -96,6 +96,19 @@ def _freeze_gc(server: Any, worker: Any) -> None:
     gc.freeze()
 
 
+def _unhappy_summary(settings: Settings) -> str:
+    """One line on the unhappy-path controls the server starts with."""
+    from mockserver.config_file import initial_controls
+
+    controls = initial_controls(settings)
+    parts = [f"tenants {controls.tenants_mode}" + (f" ({len(controls.tenants)} configured)" if controls.tenants else ""),
+             "rate limits " + ("on" if controls.rate_limits else "off (--rate-limits)"),
+             "fault profile " + ("on" if controls.faults is not None else "off"),
+             "Prefer " + ("honoured" + (" with the admin token" if settings.token else "") if controls.prefer
+                          else "ignored")]
+    return "; ".join(parts) + (f" (from {settings.config})" if settings.config else "")
+
+
 def _register_worker(worker: Any) -> None:
     """Note the worker in the shared state (``GET /__admin/health`` lists the live ones)."""
     from mockserver.app import APP_CONTEXTS
@@ -175,7 +188,10 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
             f"  flavours: {flavours}\n"
             f"  writes:   {settings.state}{' (temporary)' if temp_dir else ''}\n"
             f"  auth:     {'token required' if settings.token else 'any bearer token'}; "
-            f"CORS {'on' if settings.cors else 'off'}; Ctrl+C stops"
+            f"CORS {'on' if settings.cors else 'off'}; Ctrl+C stops\n"
+            f"  admin:    {url}/__admin/openapi.yaml (tenants, faults, rate limits, clock; "
+            f"{'admin token required' if settings.admin_token or settings.token else 'any bearer token'})\n"
+            f"  unhappy:  {_unhappy_summary(settings)}"
             + ("" if writer.COMPILED else "\n  note:     the JSON writer runs as plain Python (not compiled at install): "
                "cold pages are about half as fast")
         )
