@@ -38,7 +38,7 @@ from mockserver.stages import DroppedConnection
 from mockserver.store import Store
 from mockserver.tenants import TenantCatalogs
 
-__all__ = ["context_of", "create_app"]
+__all__ = ["context_of", "create_app", "APP_CONTEXTS"]
 
 log = logging.getLogger("mockserver")
 

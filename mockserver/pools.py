@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["FAKER_VERSION", "POOL_SEED", "Pools", "generate_pools", "load_pools"]
+__all__ = ["FAKER_VERSION", "POOL_SEED", "Pools", "generate_pools", "load_pools", "ascii_slug", "COUNTRIES"]
 
 FAKER_VERSION = "40.54.0"
 """The Faker release the shipped pools were drawn with."""

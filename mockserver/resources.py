@@ -40,22 +40,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-__all__ = [
-    "BytesCache",
-    "PublicRequest",
-    "ServerContext",
-    "bearer_token",
-    "bool_param",
-    "check_token",
-    "cursor_links",
-    "dumps",
-    "int_param",
-    "link_with",
-    "loads_json",
-    "read_json",
-    "send_bytes",
-    "single_param",
-]
+__all__ = ["BytesCache", "PublicRequest", "ServerContext", "bearer_token", "bool_param", "check_token", "cursor_links", "dumps", "int_param", "link_with", "loads_json", "read_json", "send_bytes", "single_param", "set_answer_headers", "set_stage_headers"]
 
 
 def _weight(value: Any) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 from mockserver.errors import InvalidSettings
 
-__all__ = ["ENV_PREFIX", "Settings"]
+__all__ = ["ENV_PREFIX", "MAX_COUNT", "Settings"]
 
 ENV_PREFIX = "MOCKSERVER_"
 MAX_COUNT = 900_000_000

@@ -35,7 +35,7 @@ from contracts.adapters.toolkit import HttpAdapter, PlatformPage, since_seconds
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["EcwidAdapter", "from_ecwid"]
+__all__ = ["EcwidAdapter", "from_ecwid", "PARAMETERS"]
 
 SORT_BY = {
     Sort("created_at", False): "REGISTERED_DATE_ASC", Sort("created_at", True): "REGISTERED_DATE_DESC",
