@@ -14,8 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAVOURS_DIR = ROOT / "mockserver" / "flavours"
-CORE = ("array_params", "catalog", "customer_json", "dataset", "errors", "fields", "formats", "model", "overlay",
-        "pagination", "pools", "query", "ranking", "store", "walks", "writer")
+CORE = ("array_params", "catalog", "config_file", "controls", "customer_json", "dataset", "documents", "errors",
+        "faults", "fields", "formats", "model", "overlay", "pagination", "pools", "query", "ranking", "ratelimit",
+        "shared", "store", "tenants", "walks", "writer")
 """Modules of the pure core: no web framework, no platform."""
 MAX_LINES = 500
 
