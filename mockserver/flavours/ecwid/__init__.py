@@ -77,6 +77,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from mockserver.catalog import Filters, ListQuery, Page
+from mockserver.controls import Quota
 from mockserver.dialect import (
     Caller,
     DialectBase,
@@ -92,6 +93,7 @@ from mockserver.dialect import (
 from mockserver.errors import (
     BadRequest,
     Conflict,
+    ConnectionProblem,
     Forbidden,
     InvalidBody,
     MethodNotAllowed,
@@ -112,7 +114,7 @@ if TYPE_CHECKING:
     from mockserver.catalog import Catalog
     from mockserver.settings import Settings
 
-__all__ = ["Ecwid", "InsufficientScope", "ecwid_error", "from_ecwid", "profile", "to_ecwid"]
+__all__ = ["CONNECTION_ERRORS", "Ecwid", "InsufficientScope", "ecwid_error", "from_ecwid", "profile", "to_ecwid"]
 # NOTE: to_ecwid/from_ecwid stay importable here for tests, and for Apideck and Truto until they read
 # Ecwid's native record through the registry (FLAVOURS.get("ecwid").native).
 
@@ -175,8 +177,19 @@ def profile(store: int) -> bytes:
 
 
 
+CONNECTION_ERRORS = {
+    "unauthorized": (403, "INVALID_API_TOKEN", "The access token was revoked or has expired; install the app again."),
+    "disabled": (402, "STORE_IS_SUSPENDED", "The store is suspended: its plan lapsed or it was closed."),
+    "not_found": (404, "STORE_NOT_FOUND", "Store not found: it was deleted or never existed."),
+    "downstream_error": (500, "INTERNAL_ERROR", "Ecwid failed to answer (a simulated outage); retry later."),
+}
+"""Ecwid's answer for each connection state (dialects.md D5; the downstream one is UNCONFIRMED)."""
+
+
 def ecwid_error(error: MockServerError) -> tuple[int, str | None, str]:
     """Ecwid's status, ``errorCode`` (``None`` where Ecwid documents none) and message for an error."""
+    if isinstance(error, ConnectionProblem):
+        return CONNECTION_ERRORS[error.state]
     if isinstance(error, Unauthorized):
         return 403, "INVALID_API_TOKEN", error.detail
     if isinstance(error, InsufficientScope):
@@ -213,6 +226,9 @@ class Ecwid(DialectBase):
         Operation("profile", "GET", f"{BASE}/profile", "getStoreProfile"),
     )
     example = Example("/api/v3/1003/customers", "/api/v3/1003/customers/{id}", token_prefix="secret_")
+    rate_quota = Quota("window", 600, 60.0)
+    """600 requests a minute per token (docs.ecwid.com/api-reference); no headers but ``Retry-After``."""
+    rate_scope = "token"
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
