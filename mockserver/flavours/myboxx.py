@@ -28,8 +28,12 @@ UNCONFIRMED choices:
 * Errors other than validation (400, 404, 405, 409, 415, 500) are not documented by myBoxx; the
   status follows Ecwid's, the body follows the documented error shape.
 * Responses are ``application/json`` (the docs show no media type).
-* Every Ecwid choice listed in :mod:`mockserver.flavours.ecwid` applies (one store, the default dataset,
-  the default tenant).
+* Tenant: the partner token (no store id travels in a myBoxx request; the token logs in one account).
+* Connection states answer as Ecwid would, wrapped: the Ecwid status (403, 402, 404, 500), its
+  phrase as ``title``, and ``detail`` "Ecwid answered <status> <errorCode>: <message>".
+* Rate limits: Ecwid's model (600 a minute per token, 429 "Too Many Requests" with ``Retry-After``):
+  myBoxx documents none, and each of its calls is one Ecwid call.
+* Every Ecwid choice listed in :mod:`mockserver.flavours.ecwid` applies.
 """
 
 from __future__ import annotations

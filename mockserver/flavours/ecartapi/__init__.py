@@ -62,6 +62,15 @@ UNCONFIRMED choices (no primary source; assumptions of this mock, not ecartAPI b
   ``search-too-broad`` and a message saying how to narrow it.
 * ``ids`` takes every array form of ``mockserver.array_params`` (UNCONFIRMED: ecartAPI documents
   only the comma-separated one).
+* **Tenant.** The token's account (:func:`account_of`): the ``iss`` claim of a JWT payload (the
+  store token in ecartAPI's "Add Store" example carries ``iss`` and ``iat``), else ``sub``, else
+  the token itself; signatures are not checked.
+* **Connection states** answer in the error shape above: ``unauthorized`` 401, ``disabled`` 403,
+  ``not_found`` 404, ``downstream_error`` 502 (the store platform failed), typed
+  ``connection-<state>``.
+* **Rate limits.** ecartAPI has none of its own (docs.ecartapi.com/docs/limits: every 429 is the
+  platform's, passed on); the mock's store is no platform, so with ``--rate-limits`` it counts 100
+  requests a minute per account and answers 429 typed ``rate-limited`` with ``Retry-After``.
 
 The dialect is here; :mod:`.mapping` is the customer both ways (and its orders), :mod:`.paging`
 the list request (filters, ``sinceId``, page numbers and tokens), :mod:`.bodies` the write bodies.

@@ -32,8 +32,14 @@ bodies). myBoxx composes over this dialect through the registry.
 
 UNCONFIRMED choices (no primary source settles them):
 
-* Every ``storeId`` (any positive integer) sees the same default dataset; per-store datasets are not
-  emulated yet.
+* Every ``storeId`` (any positive integer) is a tenant: the same default dataset unless the server
+  (or that tenant) is ``isolated``.
+* Connection states (issue 14): ``unauthorized`` 403 ``INVALID_API_TOKEN``, ``disabled`` 402
+  ``STORE_IS_SUSPENDED``, ``not_found`` 404 ``STORE_NOT_FOUND`` (all documented codes), and
+  ``downstream_error`` 500 ``INTERNAL_ERROR`` (UNCONFIRMED: Ecwid documents no outage answer).
+* Rate limits (with ``--rate-limits``): 600 requests a minute per token (documented), counted in
+  fixed windows (UNCONFIRMED: Ecwid does not say fixed or sliding); then 429 ``RATE_LIMITED`` with
+  ``Retry-After`` in whole seconds and no other rate headers (Ecwid documents none).
 * Default ``limit`` is 100 (the docs say 10, their examples and the official Java client use 100);
   ``limit`` outside 1..100, a negative or non-integer ``offset`` answer 400 rather than being clamped.
 * ``keyword`` and ``name`` are both case-insensitive substrings of the customer *name* (Ecwid's keyword

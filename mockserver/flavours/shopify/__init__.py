@@ -24,8 +24,14 @@ Emulated (sources: ``reference/dialects.md`` section E; the ``ShopifyAPI`` 12.7.
 
 Choices of this mock (UNCONFIRMED: no source settles them):
 
-* **Tenant.** Every shop is one shop: the host's first label is no tenant (behind ``--public-url``
-  the ``Host`` header cannot be trusted), so every request reads the default tenant.
+* **Tenant.** The shop (:func:`shop_of`): ``Host``'s first label when it is ``<shop>.myshopify.com``
+  (as Shopify routes), else that of ``X-Shopify-Shop-Domain`` (clients that reach the mock by
+  its own address can still name a shop), else the default tenant. ``Host`` only names the tenant:
+  links are built from the public base URL, since behind ``--public-url`` it cannot be trusted.
+* **Connection states.** ``unauthorized`` 401 (the invalid-token text), ``disabled`` 402
+  ``{"errors":"Unavailable Shop"}`` (a frozen shop: shopify.dev response codes, seen in
+  Shopify/shopify-cli#1770), ``not_found`` 404 ``{"errors":"Not Found"}``, ``downstream_error``
+  503 ``{"errors":"Service Unavailable"}`` (text UNCONFIRMED). 423 (a locked shop) is not used.
 * **Order and ids.** The id is the canonical id as a number (``int("608027966")``). Lists and
   searches come in creation order, as the canonical flavour's default walk (Shopify's order is
   by id, and its ids grow with creation; the mock's ids do not). ``since_id=X`` therefore returns the
@@ -46,7 +52,12 @@ Choices of this mock (UNCONFIRMED: no source settles them):
   one space, must be contained in the name (case-insensitive). A field given twice: the last counts.
   Results come in creation order (Shopify's default is ``last_order_date DESC``).
 * **Dates.** The shop's offset is fixed at ``-05:00`` (no daylight saving).
-* **Call limit.** Always ``1/40``: no bucket is kept (rate limits are not emulated yet).
+* **Call limit.** ``1/40`` while rate limits are off (no bucket is kept). With ``--rate-limits``,
+  each shop has a leaky bucket of 40 leaking 2 a second (standard plan), and every counted answer
+  says its level (``n/40``); a call into a full bucket answers 429 ``{"errors":"Exceeded 2 calls
+  per second for api client. Reduce request rates to resume uninterrupted service."}`` with
+  ``Retry-After`` the seconds until a call fits, as a decimal rounded up to a tenth (``0.5``;
+  Shopify is seen sending ``2.0``: UNCONFIRMED whether it is ever anything else).
 * **Mapping.** ``state`` is ``enabled`` for canonical ``active`` and ``disabled`` for ``archived``;
   ``email`` and ``phone`` are the primary (else first) canonical email and phone (``phone`` in
   E.164, extension dropped); ``verified_email`` is true when there is an email, and the email and
