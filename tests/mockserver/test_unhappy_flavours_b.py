@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import pytest
 from falcon.testing import Result, TestClient
 
-from mockserver import FLAVOURS, Settings, create_app
+from mockserver import FLAVOURS, Dataset, Settings, create_app
 from mockserver.flavours.ecartapi import account_of
 from tests.fixtures.documents import document
 
@@ -184,8 +184,8 @@ def test_two_ecartapi_tokens_of_one_account_share_its_connection_state(client: T
 
 # ---- Prefer: code= for every documented status ---------------------------------------------------
 
-def concrete(flavour: str, template: str) -> str:
-    values = {"storeId": "1003", "customerId": "12", "customer_id": "12", "id": "12", "version": "2024-10"}
+def concrete(flavour: str, template: str, customer: str = "12") -> str:
+    values = {"storeId": "1003", "customerId": customer, "customer_id": customer, "id": customer, "version": "2024-10"}
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
 
 
@@ -225,6 +225,22 @@ def test_prefer_code_answers_each_documented_status_in_the_documents_schema(
     judged(target, response, method, path)
     if status == 429:
         assert response.headers["retry-after"]
+
+
+READS = [(flavour, operation.path) for flavour in ("ecwid", "myboxx", "shopify", "ecartapi")
+         for operation in FLAVOURS.get(flavour).operations if operation.operation_id and operation.method == "GET"]
+
+
+@pytest.mark.parametrize(("flavour", "template"), READS, ids=[f"{f}-{t}" for f, t in READS])
+def test_prefer_a_documented_success_answers_the_operation_itself(client: TestClient, flavour: str,
+                                                                  template: str) -> None:
+    path = concrete(flavour, template, Dataset(14, 30).id_of(0))
+    target = targets("1003")[flavour]
+    plain = client.simulate_get(f"/{flavour}{path}", headers=target.headers)
+    forced = client.simulate_get(f"/{flavour}{path}", headers={**target.headers, "Prefer": "code=200"})
+    assert forced.status_code == plain.status_code == 200
+    assert forced.content == plain.content
+    judged(target, forced, "GET", path)
 
 
 # ---- rate limits ---------------------------------------------------------------------------------
