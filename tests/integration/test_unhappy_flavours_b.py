@@ -1,4 +1,4 @@
-"""Ecwid's and Shopify's unhappy paths on a real server (gunicorn, two workers, sockets).
+"""The four flavours' (Ecwid, myBoxx, Shopify, ecartAPI) unhappy paths on a real server (gunicorn, two workers).
 
 Quotas are counted in the store both workers share: twenty clients at once get exactly the
 configured number of answers, never one more. The official ``ShopifyAPI`` client (pinned in the
@@ -74,13 +74,19 @@ def at_once(server: ServerProcess, path: str, headers: dict[str, str]) -> list[t
     return answers
 
 
-@pytest.mark.parametrize(("flavour", "path", "headers", "quota"), [
-    ("shopify", f"/shopify/admin/api/{VERSION}/customers.json?limit=2",
-     {"X-Shopify-Access-Token": "shpat_b", "Host": "acme.myshopify.com"}, 7),
-    ("ecwid", "/ecwid/api/v3/1003/customers?limit=2", {"Authorization": "Bearer secret_b"}, 5),
-])
-def test_concurrent_clients_get_exactly_the_quota(mock: ServerProcess, flavour: str, path: str,
-                                                   headers: dict[str, str], quota: int) -> None:
+ECARTAPI_TOKEN = "eyJhbGciOiJIUzUxMiJ9.eyJpc3MiOiIxMDAzIiwiaWF0IjoxfQ.c2ln"  # {"iss": "1003", "iat": 1}
+TARGETS = {  # the list request of each flavour for tenant 1003
+    "shopify": (f"/shopify/admin/api/{VERSION}/customers.json?limit=2",
+                {"X-Shopify-Access-Token": "shpat_b", "Host": "1003.myshopify.com"}),
+    "ecwid": ("/ecwid/api/v3/1003/customers?limit=2", {"Authorization": "Bearer secret_b"}),
+    "myboxx": ("/myboxx/api/json/v1/ecwid/customers?limit=2", {"Authorization": "Bearer 1003"}),
+    "ecartapi": ("/ecartapi/api/v2/customers?limit=2", {"Authorization": ECARTAPI_TOKEN}),
+}
+
+
+@pytest.mark.parametrize(("flavour", "quota"), [("shopify", 7), ("ecwid", 5), ("myboxx", 3), ("ecartapi", 9)])
+def test_concurrent_clients_get_exactly_the_quota(mock: ServerProcess, flavour: str, quota: int) -> None:
+    path, headers = TARGETS[flavour]
     admin(mock, "clock", {"frozen_at": FROZEN})  # no bucket leaks and no window ends during the burst
     admin(mock, "rate-limits", {"enabled": True, "flavours": {flavour: {"limit": quota}}})
     answers = at_once(mock, path, headers)
@@ -92,14 +98,40 @@ def test_concurrent_clients_get_exactly_the_quota(mock: ServerProcess, flavour: 
         used = sorted(int(h["x-shopify-shop-api-call-limit"].split("/")[0]) for s, h, _ in answers if s == 200)
         assert used == list(range(1, quota + 1))  # every level of the bucket given out once
     else:
-        assert all(b["errorCode"] == "RATE_LIMITED" and int(h["retry-after"]) == 60 - FROZEN % 60
-                   for h, b in refused)
+        assert all(int(h["retry-after"]) == 60 - FROZEN % 60 for h, _ in refused)
+        said = {"ecwid": lambda b: b["errorCode"], "myboxx": lambda b: b["errors"]["title"],
+                "ecartapi": lambda b: b["error"]["type"]}[flavour]
+        assert {said(b) for _, b in refused} == {
+            {"ecwid": "RATE_LIMITED", "myboxx": "Too Many Requests", "ecartapi": "rate-limited"}[flavour]}
 
 
 def test_a_connection_state_reaches_both_workers(mock: ServerProcess) -> None:
     admin(mock, "tenants/1003", {"state": "disabled"})
     answers = at_once(mock, "/ecwid/api/v3/1003/customers", {"Authorization": "Bearer secret_b"})
     assert {(s, json.loads(b)["errorCode"]) for s, _, b in answers} == {(402, "STORE_IS_SUSPENDED")}
+
+
+STATES = {  # status and what the body says, per flavour and state
+    "ecwid": {"unauthorized": (403, "INVALID_API_TOKEN"), "disabled": (402, "STORE_IS_SUSPENDED"),
+              "not_found": (404, "STORE_NOT_FOUND"), "downstream_error": (500, "INTERNAL_ERROR")},
+    "myboxx": {"unauthorized": (403, "Forbidden"), "disabled": (402, "Payment Required"),
+               "not_found": (404, "Not Found"), "downstream_error": (500, "Internal Server Error")},
+    "shopify": {"unauthorized": (401, "[API] Invalid API key or access token (unrecognized login or wrong password)"),
+                "disabled": (402, "Unavailable Shop"), "not_found": (404, "Not Found"),
+                "downstream_error": (503, "Service Unavailable")},
+    "ecartapi": {"unauthorized": (401, "connection-unauthorized"), "disabled": (403, "connection-disabled"),
+                 "not_found": (404, "connection-not-found"), "downstream_error": (502, "connection-downstream-error")},
+}
+
+
+def test_each_connection_state_in_each_flavours_format(mock: ServerProcess) -> None:
+    said = {"ecwid": lambda b: b["errorCode"], "myboxx": lambda b: b["errors"]["title"],
+            "shopify": lambda b: b["errors"], "ecartapi": lambda b: b["error"]["type"]}
+    for state in ("unauthorized", "disabled", "not_found", "downstream_error"):
+        admin(mock, "tenants/1003", {"state": state})
+        for flavour, (path, headers) in TARGETS.items():
+            status, _, body = call(mock, "GET", path, headers=headers)
+            assert (status, said[flavour](json.loads(body))) == STATES[flavour][state], (flavour, state)
 
 
 @pytest.fixture
