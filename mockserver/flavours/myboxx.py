@@ -28,8 +28,12 @@ UNCONFIRMED choices:
 * Errors other than validation (400, 404, 405, 409, 415, 500) are not documented by myBoxx; the
   status follows Ecwid's, the body follows the documented error shape.
 * Responses are ``application/json`` (the docs show no media type).
-* Every Ecwid choice listed in :mod:`mockserver.flavours.ecwid` applies (one store, the default dataset,
-  the default tenant).
+* Tenant: the partner token (no store id travels in a myBoxx request; the token logs in one account).
+* Connection states answer as Ecwid would, wrapped: the Ecwid status (403, 402, 404, 500), its
+  phrase as ``title``, and ``detail`` "Ecwid answered <status> <errorCode>: <message>".
+* Rate limits: Ecwid's model (600 a minute per token, 429 "Too Many Requests" with ``Retry-After``):
+  myBoxx documents none, and each of its calls is one Ecwid call.
+* Every Ecwid choice listed in :mod:`mockserver.flavours.ecwid` applies.
 """
 
 from __future__ import annotations
@@ -37,10 +41,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from functools import cached_property
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import falcon
+import orjson
 
+from mockserver.controls import Quota
 from mockserver.dialect import (
     Caller,
     Dialect,
@@ -54,7 +61,7 @@ from mockserver.dialect import (
     Reply,
     Write,
 )
-from mockserver.errors import InvalidBody, MockServerError, Unauthorized
+from mockserver.errors import ConnectionProblem, InvalidBody, MockServerError, Unauthorized
 from mockserver.flavours import FLAVOURS
 from mockserver.resources import bearer_token, check_token, dumps
 
@@ -93,6 +100,9 @@ class MyBoxx(DialectBase):
         Operation("delete", "POST", f"{BASE}/delete_customer/{{customer_id}}", "deleteCustomer"),
     )
     example = Example(f"{BASE}/customers", f"{BASE}/customer/{{id}}")
+    rate_quota = Quota("window", 600, 60.0)
+    """Ecwid's model (UNCONFIRMED: myBoxx documents none; every call it makes is one Ecwid call)."""
+    rate_scope = "token"
 
     @cached_property
     def ecwid(self) -> Dialect:
@@ -101,7 +111,9 @@ class MyBoxx(DialectBase):
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
-        return Caller(check_token(bearer_token(req), settings))
+        # NOTE: no store id travels in a myBoxx request: the partner token names the account (the tenant)
+        token = check_token(bearer_token(req), settings)
+        return Caller(token, token)
 
     def parse_list(self, req: falcon.Request, params: Mapping[str, str], secret: str) -> Listing:
         return self.ecwid.parse_list(req, params, secret)
@@ -157,11 +169,17 @@ class MyBoxx(DialectBase):
         elif isinstance(error, Unauthorized):
             status, title = 401, "Unauthorized"
         else:
-            status = self.ecwid.render_error(error).status
-            title = error.title if status == error.status else _TITLES.get(status, error.title)
+            ecwid = self.ecwid.render_error(error)
+            status = ecwid.status
+            title = error.title if status == error.status else _title(status)
+            if isinstance(error, ConnectionProblem):
+                # the store's Ecwid answer, passed on: its errorCode leads the detail
+                answer = orjson.loads(ecwid.body)
+                detail = f"Ecwid answered {status} {answer.get('errorCode', '')}: {answer['errorMessage']}"
         headers = {"WWW-Authenticate": 'Bearer realm="myboxx"'} if status == 401 else {}
         return Rendered(status, dumps({"errors": {"status": status, "title": title, "detail": detail}}),
                         headers=headers)
 
 
-_TITLES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+def _title(status: int) -> str:
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"

@@ -62,6 +62,15 @@ UNCONFIRMED choices (no primary source; assumptions of this mock, not ecartAPI b
   ``search-too-broad`` and a message saying how to narrow it.
 * ``ids`` takes every array form of ``mockserver.array_params`` (UNCONFIRMED: ecartAPI documents
   only the comma-separated one).
+* **Tenant.** The token's account (:func:`account_of`): the ``iss`` claim of a JWT payload (the
+  store token in ecartAPI's "Add Store" example carries ``iss`` and ``iat``), else ``sub``, else
+  the token itself; signatures are not checked.
+* **Connection states** answer in the error shape above: ``unauthorized`` 401, ``disabled`` 403,
+  ``not_found`` 404, ``downstream_error`` 502 (the store platform failed), typed
+  ``connection-<state>``.
+* **Rate limits.** ecartAPI has none of its own (docs.ecartapi.com/docs/limits: every 429 is the
+  platform's, passed on); the mock's store is no platform, so with ``--rate-limits`` it counts 100
+  requests a minute per account and answers 429 typed ``rate-limited`` with ``Retry-After``.
 
 The dialect is here; :mod:`.mapping` is the customer both ways (and its orders), :mod:`.paging`
 the list request (filters, ``sinceId``, page numbers and tokens), :mod:`.bodies` the write bodies.
@@ -69,13 +78,16 @@ the list request (filters, ``sinceId``, page numbers and tokens), :mod:`.bodies`
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import falcon
+import orjson
 
 from mockserver.catalog import ListQuery
+from mockserver.controls import Quota
 from mockserver.dialect import (
     Caller,
     DialectBase,
@@ -100,7 +112,7 @@ if TYPE_CHECKING:
     from mockserver.catalog import Catalog, Page
     from mockserver.settings import Settings
 
-__all__ = ["EcartAPI", "ResourceNotAvailable"]
+__all__ = ["EcartAPI", "ResourceNotAvailable", "account_of"]
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 250
 OFFSET_MAX = 1_000_000_000
@@ -117,6 +129,26 @@ class ResourceNotAvailable(BadRequest):
 
     def __init__(self) -> None:
         super().__init__(NOT_AVAILABLE_MESSAGE)
+
+
+def account_of(token: str) -> str:
+    """The tenant of a token: the account claim of a JWT's payload (``iss``, as the store token in
+    ecartAPI's "Add Store" example carries, else ``sub``), else the token itself.
+
+    The signature is not checked: the mock names a tenant, it grants nothing.
+    """
+    parts = token.split(".")
+    if len(parts) == 3 and len(parts[1]) <= 4096:
+        try:
+            claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        except (ValueError, orjson.JSONDecodeError):
+            claims = None
+        if isinstance(claims, dict):
+            for claim in ("iss", "sub"):
+                value = claims.get(claim)
+                if isinstance(value, str) and 0 < len(value) <= 200 and value.isprintable():
+                    return value
+    return token
 
 
 def _native_json(record: dict[str, Any]) -> bytes:
@@ -150,13 +182,18 @@ class EcartAPI(DialectBase):
         *_REFUSED,
     )
     example = Example("/api/v2/customers", "/api/v2/customers/{id}", token_scheme="")
+    rate_quota = Quota("window", 100, 60.0)
+    """UNCONFIRMED: ecartAPI has no limit of its own and passes on the store platform's 429; the mock's
+    store is no platform, so it counts 100 requests a minute per account, with no headers but ``Retry-After``."""
+    rate_scope = "tenant"
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
         """Accept ``Authorization: <token>`` and ``Authorization: Bearer <token>``."""
         header = (req.get_header("Authorization") or "").strip()
         token = bearer_token(req) if header.lower().partition(" ")[0] == "bearer" else header
-        return Caller(check_token(token, settings))
+        token = check_token(token, settings)
+        return Caller(token, account_of(token))
 
     # -- list -----------------------------------------------------------------------------
 

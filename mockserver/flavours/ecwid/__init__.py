@@ -32,8 +32,14 @@ bodies). myBoxx composes over this dialect through the registry.
 
 UNCONFIRMED choices (no primary source settles them):
 
-* Every ``storeId`` (any positive integer) sees the same default dataset; per-store datasets are not
-  emulated yet.
+* Every ``storeId`` (any positive integer) is a tenant: the same default dataset unless the server
+  (or that tenant) is ``isolated``.
+* Connection states (issue 14): ``unauthorized`` 403 ``INVALID_API_TOKEN``, ``disabled`` 402
+  ``STORE_IS_SUSPENDED``, ``not_found`` 404 ``STORE_NOT_FOUND`` (all documented codes), and
+  ``downstream_error`` 500 ``INTERNAL_ERROR`` (UNCONFIRMED: Ecwid documents no outage answer).
+* Rate limits (with ``--rate-limits``): 600 requests a minute per token (documented), counted in
+  fixed windows (UNCONFIRMED: Ecwid does not say fixed or sliding); then 429 ``RATE_LIMITED`` with
+  ``Retry-After`` in whole seconds and no other rate headers (Ecwid documents none).
 * Default ``limit`` is 100 (the docs say 10, their examples and the official Java client use 100);
   ``limit`` outside 1..100, a negative or non-integer ``offset`` answer 400 rather than being clamped.
 * ``keyword`` and ``name`` are both case-insensitive substrings of the customer *name* (Ecwid's keyword
@@ -77,6 +83,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from mockserver.catalog import Filters, ListQuery, Page
+from mockserver.controls import Quota
 from mockserver.dialect import (
     Caller,
     DialectBase,
@@ -92,6 +99,7 @@ from mockserver.dialect import (
 from mockserver.errors import (
     BadRequest,
     Conflict,
+    ConnectionProblem,
     Forbidden,
     InvalidBody,
     MethodNotAllowed,
@@ -112,7 +120,7 @@ if TYPE_CHECKING:
     from mockserver.catalog import Catalog
     from mockserver.settings import Settings
 
-__all__ = ["Ecwid", "InsufficientScope", "ecwid_error", "from_ecwid", "profile", "to_ecwid"]
+__all__ = ["CONNECTION_ERRORS", "Ecwid", "InsufficientScope", "ecwid_error", "from_ecwid", "profile", "to_ecwid"]
 # NOTE: to_ecwid/from_ecwid stay importable here for tests, and for Apideck and Truto until they read
 # Ecwid's native record through the registry (FLAVOURS.get("ecwid").native).
 
@@ -175,8 +183,19 @@ def profile(store: int) -> bytes:
 
 
 
+CONNECTION_ERRORS = {
+    "unauthorized": (403, "INVALID_API_TOKEN", "The access token was revoked or has expired; install the app again."),
+    "disabled": (402, "STORE_IS_SUSPENDED", "The store is suspended: its plan lapsed or it was closed."),
+    "not_found": (404, "STORE_NOT_FOUND", "Store not found: it was deleted or never existed."),
+    "downstream_error": (500, "INTERNAL_ERROR", "Ecwid failed to answer (a simulated outage); retry later."),
+}
+"""Ecwid's answer for each connection state (dialects.md D5; the downstream one is UNCONFIRMED)."""
+
+
 def ecwid_error(error: MockServerError) -> tuple[int, str | None, str]:
     """Ecwid's status, ``errorCode`` (``None`` where Ecwid documents none) and message for an error."""
+    if isinstance(error, ConnectionProblem):
+        return CONNECTION_ERRORS[error.state]
     if isinstance(error, Unauthorized):
         return 403, "INVALID_API_TOKEN", error.detail
     if isinstance(error, InsufficientScope):
@@ -213,6 +232,9 @@ class Ecwid(DialectBase):
         Operation("profile", "GET", f"{BASE}/profile", "getStoreProfile"),
     )
     example = Example("/api/v3/1003/customers", "/api/v3/1003/customers/{id}", token_prefix="secret_")
+    rate_quota = Quota("window", 600, 60.0)
+    """600 requests a minute per token (docs.ecwid.com/api-reference); no headers but ``Retry-After``."""
+    rate_scope = "token"
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:

@@ -24,8 +24,14 @@ Emulated (sources: ``reference/dialects.md`` section E; the ``ShopifyAPI`` 12.7.
 
 Choices of this mock (UNCONFIRMED: no source settles them):
 
-* **Tenant.** Every shop is one shop: the host's first label is no tenant (behind ``--public-url``
-  the ``Host`` header cannot be trusted), so every request reads the default tenant.
+* **Tenant.** The shop (:func:`shop_of`): ``Host``'s first label when it is ``<shop>.myshopify.com``
+  (as Shopify routes), else that of ``X-Shopify-Shop-Domain`` (clients that reach the mock by
+  its own address can still name a shop), else the default tenant. ``Host`` only names the tenant:
+  links are built from the public base URL, since behind ``--public-url`` it cannot be trusted.
+* **Connection states.** ``unauthorized`` 401 (the invalid-token text), ``disabled`` 402
+  ``{"errors":"Unavailable Shop"}`` (a frozen shop: shopify.dev response codes, seen in
+  Shopify/shopify-cli#1770), ``not_found`` 404 ``{"errors":"Not Found"}``, ``downstream_error``
+  503 ``{"errors":"Service Unavailable"}`` (text UNCONFIRMED). 423 (a locked shop) is not used.
 * **Order and ids.** The id is the canonical id as a number (``int("608027966")``). Lists and
   searches come in creation order, as the canonical flavour's default walk (Shopify's order is
   by id, and its ids grow with creation; the mock's ids do not). ``since_id=X`` therefore returns the
@@ -46,7 +52,12 @@ Choices of this mock (UNCONFIRMED: no source settles them):
   one space, must be contained in the name (case-insensitive). A field given twice: the last counts.
   Results come in creation order (Shopify's default is ``last_order_date DESC``).
 * **Dates.** The shop's offset is fixed at ``-05:00`` (no daylight saving).
-* **Call limit.** Always ``1/40``: no bucket is kept (rate limits are not emulated yet).
+* **Call limit.** ``1/40`` while rate limits are off (no bucket is kept). With ``--rate-limits``,
+  each shop has a leaky bucket of 40 leaking 2 a second (standard plan), and every counted answer
+  says its level (``n/40``); a call into a full bucket answers 429 ``{"errors":"Exceeded 2 calls
+  per second for api client. Reduce request rates to resume uninterrupted service."}`` with
+  ``Retry-After`` the seconds until a call fits, as a decimal rounded up to a tenth (``0.5``;
+  Shopify is seen sending ``2.0``: UNCONFIRMED whether it is ever anything else).
 * **Mapping.** ``state`` is ``enabled`` for canonical ``active`` and ``disabled`` for ``archived``;
   ``email`` and ``phone`` are the primary (else first) canonical email and phone (``phone`` in
   E.164, extension dropped); ``verified_email`` is true when there is an email, and the email and
@@ -72,13 +83,17 @@ Choices of this mock (UNCONFIRMED: no source settles them):
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import falcon
 
 from mockserver.catalog import Filters, ListQuery, Page
+from mockserver.controls import Quota
 from mockserver.dialect import (
+    DEFAULT_TENANT,
     Caller,
     DialectBase,
     Example,
@@ -90,7 +105,15 @@ from mockserver.dialect import (
     Reply,
     Write,
 )
-from mockserver.errors import InvalidBody, InvalidParameter, MockServerError, NotFound, SearchTooBroad
+from mockserver.errors import (
+    ConnectionProblem,
+    InvalidBody,
+    InvalidParameter,
+    MockServerError,
+    NotFound,
+    RateLimited,
+    SearchTooBroad,
+)
 from mockserver.flavours.shopify.queries import (
     LIMIT_DEFAULT,
     LIMIT_MAX,
@@ -112,14 +135,45 @@ from mockserver.writer import ID_BASE, ID_SPAN
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
+    from mockserver.ratelimit import Usage
     from mockserver.settings import Settings
 
-__all__ = ["CALL_LIMIT", "Shopify"]
+__all__ = ["CALL_LIMIT", "Shopify", "shop_of"]
 
 CALL_LIMIT = {"X-Shopify-Shop-Api-Call-Limit": "1/40"}
 UNAUTHORIZED = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 BASE = "/admin/api/{version}/customers"
+MYSHOPIFY = ".myshopify.com"
+_SHOP = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+ERRORS_BY_STATUS = {
+    401: UNAUTHORIZED,
+    402: "Unavailable Shop",  # a frozen shop (Shopify/shopify-cli#1770, #2755; shopify.dev response codes)
+    404: "Not Found",
+    503: "Service Unavailable",  # UNCONFIRMED text
+}
+CONNECTION_STATUS = {"unauthorized": 401, "disabled": 402, "not_found": 404, "downstream_error": 503}
 _READ_ONLY = ("id", "created_at", "updated_at")
+
+
+def shop_of(req: falcon.Request) -> str:
+    """The shop a request is for (the tenant): ``Host``'s first label when it is ``<shop>.myshopify.com``,
+    else that of ``X-Shopify-Shop-Domain``, else the default tenant.
+
+    Only the tenant is read from ``Host``: links are built from the public base URL, never from it.
+    """
+    for header in ("Host", "X-Shopify-Shop-Domain"):
+        value = (req.get_header(header) or "").lower()
+        name, _, port = value.partition(":")
+        if name.endswith(MYSHOPIFY) and (not port or port.isdigit()):
+            shop = name[: -len(MYSHOPIFY)]
+            if _SHOP.fullmatch(shop):
+                return shop
+    return DEFAULT_TENANT
+
+
+def _retry_after(seconds: float) -> str:
+    """Shopify's float ``Retry-After`` (``2.0``), rounded up to a tenth of a second."""
+    return f"{max(0.1, math.ceil(seconds * 10 - 1e-9) / 10):.1f}"
 
 
 def _valid_version(version: str) -> bool:
@@ -163,12 +217,18 @@ class Shopify(DialectBase):
     )
     example = Example("/admin/api/2024-10/customers.json", "/admin/api/2024-10/customers/{id}.json",
                       token_header="X-Shopify-Access-Token", token_scheme="")
+    rate_quota = Quota("bucket", 40, leak_per_second=2.0)
+    """The REST Admin leaky bucket of a standard plan: 40 calls, leaking 2 a second, per shop."""
+    rate_scope = "tenant"
+
+    def rate_headers(self, usage: Usage) -> Mapping[str, str]:
+        return {"X-Shopify-Shop-Api-Call-Limit": f"{usage.used}/{usage.limit}"}
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
         if not _valid_version(params.get("version", "")):
             raise NotFound("Not Found")
-        return Caller(check_token(req.get_header("X-Shopify-Access-Token"), settings))
+        return Caller(check_token(req.get_header("X-Shopify-Access-Token"), settings), shop_of(req))
 
     # ---- lists --------------------------------------------------------------------------------
 
@@ -285,10 +345,18 @@ class Shopify(DialectBase):
 
     def render_error(self, error: MockServerError) -> Rendered:
         errors: Any
-        if error.status == 401:
-            errors = UNAUTHORIZED
-        elif error.status == 404:
-            errors = "Not Found"
+        status, headers = error.status, CALL_LIMIT
+        if isinstance(error, ConnectionProblem):
+            status = CONNECTION_STATUS[error.state]
+        if isinstance(error, RateLimited):
+            usage = error.usage
+            # NOTE: Shopify's text names its plan's leak rate, whatever a config file set
+            errors = (f"Exceeded {self.rate_quota.leak_per_second:g} calls per second for api client. "
+                      "Reduce request rates to resume uninterrupted service.")
+            headers = {"X-Shopify-Shop-Api-Call-Limit": f"{usage.used}/{usage.limit}",
+                       "Retry-After": _retry_after(usage.retry_after)}
+        elif status in ERRORS_BY_STATUS:
+            errors = ERRORS_BY_STATUS[status]
         elif isinstance(error, InvalidBody):
             grouped: dict[str, list[str]] = {}
             for problem in error.problems:
@@ -298,7 +366,7 @@ class Shopify(DialectBase):
             errors = {p.name: p.detail for p in error.problems}
         else:
             errors = error.detail
-        return Rendered(error.status, dumps({"errors": errors}), headers=CALL_LIMIT)
+        return Rendered(status, dumps({"errors": errors}), headers=headers)
 
 
 class _Unkept:
