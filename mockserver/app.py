@@ -31,7 +31,7 @@ from mockserver.errors import (
 from mockserver.flavours import FLAVOURS, Flavour
 from mockserver.landing import add_landing_routes
 from mockserver.pipeline import operation_resources, stages
-from mockserver.resources import PublicRequest, ServerContext, send_bytes
+from mockserver.resources import CasedResponse, PublicRequest, ServerContext, send_bytes
 from mockserver.settings import Settings
 from mockserver.shared import LocalShared
 from mockserver.stages import DroppedConnection
@@ -180,7 +180,8 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
     if settings.cors:
         middleware.append(LocalCORSMiddleware(settings.cors_origins, expose_headers=EXPOSED_HEADERS))
     middleware += stages(context)
-    app = falcon.App(middleware=middleware, request_type=PublicRequest.for_base(settings.base_url))
+    app = falcon.App(middleware=middleware, request_type=PublicRequest.for_base(settings.base_url),
+                     response_type=CasedResponse)
     if temp_dir is not None:
         # Removed when the app (whose resources hold the context) is collected or, at the latest,
         # when the process that made it exits.

@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-__all__ = ["BytesCache", "PublicRequest", "ServerContext", "bearer_token", "bool_param", "check_token", "cursor_links", "dumps", "int_param", "link_with", "loads_json", "read_json", "send_bytes", "single_param", "set_answer_headers", "set_stage_headers"]
+__all__ = ["CASED_HEADERS", "CasedResponse", "BytesCache", "PublicRequest", "ServerContext", "bearer_token", "bool_param", "check_token", "cursor_links", "dumps", "int_param", "link_with", "loads_json", "read_json", "send_bytes", "single_param", "set_answer_headers", "set_stage_headers"]
 
 
 def _weight(value: Any) -> int:
@@ -180,6 +180,28 @@ class PublicRequest(falcon.Request):
     @property
     def prefix(self) -> str:
         return self.base_url
+
+
+CASED_HEADERS = {name.lower(): name for name in (
+    "Retry-After", "Link", "Location", "Allow", "WWW-Authenticate", "X-Total-Count", "X-Shopify-Shop-Api-Call-Limit",
+    "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Content-Type", "Content-Length")}
+"""Header names sent as the platforms write them over HTTP/1.1 (Falcon lowercases every name)."""
+
+
+class CasedResponse(falcon.Response):
+    """A response whose headers besides the body's own go out with the platforms' case.
+
+    Clients that keep headers in a case-sensitive dict miss ``retry-after`` or
+    ``x-shopify-shop-api-call-limit``: ShopifyAPI's ``shopify.Limits`` reads
+    ``X-Shopify-Shop-Api-Call-Limit`` from pyactiveresource's plain dict, which keeps names as sent.
+    """
+
+    def _wsgi_headers(self, media_type: str | None = None) -> list[tuple[str, str]]:
+        items = super()._wsgi_headers(media_type)
+        if len(items) <= 2:  # PERF: only Content-Type and -Length (a plain page): nothing to case
+            return items
+        cased = CASED_HEADERS.get
+        return [(cased(name, name), value) for name, value in items]
 
 
 def check_token(token: str | None, settings: Settings) -> str:

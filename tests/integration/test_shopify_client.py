@@ -107,3 +107,11 @@ def test_create_update_delete_and_a_missing_customer(server: ServerProcess, shop
     with pytest.raises(ResourceNotFound):
         shopify.Customer.find(customer.id)
     assert shopify.Customer.count() == COUNT
+
+
+def test_the_clients_call_limit_reader_finds_the_header(server: ServerProcess, shopify: Any) -> None:
+    """``shopify.Limits`` reads ``X-Shopify-Shop-Api-Call-Limit`` from a case-sensitive dict: Falcon's
+    lowercased ``x-shopify-shop-api-call-limit`` made it raise "No valid api call header found"."""
+    shopify.Customer.find(limit=1)
+    assert shopify.Limits.credit_limit() == 40
+    assert shopify.Limits.credit_left() == 39  # rate limits are off: every answer says 1/40
