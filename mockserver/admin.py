@@ -177,6 +177,8 @@ class Faults(_Admin):
         def change(current: Controls) -> Controls:
             if tenant is None:
                 return Controls.from_mapping({"faults": profile}, base=current)
+            if profile is None and current.tenant(tenant) is None:
+                return current  # nothing to remove: no entry is made for the tenant
             own = (current.tenant(tenant) or _NO_TENANT).as_json()
             own.pop("faults", None)
             return current.with_tenant(tenant, {**own, **({} if profile is None else {"faults": profile})})
@@ -245,6 +247,10 @@ class Clock(_Admin):
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_json(req)
         if isinstance(body, dict) and "advance_seconds" in body:
+            if len(body) > 1:
+                others = ", ".join(sorted(k for k in body if k != "advance_seconds"))
+                raise InvalidBody(f"advance_seconds comes alone (it moves the clock as it is); got also {others}",
+                                  problems=(Problem("body", "advance_seconds", "send it alone"),))
             step = body["advance_seconds"]
             if isinstance(step, bool) or not isinstance(step, (int, float)) or not -1e9 <= step <= 1e9:
                 raise InvalidBody(f"advance_seconds must be a number of seconds, got {step!r}")
