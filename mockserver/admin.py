@@ -256,9 +256,13 @@ class Clock(_Admin):
                 raise InvalidBody(f"advance_seconds must be a number of seconds, got {step!r}")
 
             def change(current: Controls) -> Controls:
+                # through the validator: a clock moved out of range would be stored, then unreadable
+                clock: dict[str, float] = {"offset_seconds": current.clock_offset}
                 if current.clock_frozen is not None:
-                    return replace(current, clock_frozen=current.clock_frozen + step)
-                return replace(current, clock_offset=current.clock_offset + step)
+                    clock["frozen_at"] = current.clock_frozen + step
+                else:
+                    clock["offset_seconds"] += step
+                return Controls.from_mapping({"clock": clock}, base=current)
 
             self.changed(change)
         else:

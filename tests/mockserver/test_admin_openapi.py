@@ -127,3 +127,19 @@ def test_turning_rate_limits_on_keeps_the_quotas_and_advance_comes_alone() -> No
         assert "nobody" not in client.simulate_get("/__admin/tenants").json["accounts"]
     finally:
         client.simulate_post("/__admin/reset")
+
+
+def test_advancing_the_clock_out_of_range_is_refused_and_leaves_the_server_usable() -> None:
+    # Found by the fuzzing: advance_seconds on a frozen clock stored an unvalidated time, and every
+    # later admin request (reset included) answered 500.
+    client = TestClient(app, headers={"Authorization": f"Bearer {ADMIN}"})
+    client.simulate_put("/__admin/clock", json={"frozen_at": 99_999_999_000})
+    for _ in range(2):
+        answer = client.simulate_put("/__admin/clock", json={"advance_seconds": 999_999_999})
+        assert answer.status_code == 422 and answer.json["errors"][0]["name"] == "clock.frozen_at"
+    assert client.simulate_get("/__admin/clock").json["now"] == 99_999_999_000
+    client.simulate_put("/__admin/clock", json={"offset_seconds": -9_500_000_000})
+    assert client.simulate_put("/__admin/clock", json={"advance_seconds": -10**9}).json["errors"][0]["name"] == (
+        "clock.offset_seconds")
+    assert client.simulate_put("/__admin/clock", json={"advance_seconds": 10**9}).json["offset_seconds"] == -8.5e9
+    assert client.simulate_post("/__admin/reset").status_code == 204
