@@ -10,13 +10,21 @@ Fixtures (settings: marker > command-line option > environment variable > defaul
 ``mock_settings``      function   ``mockserver.Settings`` for this test (seed, count, flavour, token)
 ``mock_app``           function   in-process WSGI app (``falcon.App``) with a fresh write store
 ``mock_client``        function   ``httpx.Client`` bound to ``mock_app``, sending the bearer token
+``mock_admin``         function   :class:`~contracts.admin_client.AdminClient` of ``mock_app`` (tenants, faults...)
 ``mock_dataset``       function   ground truth: ``mockserver.Dataset(seed, count)``
-``mock_server``        function   real gunicorn server, writes reset per test (:class:`MockServer`: ``.url``)
+``mock_server``        function   real gunicorn server, reset per test (:class:`MockServer`: ``.url``, ``.admin``)
 ``mock_server_factory`` session   starts one server per distinct settings, stops them at the end
 ``contract``           function   :class:`Contract`: ``check_server(url)``, ``check_adapter(adapter)``
 ``contract_base_url``  function   ``--contract-base-url`` if given, else ``mock_server.url``
 ``generated_api``      function   a :class:`contracts.generated.GeneratedAPI` drawn from the seed
 =====================  =========  =============================================================
+
+Unhappy paths, on ``mock_server`` (a real server) and ``mock_admin`` (the in-process app) alike:
+``.tenant("job-42", mode="isolated", state="disabled", count=50)``, ``with .faults({...}, tenant=None):``
+(the previous profile back at the end of the block), ``.rate_limit("shopify", limit=2, seconds=60)``,
+``.clock(advance_seconds=60)``; ``mock_server.admin`` is the whole
+:class:`~contracts.admin_client.AdminClient`. Every test starts with the writes forgotten and the
+controls as the server started (``POST /__admin/reset``).
 
 Marker: ``@pytest.mark.mockserver(seed=7, count=50, flavour="apideck", token=None)``.
 Options: ``--mockserver-seed`` (``MOCKSERVER_SEED``, default 42), ``--mockserver-count``
@@ -37,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from contracts.admin_client import AdminClient, AdminShortcuts, urllib_sender, wsgi_sender
 from contracts.extras import missing_extra
 
 if TYPE_CHECKING:
@@ -192,6 +201,12 @@ def mock_client(mock_app: falcon.App[falcon.Request, falcon.Response], mock_sett
         yield client
 
 
+@pytest.fixture
+def mock_admin(mock_app: falcon.App[falcon.Request, falcon.Response], mock_settings: Settings) -> AdminClient:
+    """The admin API of ``mock_app``: ``.tenant(...)``, ``.faults(...)``, ``.rate_limit(...)``, ``.clock(...)``."""
+    return AdminClient(wsgi_sender(mock_app), _token(mock_settings), mock_settings.flavour)
+
+
 _DATASETS: dict[tuple[int, int], Any] = {}
 
 
@@ -216,8 +231,9 @@ def generated_api(mock_settings: Settings) -> Any:
 
 
 @dataclass
-class MockServer:
-    """A running mock server (``mockserver serve`` under gunicorn)."""
+class MockServer(AdminShortcuts):
+    """A running mock server (``mockserver serve`` under gunicorn); ``.tenant()``, ``.faults()``,
+    ``.rate_limit()``, ``.clock()`` are its :attr:`admin`'s (:class:`~contracts.admin_client.AdminShortcuts`)."""
 
     url: str
     """Base URL, e.g. ``http://127.0.0.1:50123``; the configured flavour answers at its root."""
@@ -244,19 +260,18 @@ class MockServer:
         """A token the server accepts."""
         return _token(self.settings)
 
+    @property
+    def admin(self) -> AdminClient:
+        """The server's admin API (:class:`~contracts.admin_client.AdminClient`)."""
+        return AdminClient(urllib_sender(self.url), self.token, self.settings.flavour)
+
     def reset(self) -> None:
-        """Forget every write made so far (``POST /__admin/reset``), in every worker.
+        """Forget every write made so far and put the controls back as at start (``POST /__admin/reset``).
 
         Raises:
-            RuntimeError: the server did not answer 204.
+            contracts.admin_client.AdminError: the server refused (a ``RuntimeError``).
         """
-        import urllib.request
-
-        request = urllib.request.Request(f"{self.url}/__admin/reset", method="POST",
-                                         headers={"Authorization": f"Bearer {self.token}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            if response.status != 204:
-                raise RuntimeError(f"{self.url} answered {response.status} to a reset")
+        self.admin.reset()
 
 
 class MockServerFactory:

@@ -177,6 +177,8 @@ class Faults(_Admin):
         def change(current: Controls) -> Controls:
             if tenant is None:
                 return Controls.from_mapping({"faults": profile}, base=current)
+            if profile is None and current.tenant(tenant) is None:
+                return current  # nothing to remove: no entry is made for the tenant
             own = (current.tenant(tenant) or _NO_TENANT).as_json()
             own.pop("faults", None)
             return current.with_tenant(tenant, {**own, **({} if profile is None else {"faults": profile})})
@@ -245,14 +247,22 @@ class Clock(_Admin):
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_json(req)
         if isinstance(body, dict) and "advance_seconds" in body:
+            if len(body) > 1:
+                others = ", ".join(sorted(k for k in body if k != "advance_seconds"))
+                raise InvalidBody(f"advance_seconds comes alone (it moves the clock as it is); got also {others}",
+                                  problems=(Problem("body", "advance_seconds", "send it alone"),))
             step = body["advance_seconds"]
             if isinstance(step, bool) or not isinstance(step, (int, float)) or not -1e9 <= step <= 1e9:
                 raise InvalidBody(f"advance_seconds must be a number of seconds, got {step!r}")
 
             def change(current: Controls) -> Controls:
+                # through the validator: a clock moved out of range would be stored, then unreadable
+                clock: dict[str, float] = {"offset_seconds": current.clock_offset}
                 if current.clock_frozen is not None:
-                    return replace(current, clock_frozen=current.clock_frozen + step)
-                return replace(current, clock_offset=current.clock_offset + step)
+                    clock["frozen_at"] = current.clock_frozen + step
+                else:
+                    clock["offset_seconds"] += step
+                return Controls.from_mapping({"clock": clock}, base=current)
 
             self.changed(change)
         else:

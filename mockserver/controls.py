@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -53,6 +54,9 @@ class _Reader:
 
     def number(self, key: str, default: float | None = None, *, low: float = 0.0, high: float = math.inf,
                integer: bool = False) -> Any:
+        if key in self.data and self.data[key] is None:
+            raise InvalidSettings(f"{self.at(key)}: must be {'an integer' if integer else 'a number'}, got null "
+                                  "(leave the key out for the default)")
         value = self.data.get(key, default)
         if value is None:
             return None
@@ -65,7 +69,7 @@ class _Reader:
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> Any:
         value = self.data.get(key, default)
-        if value is None:
+        if value is None and key not in self.data:
             return None
         if value not in choices:
             raise InvalidSettings(f"{self.at(key)}: must be one of {', '.join(choices)}, got {value!r}")
@@ -79,18 +83,18 @@ class _Reader:
 
     def text(self, key: str) -> str | None:
         value = self.data.get(key)
-        if value is not None and (not isinstance(value, str) or not value):
+        if key in self.data and (not isinstance(value, str) or not value):
             raise InvalidSettings(f"{self.at(key)}: must be a non-empty string, got {value!r}")
         return value
 
     def items(self, key: str) -> list[tuple[str, Any]]:
-        value = self.data.get(key) or []
+        value = self.data.get(key, [])
         if not isinstance(value, list):
             raise InvalidSettings(f"{self.at(key)}: must be a list, got {_kind(value)}")
         return [(f"{self.at(key)}[{i}]", item) for i, item in enumerate(value)]
 
     def mapping(self, key: str) -> dict[str, Any]:
-        value = self.data.get(key) or {}
+        value = {} if self.data.get(key) is None else self.data[key]
         if not isinstance(value, Mapping):
             raise InvalidSettings(f"{self.at(key)}: must be a mapping, got {_kind(value)}")
         return dict(value)
@@ -275,6 +279,9 @@ class Quota:
         quota = cls(kind, r.number("limit", base.limit, low=1, high=10**9, integer=True),
                     float(r.number("seconds", base.seconds, low=0.001, high=86_400)),
                     float(r.number("leak_per_second", base.leak_per_second, high=10**6)))
+        if "leak_per_second" in r.data and quota.leak_per_second <= 0:
+            # NOTE: checked even for a window: the override may later apply over a flavour's bucket
+            raise InvalidSettings(f"{r.at('leak_per_second')}: must be a positive number, got {quota.leak_per_second:g}")
         if kind == "bucket" and quota.leak_per_second <= 0:
             raise InvalidSettings(f"{r.at('leak_per_second')}: a bucket must leak (a positive number)")
         return quota
@@ -318,8 +325,11 @@ class TenantControls:
 
 
 def check_tenant_id(tenant: Any, where: str) -> str:
-    if not isinstance(tenant, str) or not tenant or len(tenant) > MAX_TENANT_ID or not tenant.isprintable():
-        raise InvalidSettings(f"{where}: a tenant id is 1 to {MAX_TENANT_ID} printable characters, got {tenant!r}")
+    # NOTE: the rule admin.yaml's TenantId pattern states; "/" cannot be addressed in /__admin/tenants/{tenant}
+    if (not isinstance(tenant, str) or not tenant or len(tenant) > MAX_TENANT_ID or "/" in tenant
+            or any(unicodedata.category(c) == "Cc" for c in tenant)):
+        raise InvalidSettings(f"{where}: a tenant id is 1 to {MAX_TENANT_ID} characters, none a control "
+                              f"character or /, got {tenant!r}")
     return tenant
 
 
@@ -353,7 +363,7 @@ class Controls:
         r.only("tenants", "faults", "rate_limits", "prefer", "clock")
         changes: dict[str, Any] = {}
         if "tenants" in r.data:
-            t = _Reader(r.data["tenants"] or {}, r.at("tenants"))
+            t = _Reader(_or_empty(r.data["tenants"]), r.at("tenants"))
             t.only("mode", "accounts")
             changes["tenants_mode"] = t.choice("mode", TENANT_MODES, base.tenants_mode)
             if "accounts" in t.data:
@@ -367,7 +377,7 @@ class Controls:
         if "prefer" in r.data:
             changes["prefer"] = r.flag("prefer", base.prefer)
         if "clock" in r.data:
-            c = _Reader(r.data["clock"] or {}, r.at("clock"))
+            c = _Reader(_or_empty(r.data["clock"]), r.at("clock"))
             c.only("offset_seconds", "frozen_at")
             changes["clock_offset"] = float(c.number("offset_seconds", 0, low=-10**10, high=10**10))
             frozen = c.number("frozen_at", None, high=10**11)
@@ -432,11 +442,21 @@ class Controls:
 def _read_rate_limits(data: Any, where: str) -> dict[str, Any]:
     if isinstance(data, bool):  # ``rate_limits: true`` turns every flavour's own model on
         return {"rate_limits": data}
-    r = _Reader(data or {}, where)
+    if data is None:
+        raise InvalidSettings(f"{where}: must be true, false or a mapping (enabled, flavours), got null")
+    r = _Reader(data, where)
     r.only("enabled", "flavours")
-    quotas = {}
-    for name, quota in r.mapping("flavours").items():
-        # checked now (against a leaking stand-in), applied over the flavour's own model per request
-        Quota.read(quota, f"{r.at('flavours')}.{name}", Quota("window", 100, 60.0, 1.0))
-        quotas[str(name)] = dict(quota or {})
-    return {"rate_limits": r.flag("enabled", True), "quotas": quotas}
+    changes: dict[str, Any] = {"rate_limits": r.flag("enabled", True)}
+    if "flavours" in r.data:  # left out: the quotas stay as they are
+        quotas = {}
+        for name, quota in r.mapping("flavours").items():
+            # checked now (against a leaking stand-in), applied over the flavour's own model per request
+            Quota.read(quota, f"{r.at('flavours')}.{name}", Quota("window", 100, 60.0, 1.0))
+            quotas[str(name)] = dict(quota)
+        changes["quotas"] = quotas
+    return changes
+
+
+def _or_empty(data: Any) -> Any:
+    """``None`` (a YAML key with nothing after it) reads as an empty mapping; ``0`` or ``""`` do not."""
+    return {} if data is None else data

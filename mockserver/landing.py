@@ -30,6 +30,9 @@ from mockserver.version import __version__
 __all__ = ["DOCS_PATH", "add_landing_routes", "first_requests", "package_version"]
 
 DOCS_PATH = "/docs"
+ADMIN_DOCS = "admin"
+"""``/docs/admin``: the admin API's document (a flavour of that name would come first)."""
+ADMIN_DOCUMENT = "/__admin/openapi.yaml"
 ASSETS_PATH = f"{DOCS_PATH}/assets"
 
 
@@ -122,7 +125,9 @@ def landing_html(context: ServerContext, origin: str) -> bytes:
 in every flavour below; <b>{e(settings.flavour)}</b> is also served at the root. Auth: {e(auth)}.
 Writes (create, update, delete) are an overlay every flavour sees; <code>POST /__admin/reset</code> forgets them.</p>
 <p><a id="all-docs" href="{DOCS_PATH}">Interactive API docs</a> for every document (offline, Swagger UI) ·
-<a href="/health">/health</a> · <a href="/openapi.yaml">/openapi.yaml</a> (the root flavour's document)</p>
+<a href="/health">/health</a> · <a href="/openapi.yaml">/openapi.yaml</a> (the root flavour's document) ·
+<a href="{ADMIN_DOCUMENT}">{ADMIN_DOCUMENT}</a> (the admin API: tenants, faults, rate limits;
+<a href="{DOCS_PATH}/{ADMIN_DOCS}">docs</a>)</p>
 <table><thead><tr><th>Flavour</th><th>Base URL</th><th>Document</th><th>Try it</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
 </body></html>
@@ -157,6 +162,7 @@ def swagger_ui_dir() -> Traversable:
 
 def docs_html(context: ServerContext, primary: str) -> bytes:
     documents = [{"name": m.flavour.name, "url": f"{m.prefix}/openapi.yaml"} for m in mounts(context.settings)[1:]]
+    documents.append({"name": ADMIN_DOCS, "url": ADMIN_DOCUMENT})
     config = {"urls": documents, "urls.primaryName": primary, "dom_id": "#swagger-ui", "validatorUrl": None,
               "deepLinking": True, "layout": "StandaloneLayout"}
     return f"""<!doctype html>
@@ -185,7 +191,7 @@ class DocsResource:
         send_bytes(resp, docs_html(self.context, self.context.settings.flavour), content_type="text/html; charset=utf-8")
 
     def on_get_flavour(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        if name not in FLAVOURS:
+        if name not in FLAVOURS and name != ADMIN_DOCS:
             raise NotFound(f"No flavour named {name!r}; the docs of each are at {DOCS_PATH}/<flavour>: "
                            f"{', '.join(FLAVOURS.names())}.")
         send_bytes(resp, docs_html(self.context, name), content_type="text/html; charset=utf-8")

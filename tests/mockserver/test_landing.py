@@ -25,3 +25,12 @@ def test_a_required_token_is_never_printed_on_the_page(tmp_path) -> None:  # typ
     page = falcon.testing.TestClient(create_app(settings)).simulate_get("/").text
     assert "s3cret-token" not in page
     assert "Bearer $MOCKSERVER_TOKEN" in page
+
+
+def test_the_admin_document_has_its_docs_and_a_link_on_the_landing_page(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = falcon.testing.TestClient(create_app(Settings(seed=1, count=10, state=str(tmp_path / "s.sqlite3"))))
+    docs = client.simulate_get("/docs/admin")
+    assert docs.status_code == 200 and '"url": "/__admin/openapi.yaml"' in docs.text
+    assert '"urls.primaryName": "admin"' in docs.text
+    assert '"name": "admin"' in client.simulate_get("/docs").text
+    assert 'href="/__admin/openapi.yaml"' in client.simulate_get("/").text
