@@ -48,6 +48,15 @@ UNCONFIRMED choices (no primary source; documented in ``specs/truto.yaml`` too):
 * With several ``sort_by[...]`` keys the first one wins; the default order is creation time.
 * ``truto_exclude_fields`` takes every array form of ``mockserver.array_params`` (UNCONFIRMED:
   the SDKs send ``truto_exclude_fields[]``).
+
+Connection states of the integrated account (the tenant), Truto's statuses (messages and extra
+members UNCONFIRMED): ``unauthorized`` 401 (``needs_reauth``), ``disabled`` 503 (blocked),
+``not_found`` 404, ``downstream_error`` 502 with ``truto_is_remote_error: true`` and ``raw_response``
+(a forced 502 too). Rate limit: 50 requests per 10 s window per integrated account (the 500 per
+token is not modelled); 429 with ``Retry-After`` and ``truto_error_insight.rate_limit_error``
+(UNCONFIRMED shape); ``ratelimit-limit`` (a plain integer), ``ratelimit-remaining`` and
+``ratelimit-reset`` (seconds) on every counted answer (UNCONFIRMED: Truto sends them for the remote
+API's limit, ``limit`` as ``110;w=10``).
 """
 
 from __future__ import annotations
@@ -61,8 +70,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import falcon
 
 from mockserver.catalog import Filters, ListQuery
+from mockserver.controls import Quota
 from mockserver.dialect import Caller, DialectBase, Example, Found, Listing, Operation, RecordCache, Rendered, Reply
-from mockserver.errors import InvalidParameter, MockServerError
+from mockserver.errors import ConnectionProblem, InvalidParameter, MockServerError, RateLimited
 from mockserver.flavours import FLAVOURS
 from mockserver.formats import (
     array_items,
@@ -78,9 +88,10 @@ from mockserver.resources import bearer_token, bool_param, check_token, dumps, i
 
 if TYPE_CHECKING:
     from mockserver.catalog import Page
+    from mockserver.ratelimit import Usage
     from mockserver.settings import Settings
 
-__all__ = ["DEFAULT_LIMIT", "DEFAULT_PLATFORM", "KEY_BY_FIELDS", "MAX_LIMIT", "MissingQueryParameter", "Truto",
+__all__ = ["CONNECTION_ERRORS", "DEFAULT_LIMIT", "DEFAULT_PLATFORM", "KEY_BY_FIELDS", "MAX_LIMIT", "MissingQueryParameter", "Truto",
            "error_body", "exclude_fields", "platform_of", "remote_record", "to_truto"]
 
 DEFAULT_LIMIT = 100
@@ -93,6 +104,12 @@ KEY_BY_FIELDS = ("id", "first_name", "last_name", "name", "company_name", "statu
 SORT_FIELDS = ("created_at", "updated_at", "name")
 OPERATORS = ("gt", "gte", "lt", "lte")
 INSIGHT = "The following query parameters are required but were not provided in the request."
+CONNECTION_ERRORS = {  # state: (status, message); UNCONFIRMED messages
+    "unauthorized": (401, "The integrated account needs to be re-authenticated (its status is needs_reauth)."),
+    "disabled": (503, "The integrated account is blocked; no requests are made for it until it is unblocked."),
+    "not_found": (404, "Integrated account not found."),
+    "downstream_error": (502, "The remote API failed to answer."),
+}
 
 
 class MissingQueryParameter(InvalidParameter):
@@ -283,18 +300,31 @@ def _key_of(value: Any) -> str:
 # ---- errors ------------------------------------------------------------------------------
 
 
+def error_status(error: MockServerError) -> int:
+    """The status Truto answers ``error`` with (a connection state has its own)."""
+    return CONNECTION_ERRORS[error.state][0] if isinstance(error, ConnectionProblem) else error.status
+
+
 def error_body(error: MockServerError) -> dict[str, Any]:
     """Truto's error object for ``error``."""
+    status = error_status(error)
     try:
-        reason = HTTPStatus(error.status).phrase
+        reason = HTTPStatus(status).phrase
     except ValueError:
         reason = error.title
-    body: dict[str, Any] = {"statusCode": error.status, "error": reason, "message": error.detail}
+    message = CONNECTION_ERRORS[error.state][1] if isinstance(error, ConnectionProblem) else error.detail
+    body: dict[str, Any] = {"statusCode": status, "error": reason, "message": message}
     if isinstance(error, MissingQueryParameter):
         body["message"] = f"{error.name} is required"
         body["truto_error_insight"] = {
             "missing_required_query_parameters": {"description": INSIGHT, "value": [error.name]},
         }
+    elif isinstance(error, RateLimited):
+        body["truto_error_insight"] = {"rate_limit_error": {"description": "Too many requests for this account.",
+                                                            "value": {"limit": error.usage.limit}}}
+    elif status == 502:  # the remote API's failure, passed through
+        body["truto_is_remote_error"] = True
+        body["raw_response"] = {"error": "Bad Gateway", "message": error.detail}
     return body
 
 
@@ -313,6 +343,13 @@ class Truto(DialectBase):
     )
     example = Example("/unified/ecommerce/customers", "/unified/ecommerce/customers/{id}",
                       query="integrated_account_id=acc-1&limit=2", item_query="integrated_account_id=acc-1")
+    rate_quota = Quota("window", 50, 10.0)
+    """50 requests per 10 s per integrated account (Truto's documented limit)."""
+    rate_scope = "tenant"
+
+    def rate_headers(self, usage: Usage) -> Mapping[str, str]:
+        return {"ratelimit-limit": str(usage.limit), "ratelimit-remaining": str(usage.remaining),
+                "ratelimit-reset": str(math.ceil(usage.reset_seconds))}
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
@@ -385,4 +422,4 @@ class Truto(DialectBase):
         return fields
 
     def render_error(self, error: MockServerError) -> Rendered:
-        return Rendered(error.status, dumps(error_body(error)), "application/json", dict(error.headers))
+        return Rendered(error_status(error), dumps(error_body(error)), "application/json", dict(error.headers))
