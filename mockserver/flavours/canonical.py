@@ -72,12 +72,13 @@ def tenant_of(req: falcon.Request) -> str:
     """The ``X-Tenant-Id`` header (:data:`DEFAULT_TENANT` when absent).
 
     Raises:
-        InvalidParameter: empty, longer than 200 characters, or not printable.
+        InvalidParameter: empty, longer than 200 characters, starting with a space, or not printable.
     """
-    tenant = req.get_header(TENANT_HEADER)
-    if tenant is None:
+    raw = req.get_header(TENANT_HEADER)
+    if raw is None:
         return DEFAULT_TENANT
-    if not tenant or len(tenant) > MAX_TENANT_ID or not tenant.isprintable():
+    tenant = raw.rstrip(" \t")  # HTTP's optional whitespace after a value (clients refuse it before one)
+    if not tenant or tenant[0] == " " or len(raw) > MAX_TENANT_ID or not tenant.isprintable():
         raise InvalidParameter(TENANT_HEADER, f"must be 1 to {MAX_TENANT_ID} printable characters",
                                location="header")
     return tenant
