@@ -64,7 +64,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import falcon
@@ -72,8 +71,9 @@ import falcon
 from mockserver.catalog import Filters, ListQuery
 from mockserver.controls import Quota
 from mockserver.dialect import Caller, DialectBase, Example, Found, Listing, Operation, RecordCache, Rendered, Reply
-from mockserver.errors import ConnectionProblem, InvalidParameter, MockServerError, RateLimited
+from mockserver.errors import InvalidParameter, MockServerError
 from mockserver.flavours import FLAVOURS
+from mockserver.flavours.truto.errors import CONNECTION_ERRORS, MissingQueryParameter, error_body, error_status
 from mockserver.formats import (
     array_items,
     format_timestamp,
@@ -103,22 +103,7 @@ KEY_BY_FIELDS = ("id", "first_name", "last_name", "name", "company_name", "statu
                  "created_at", "updated_at")
 SORT_FIELDS = ("created_at", "updated_at", "name")
 OPERATORS = ("gt", "gte", "lt", "lte")
-INSIGHT = "The following query parameters are required but were not provided in the request."
-CONNECTION_ERRORS = {  # state: (status, message); UNCONFIRMED messages
-    "unauthorized": (401, "The integrated account needs to be re-authenticated (its status is needs_reauth)."),
-    "disabled": (503, "The integrated account is blocked; no requests are made for it until it is unblocked."),
-    "not_found": (404, "Integrated account not found."),
-    "downstream_error": (502, "The remote API failed to answer."),
-}
 
-
-class MissingQueryParameter(InvalidParameter):
-    """400: a query parameter the unified model requires is absent or empty."""
-
-    kind = "missing-parameter"
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name, "is required")
 
 
 def platform_of(account: str) -> str:
@@ -295,37 +280,6 @@ def _given(record: dict[str, Any]) -> Callable[[], dict[str, Any]]:
 
 def _key_of(value: Any) -> str:
     return "null" if value is None else str(value)
-
-
-# ---- errors ------------------------------------------------------------------------------
-
-
-def error_status(error: MockServerError) -> int:
-    """The status Truto answers ``error`` with (a connection state has its own)."""
-    return CONNECTION_ERRORS[error.state][0] if isinstance(error, ConnectionProblem) else error.status
-
-
-def error_body(error: MockServerError) -> dict[str, Any]:
-    """Truto's error object for ``error``."""
-    status = error_status(error)
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = error.title
-    message = CONNECTION_ERRORS[error.state][1] if isinstance(error, ConnectionProblem) else error.detail
-    body: dict[str, Any] = {"statusCode": status, "error": reason, "message": message}
-    if isinstance(error, MissingQueryParameter):
-        body["message"] = f"{error.name} is required"
-        body["truto_error_insight"] = {
-            "missing_required_query_parameters": {"description": INSIGHT, "value": [error.name]},
-        }
-    elif isinstance(error, RateLimited):
-        body["truto_error_insight"] = {"rate_limit_error": {"description": "Too many requests for this account.",
-                                                            "value": {"limit": error.usage.limit}}}
-    elif status == 502:  # the remote API's failure, passed through
-        body["truto_is_remote_error"] = True
-        body["raw_response"] = {"error": "Bad Gateway", "message": error.detail}
-    return body
 
 
 # ---- the dialect -------------------------------------------------------------------------
