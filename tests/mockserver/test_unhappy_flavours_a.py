@@ -57,6 +57,7 @@ def call(client: TestClient, flavour: str, tenant: str, operation: str = "list",
 
 
 def check(flavour: str, method: str, path: str, response: Result) -> Any:
+    """The body, once the flavour's document has declared its status and accepted it."""
     body = response.json if response.content else None
     if body is not None:
         document(flavour).check_response(method, path.removeprefix(f"/{flavour}"), response.status_code, body)
