@@ -61,6 +61,9 @@ PROBLEM_STATUS = {
     "/problems/invalid-parameter": 400, "/problems/invalid-cursor": 400, "/problems/malformed-body": 400,
     "/problems/unauthorized": 401, "/problems/not-found": 404, "/problems/method-not-allowed": 405,
     "/problems/unsupported-media-type": 415, "/problems/invalid-body": 422, "/problems/internal": 500,
+    "/problems/connection-unauthorized": 401, "/problems/connection-disabled": 403,
+    "/problems/connection-not-found": 404, "/problems/rate-limited": 429,
+    "/problems/connection-downstream-error": 502, "/problems/unavailable": 503,
 }
 """Problem ``type`` -> status, as the table in ``openapi.yaml``'s description states."""
 

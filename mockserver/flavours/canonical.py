@@ -3,10 +3,21 @@
 ``/customers`` with cursor pagination (``limit`` 1..200, default 20), ``fields`` with dot
 notation, ``filter[...]`` and ``sort[...]``, reads and writes, and RFC 9457
 ``application/problem+json`` errors whose ``errors[]`` name the offending input.
+
+The tenant is the ``X-Tenant-Id`` header (``default`` without it; 1 to 200 printable characters, else
+a 400). Connection states answer problems of their own ``type``: ``unauthorized`` 401
+``/problems/connection-unauthorized``, ``disabled`` 403 ``/problems/connection-disabled``,
+``not_found`` 404 ``/problems/connection-not-found``, ``downstream_error`` 502
+``/problems/connection-downstream-error``; a forced 403 or 502 (``Prefer``) answers the same type.
+Rate limit (a choice: this API is ours): 100 requests per 60 s window per tenant, with
+``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the window
+restarts) on every counted answer; a refused request is a 429 ``/problems/rate-limited`` with
+``Retry-After``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -14,7 +25,9 @@ import falcon
 
 from mockserver.array_params import array_items, array_key, array_text
 from mockserver.catalog import SORT_FIELDS, Filters, ListQuery
+from mockserver.controls import MAX_TENANT_ID, Quota
 from mockserver.dialect import (
+    DEFAULT_TENANT,
     Caller,
     DialectBase,
     Example,
@@ -35,18 +48,40 @@ from mockserver.resources import bearer_token, check_token, cursor_links, dumps,
 
 if TYPE_CHECKING:
     from mockserver.catalog import Page
+    from mockserver.ratelimit import Usage
     from mockserver.settings import Settings
 
 FILTER_KEYS = ("email", "phone_number", "status", "customer_ids", "created_since", "updated_since")
 ARRAY_PARAMS = ("filter[customer_ids]", "fields")
 """Parameters taking a list, in any form of :mod:`mockserver.array_params`."""
 PROBLEM_JSON = "application/problem+json"
+TENANT_HEADER = "X-Tenant-Id"
+FORCED_KINDS = {403: "connection-disabled", 502: "connection-downstream-error"}
+"""The one kind this API has for a status, answered when it is forced (``Prefer``, a fault profile)."""
 
 
 def _problem_type(error: MockServerError) -> str:
     if error.status == 400 and error.kind not in ("invalid-cursor", "malformed-body"):
         return "/problems/invalid-parameter"
+    if error.kind in ("forced", "forbidden"):
+        return f"/problems/{FORCED_KINDS.get(error.status, 'forced')}"
     return f"/problems/{error.kind}"
+
+
+def tenant_of(req: falcon.Request) -> str:
+    """The ``X-Tenant-Id`` header (:data:`DEFAULT_TENANT` when absent).
+
+    Raises:
+        InvalidParameter: empty, longer than 200 characters, starting with a space, or not printable.
+    """
+    raw = req.get_header(TENANT_HEADER)
+    if raw is None:
+        return DEFAULT_TENANT
+    tenant = raw.rstrip(" \t")  # HTTP's optional whitespace after a value (clients refuse it before one)
+    if not tenant or tenant[0] == " " or len(raw) > MAX_TENANT_ID or not tenant.isprintable():
+        raise InvalidParameter(TENANT_HEADER, f"must be 1 to {MAX_TENANT_ID} printable characters",
+                               location="header")
+    return tenant
 
 
 def parse_list_query(req: falcon.Request) -> ListQuery:
@@ -125,10 +160,17 @@ class Canonical(DialectBase):
         Operation("delete", "DELETE", "/customers/{id}", "deleteCustomer"),
     )
     example = Example("/customers", "/customers/{id}")
+    rate_quota = Quota("window", 100, 60.0)
+    rate_scope = "tenant"
+
+    def rate_headers(self, usage: Usage) -> Mapping[str, str]:
+        return {"RateLimit-Limit": str(usage.limit), "RateLimit-Remaining": str(usage.remaining),
+                "RateLimit-Reset": str(math.ceil(usage.reset_seconds))}
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
-        return Caller(check_token(bearer_token(req), settings))
+        token = check_token(bearer_token(req), settings)  # 401 before the tenant is checked
+        return Caller(token, tenant_of(req))
 
     def parse_list(self, req: falcon.Request, params: Mapping[str, str], secret: str) -> Listing:
         limit = int_param(req, "limit", 20, 1, 200)

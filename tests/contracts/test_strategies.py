@@ -94,7 +94,10 @@ def test_canonical_error_types_match_their_status(body: dict[str, Any]) -> None:
     _validator(doc, doc["components"]["schemas"]["Problem"]).validate(body)
     table = {"/problems/invalid-parameter": 400, "/problems/invalid-cursor": 400, "/problems/malformed-body": 400,
              "/problems/unauthorized": 401, "/problems/not-found": 404, "/problems/unsupported-media-type": 415,
-             "/problems/invalid-body": 422, "/problems/internal": 500}
+             "/problems/invalid-body": 422, "/problems/internal": 500,
+             "/problems/connection-unauthorized": 401, "/problems/connection-disabled": 403,
+             "/problems/connection-not-found": 404, "/problems/rate-limited": 429,
+             "/problems/connection-downstream-error": 502}
     assert table[body["type"]] == body["status"]
 
 
@@ -157,8 +160,9 @@ def test_pages_include_the_last_page_the_empty_page_and_the_maximum_page() -> No
 
 
 def test_error_bodies_cover_every_documented_status() -> None:
-    assert {body["status"] for body in _drawn(S.error_bodies(), 40)} == {400, 401, 404, 415, 422, 500}
-    for status in (400, 401, 404, 415, 422, 500):
+    documented = {400, 401, 403, 404, 415, 422, 429, 500, 502}
+    assert {body["status"] for body in _drawn(S.error_bodies(), 80)} == documented
+    for status in sorted(documented):
         assert {body["status"] for body in _drawn(S.error_bodies(status), 3)} == {status}
 
 

@@ -105,6 +105,7 @@ class IndependentServer:
             raise Problem(405, "method-not-allowed", f"{path} supports {', '.join(allowed)}, not {method}",
                           headers=[("Allow", ", ".join(allowed))])
         self._authenticate(environ)
+        self._check_tenant(environ)
         params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         if customer is None:
             return self._list(environ, params) if method == "GET" else self._create(environ)
@@ -121,6 +122,18 @@ class IndependentServer:
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(401, "unauthorized", "send Authorization: Bearer <token>",
                           headers=[("WWW-Authenticate", 'Bearer realm="independent-customers"')])
+
+    @staticmethod
+    def _check_tenant(environ: dict[str, Any]) -> None:
+        # This server has one tenant; the contract still says which X-Tenant-Id values are refused.
+        raw = environ.get("HTTP_X_TENANT_ID")
+        if raw is None:
+            return
+        value = raw.rstrip(" \t")
+        if not value or value[0] == " " or len(raw) > 200 or not value.isprintable():
+            detail = "must be 1 to 200 printable characters"
+            raise Problem(400, "invalid-parameter", f"header X-Tenant-Id: {detail}",
+                          [{"in": "header", "name": "X-Tenant-Id", "detail": detail}])
 
     # ------------------------------------------------------------------ reads
     def _list(self, environ: dict[str, Any], params: list[tuple[str, str]]) -> tuple[int, list[tuple[str, str]], bytes]:

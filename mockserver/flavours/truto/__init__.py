@@ -48,6 +48,15 @@ UNCONFIRMED choices (no primary source; documented in ``specs/truto.yaml`` too):
 * With several ``sort_by[...]`` keys the first one wins; the default order is creation time.
 * ``truto_exclude_fields`` takes every array form of ``mockserver.array_params`` (UNCONFIRMED:
   the SDKs send ``truto_exclude_fields[]``).
+
+Connection states of the integrated account (the tenant), Truto's statuses (messages and extra
+members UNCONFIRMED): ``unauthorized`` 401 (``needs_reauth``), ``disabled`` 503 (blocked),
+``not_found`` 404, ``downstream_error`` 502 with ``truto_is_remote_error: true`` and ``raw_response``
+(a forced 502 too). Rate limit: 50 requests per 10 s window per integrated account (the 500 per
+token is not modelled); 429 with ``Retry-After`` and ``truto_error_insight.rate_limit_error``
+(UNCONFIRMED shape); ``ratelimit-limit`` (a plain integer), ``ratelimit-remaining`` and
+``ratelimit-reset`` (seconds) on every counted answer (UNCONFIRMED: Truto sends them for the remote
+API's limit, ``limit`` as ``110;w=10``).
 """
 
 from __future__ import annotations
@@ -55,15 +64,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import falcon
 
 from mockserver.catalog import Filters, ListQuery
+from mockserver.controls import Quota
 from mockserver.dialect import Caller, DialectBase, Example, Found, Listing, Operation, RecordCache, Rendered, Reply
 from mockserver.errors import InvalidParameter, MockServerError
 from mockserver.flavours import FLAVOURS
+from mockserver.flavours.truto.errors import CONNECTION_ERRORS, MissingQueryParameter, error_body, error_status
 from mockserver.formats import (
     array_items,
     format_timestamp,
@@ -78,9 +88,10 @@ from mockserver.resources import bearer_token, bool_param, check_token, dumps, i
 
 if TYPE_CHECKING:
     from mockserver.catalog import Page
+    from mockserver.ratelimit import Usage
     from mockserver.settings import Settings
 
-__all__ = ["DEFAULT_LIMIT", "DEFAULT_PLATFORM", "KEY_BY_FIELDS", "MAX_LIMIT", "MissingQueryParameter", "Truto",
+__all__ = ["CONNECTION_ERRORS", "DEFAULT_LIMIT", "DEFAULT_PLATFORM", "KEY_BY_FIELDS", "MAX_LIMIT", "MissingQueryParameter", "Truto",
            "error_body", "exclude_fields", "platform_of", "remote_record", "to_truto"]
 
 DEFAULT_LIMIT = 100
@@ -92,16 +103,7 @@ KEY_BY_FIELDS = ("id", "first_name", "last_name", "name", "company_name", "statu
                  "created_at", "updated_at")
 SORT_FIELDS = ("created_at", "updated_at", "name")
 OPERATORS = ("gt", "gte", "lt", "lte")
-INSIGHT = "The following query parameters are required but were not provided in the request."
 
-
-class MissingQueryParameter(InvalidParameter):
-    """400: a query parameter the unified model requires is absent or empty."""
-
-    kind = "missing-parameter"
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name, "is required")
 
 
 def platform_of(account: str) -> str:
@@ -280,24 +282,6 @@ def _key_of(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
-# ---- errors ------------------------------------------------------------------------------
-
-
-def error_body(error: MockServerError) -> dict[str, Any]:
-    """Truto's error object for ``error``."""
-    try:
-        reason = HTTPStatus(error.status).phrase
-    except ValueError:
-        reason = error.title
-    body: dict[str, Any] = {"statusCode": error.status, "error": reason, "message": error.detail}
-    if isinstance(error, MissingQueryParameter):
-        body["message"] = f"{error.name} is required"
-        body["truto_error_insight"] = {
-            "missing_required_query_parameters": {"description": INSIGHT, "value": [error.name]},
-        }
-    return body
-
-
 # ---- the dialect -------------------------------------------------------------------------
 
 
@@ -313,6 +297,13 @@ class Truto(DialectBase):
     )
     example = Example("/unified/ecommerce/customers", "/unified/ecommerce/customers/{id}",
                       query="integrated_account_id=acc-1&limit=2", item_query="integrated_account_id=acc-1")
+    rate_quota = Quota("window", 50, 10.0)
+    """50 requests per 10 s per integrated account (Truto's documented limit)."""
+    rate_scope = "tenant"
+
+    def rate_headers(self, usage: Usage) -> Mapping[str, str]:
+        return {"ratelimit-limit": str(usage.limit), "ratelimit-remaining": str(usage.remaining),
+                "ratelimit-reset": str(math.ceil(usage.reset_seconds))}
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
@@ -385,4 +376,4 @@ class Truto(DialectBase):
         return fields
 
     def render_error(self, error: MockServerError) -> Rendered:
-        return Rendered(error.status, dumps(error_body(error)), "application/json", dict(error.headers))
+        return Rendered(error_status(error), dumps(error_body(error)), "application/json", dict(error.headers))

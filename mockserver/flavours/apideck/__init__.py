@@ -51,6 +51,24 @@ UNCONFIRMED choices (no primary source; documented in ``specs/apideck.yaml`` too
   ``UnknownError``.
 * ``filter[customer_ids]`` and ``fields`` take every array form of ``mockserver.array_params``
   (UNCONFIRMED: Apideck documents only the comma-separated one).
+
+Connection states of the consumer (the tenant). Apideck documents the ``type_name`` of each, but
+not its status code (UNCONFIRMED statuses and messages):
+
+* ``unauthorized``: 401 ``ConnectorCredentialsError`` (the connection's credentials expired or
+  were revoked; a bad API key stays a 401 ``UnauthorizedError``).
+* ``disabled``: 403 ``ConnectorDisabledError``.
+* ``not_found``: 404 ``ConnectionNotFoundError``.
+* ``downstream_error``: 502 ``ConnectorExecutionError`` with ``downstream_errors[]`` (Apideck proxies
+  the downstream's status; the mock's downstream "answers" 502). A forced 502 (``Prefer: code=502``)
+  answers the same body.
+
+Rate limits: Apideck imposes none of its own and forwards the connector's in
+``x-downstream-ratelimit-limit``/``-remaining``/``-reset``; the mock counts 100 requests per 60 s
+window per consumer (UNCONFIRMED: a stand-in for the connector's limit) and sends the three headers
+on every counted answer, ``-reset`` as the Unix time (seconds) the window restarts (UNCONFIRMED
+unit; Apideck computes it from the current time). A refused request is a 429
+``ConnectorRateLimitError`` whose ``detail`` is ``{context, error}``, with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -59,25 +77,20 @@ import base64
 import binascii
 import math
 import re
+import time
 from collections.abc import Callable, Hashable, Mapping
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import falcon
 
 from mockserver.catalog import Filters, ListQuery
+from mockserver.controls import Quota
 from mockserver.dataset import format_timestamp, parse_timestamp
 from mockserver.dialect import Caller, DialectBase, Example, Found, Listing, Operation, RecordCache, Rendered, Reply
-from mockserver.errors import (
-    InvalidCursor,
-    InvalidParameter,
-    MissingHeader,
-    MockServerError,
-    NotFound,
-    UnsupportedFilter,
-)
+from mockserver.errors import InvalidCursor, InvalidParameter, MissingHeader, MockServerError, UnsupportedFilter
 from mockserver.fields import FieldSet, parse_fields, project
 from mockserver.flavours import FLAVOURS
+from mockserver.flavours.apideck.errors import CONNECTION_ERRORS, error_body, error_status
 from mockserver.formats import array_items, array_key, array_text, millis, rfc3339_seconds
 from mockserver.model import CUSTOMER_PATHS
 from mockserver.pagination import decode_cursor, page_cursors
@@ -85,10 +98,11 @@ from mockserver.resources import bearer_token, bool_param, check_token, cursor_l
 
 if TYPE_CHECKING:
     from mockserver.catalog import Page
+    from mockserver.ratelimit import Usage
     from mockserver.settings import Settings
 
-__all__ = ["APIDECK_PATHS", "DEFAULT_SERVICE", "FIELDS_PATTERN", "Apideck", "error_body", "native_record",
-           "to_apideck", "unwrap_cursor", "wrap_cursor"]
+__all__ = ["APIDECK_PATHS", "CONNECTION_ERRORS", "DEFAULT_SERVICE", "FIELDS_PATTERN", "Apideck", "error_body",
+           "native_record", "to_apideck", "unwrap_cursor", "wrap_cursor"]
 
 DEFAULT_SERVICE = "ecwid"
 FILTER_KEYS = ("email", "phone_number", "customer_ids", "updated_since", "created_since")
@@ -271,40 +285,6 @@ def _given(record: dict[str, Any]) -> Callable[[], dict[str, Any]]:
     return lambda: record
 
 
-# ---- errors ------------------------------------------------------------------------------
-
-
-_ERROR_TYPES = {  # Apideck's type_name and message by status, for errors without a type of their own
-    400: ("RequestValidationError", "Invalid Params"), 401: ("UnauthorizedError", "Unauthorized Request"),
-    402: ("RequestLimitError", "Request Limit Reached"), 403: ("ForbiddenError", "Forbidden"),
-    405: ("MethodNotAllowedError", "Method Not Allowed"), 415: ("RequestValidationError", "Invalid Params"),
-    422: ("InvalidStateError", "Invalid State"), 429: ("ConnectorRateLimitError", "Connector Rate Limit Error"),
-}
-
-
-def _type_and_message(error: MockServerError) -> tuple[str, str]:
-    if isinstance(error, MissingHeader):
-        return "RequestHeadersValidationError", "Invalid Params"
-    if isinstance(error, InvalidCursor):
-        return "InvalidCursorError", "Invalid Cursor"
-    if isinstance(error, UnsupportedFilter):
-        return "UnsupportedFiltersError", "Unsupported Filters"
-    if isinstance(error, NotFound):
-        return "EntityNotFoundError", "Unknown Customer" if error.entity else "Unknown Resource"
-    return _ERROR_TYPES.get(error.status, ("UnknownError", "Unknown Error"))
-
-
-def error_body(error: MockServerError) -> dict[str, Any]:
-    """Apideck's error object for ``error``."""
-    type_name, message = _type_and_message(error)
-    try:
-        reason = HTTPStatus(error.status).phrase
-    except ValueError:
-        reason = error.title
-    return {"status_code": error.status, "error": reason, "type_name": type_name, "message": message,
-            "detail": error.detail, "ref": f"https://developers.apideck.com/errors#{type_name.lower()}"}
-
-
 # ---- the dialect -------------------------------------------------------------------------
 
 
@@ -320,6 +300,15 @@ class Apideck(DialectBase):
     )
     example = Example("/ecommerce/customers", "/ecommerce/customers/{id}",
                       headers=(("x-apideck-consumer-id", "test-consumer"), ("x-apideck-app-id", "my-app")))
+    rate_quota = Quota("window", 100, 60.0)
+    """UNCONFIRMED: Apideck forwards the connector's limit; a stand-in of 100 requests a minute per consumer."""
+    rate_scope = "tenant"
+
+    def rate_headers(self, usage: Usage) -> Mapping[str, str]:
+        # UNCONFIRMED: -reset as the Unix time of the window's restart (the client's clock, not the mock's).
+        return {"x-downstream-ratelimit-limit": str(usage.limit),
+                "x-downstream-ratelimit-remaining": str(usage.remaining),
+                "x-downstream-ratelimit-reset": str(math.ceil(time.time() + usage.reset_seconds))}
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
@@ -393,4 +382,4 @@ class Apideck(DialectBase):
         return fields
 
     def render_error(self, error: MockServerError) -> Rendered:
-        return Rendered(error.status, dumps(error_body(error)), "application/json", dict(error.headers))
+        return Rendered(error_status(error), dumps(error_body(error)), "application/json", dict(error.headers))
