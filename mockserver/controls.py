@@ -21,7 +21,8 @@ from typing import Any
 
 from mockserver.errors import InvalidSettings
 
-__all__ = ["CONNECTION_FAULTS", "CONNECTION_STATES", "TENANT_MODES", "Controls", "ErrorShare", "FaultProfile", "FaultRule", "FaultShare", "Latency", "Quota", "TenantControls", "MAX_DELAY_MS", "check_tenant_id"]
+__all__ = ["CONNECTION_FAULTS", "CONNECTION_STATES", "TENANT_MODES", "Controls", "ErrorShare", "FaultProfile", "FaultRule", "FaultShare", "Latency", "Quota", "TenantControls", "MAX_DELAY_MS",
+    "MAX_TENANT_ID", "check_tenant_id"]
 
 TENANT_MODES = ("shared", "isolated")
 CONNECTION_STATES = ("ok", "unauthorized", "disabled", "not_found", "downstream_error")

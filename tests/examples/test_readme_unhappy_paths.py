@@ -34,7 +34,7 @@ def test_the_curl_block_works_as_written() -> None:
     assert "curl: connection reset" in out
     bodies = json_documents(out)
     assert {"id": "suspended", "mode": "shared", "configured": True, "state": "disabled"} in bodies
-    assert any(b.get("status_code") == 403 and b.get("type_name") == "ForbiddenError" for b in bodies)
+    assert any(b.get("status_code") == 403 and b.get("type_name") == "ConnectorDisabledError" for b in bodies)
     assert any(b.get("id") == "job-42" and b.get("count") == 50 for b in bodies)
     codes = re.findall(r"(?:^|\})(\d{3})$", out, re.MULTILINE)
     assert codes == ["503", "200", "200", "429", "200"]  # the fault, then the rate limit and the clock
