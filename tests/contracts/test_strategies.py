@@ -295,3 +295,21 @@ def test_generated_api_is_deterministic_and_injects_faults() -> None:
     assert api.requests == ["GET /customers"] * 3
     with pytest.raises(ValueError, match="unique"):
         GeneratedAPI([{"id": "1"}, {"id": "1"}])
+
+
+def test_drawn_emails_are_addresses_every_email_validator_accepts() -> None:
+    """``.@0.aa`` (a dot-led local part) was drawn and failed ``format: email`` now and then."""
+    import re
+
+    from contracts.json_strategies import EMAIL
+
+    email = jsonschema_rs.Draft202012Validator({"type": "string", "format": "email"}, validate_formats=True)
+    for refused in (".@0.aa", "a.@b.cc", "a..b@c.dd", "a@-.aa", "a@b-.cc"):
+        assert not email.is_valid(refused) and re.fullmatch(EMAIL, refused) is None, refused
+
+    @FAST
+    @given(st.from_regex(EMAIL))
+    def check(address: str) -> None:
+        assert email.is_valid(address), address
+
+    check()
