@@ -452,7 +452,11 @@ def _read_rate_limits(data: Any, where: str) -> dict[str, Any]:
         quotas = {}
         for name, quota in r.mapping("flavours").items():
             # checked now (against a leaking stand-in), applied over the flavour's own model per request
-            Quota.read(quota, f"{r.at('flavours')}.{name}", Quota("window", 100, 60.0, 1.0))
+            where = f"{r.at('flavours')}.{name}"
+            Quota.read(quota, where, Quota("window", 100, 60.0, 1.0))
+            if isinstance(quota, Mapping) and quota.get("model") == "bucket" and quota.get("leak_per_second") is None:
+                # a window flavour's own model does not leak: the override must say how fast
+                raise InvalidSettings(f"{where}.leak_per_second: required with model: bucket (requests per second)")
             quotas[str(name)] = dict(quota)
         changes["quotas"] = quotas
     return changes

@@ -45,10 +45,10 @@ from mockserver.tenants import tenant_seed
     ({"tenants": {"accounts": {"job-1": {"faults": {"errors": [{"status": 500, "rate": -0.5}]}}}}},
      "tenants.accounts.job-1.faults.errors[0].rate: must be between 0 and 1"),
     ({"tenants": {"mode": "separate"}}, "tenants.mode: must be one of shared, isolated"),
-    ({"tenants": {"accounts": {"bad\nid": {}}}}, "tenants.accounts: a tenant id is 1 to 200 printable characters"),
+    ({"tenants": {"accounts": {"bad\nid": {}}}}, "tenants.accounts: a tenant id is 1 to 200 characters"),
     ({"rate_limits": {"flavours": {"shopify": {"limit": 0}}}}, "rate_limits.flavours.shopify.limit: must be between 1"),
     ({"rate_limits": {"flavours": {"shopify": {"model": "bucket", "leak_per_second": 0}}}},
-     "rate_limits.flavours.shopify.leak_per_second: a bucket must leak"),
+     "rate_limits.flavours.shopify.leak_per_second: must be a positive number"),
     ({"rate_limits": {"enabled": "yes"}}, "rate_limits.enabled: must be true or false"),
     ({"rate_limits": {"on": True}}, "rate_limits.on: unknown key"),
     ({"clock": {"frozen_at": -1}}, "clock.frozen_at: must be between 0"),
@@ -83,6 +83,19 @@ def test_keys_left_out_keep_the_base_values() -> None:
     changed = Controls.from_mapping({"tenants": {"mode": "isolated"}}, base=base)
     assert (changed.prefer, changed.rate_limits, changed.tenants_mode) == (False, True, "isolated")
 
+
+def test_a_bucket_quota_over_a_window_flavour_must_say_how_fast_it_leaks() -> None:
+    # A flavour whose own model is a window does not leak: switching it to a bucket without a
+    # leak_per_second was taken, then failed on every request (a 500) when applied.
+    with pytest.raises(InvalidSettings) as raised:
+        Controls.from_mapping({"rate_limits": {"flavours": {"canonical": {"model": "bucket", "limit": 5}}}})
+    assert raised.value.detail.startswith("rate_limits.flavours.canonical.leak_per_second:")
+    ok = Controls.from_mapping({"rate_limits": {"flavours": {"canonical": {"model": "bucket", "limit": 5,
+                                                                           "leak_per_second": 2}}}})
+    assert ok.quota("canonical", Quota("window", 100, 60.0)) == Quota("bucket", 5, 60.0, 2.0)
+    # a bucket flavour's own leak still applies when only the limit changes
+    shop = Controls.from_mapping({"rate_limits": {"flavours": {"shopify": {"limit": 80}}}})
+    assert shop.quota("shopify", Quota("bucket", 40, 60.0, 2.0)) == Quota("bucket", 80, 60.0, 2.0)
 
 
 # ---- rate-limit arithmetic -----------------------------------------------------------------------
