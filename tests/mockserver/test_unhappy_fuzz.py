@@ -41,7 +41,7 @@ PREFER_WORDS = st.sampled_from(["code", "delay", "fault", "respond-async", "wait
 PREFER_VALUES = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["404", "429", "500", "503", "200", "201", "999", "000", "0404", "reset", "empty",
-                     "malformed", "truncated", "1e3", "nan", "inf", "-1", "60001", "1_0", "٤٠٤", "\"404\""]),
+                     "malformed", "truncated", "1e3", "¹²³", "nan", "inf", "-1", "60001", "1_0", "٤٠٤", "\"404\""]),
     st.integers(-10**6, 10**6).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
 )

@@ -1,0 +1,69 @@
+"""Admin changes and ``Prefer`` headers, in-process: what is refused is refused with a 4xx, and a refused
+change leaves the server serving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from falcon.testing import TestClient
+
+from mockserver import Settings, create_app
+from mockserver.errors import InvalidParameter
+from mockserver.faults import parse_prefer
+
+ADMIN = {"Authorization": "Bearer admin"}
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    return TestClient(create_app(Settings(seed=3, count=10, state=str(tmp_path / "state.sqlite3"))))
+
+
+def test_a_bucket_override_without_a_leak_is_refused_by_the_admin_api(client: TestClient) -> None:
+    refused = client.simulate_put("/__admin/rate-limits", headers=ADMIN,
+                                  json={"enabled": True, "flavours": {"canonical": {"model": "bucket"}}})
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["name"] == "rate_limits.flavours.canonical.leak_per_second"
+    assert client.simulate_get("/customers", headers=ADMIN).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["code=٤٠٤", "code=４０４", "code=¹²³", "delay=١٠٠", "delay=1_000", "delay=１"])
+def test_prefer_takes_ascii_numbers_only(value: str) -> None:
+    # int() and float() read other scripts' digits and underscores; the header is HTTP, ASCII digits
+    with pytest.raises(InvalidParameter):
+        parse_prefer(value, {200, 404})
+
+
+def test_a_superscript_code_over_http_is_a_400_not_a_500(client: TestClient) -> None:
+    # "¹²³" is latin-1, so a client can send it; str.isdigit() took it and int() then raised
+    response = client.simulate_get("/customers", headers={**ADMIN, "Prefer": "code=¹²³"})
+    assert response.status_code == 400 and response.json["errors"][0]["name"] == "Prefer"
+
+
+def test_prefer_parses_what_it_acts_on_and_ignores_other_preferences() -> None:
+    assert parse_prefer("code=404", {200, 404}) == (0.0, 404, None, None, "prefer")
+    assert parse_prefer('return=minimal, Code="404" ,delay=250.5, respond-async', {404}) == (250.5, 404, None, None,
+                                                                                            "prefer")
+    assert parse_prefer("code=429", {200}).status == 429  # always allowed
+    assert parse_prefer("code=200", {200}).idle  # a documented success is the normal answer
+    assert parse_prefer("fault=truncated, delay=0", set()).fault == "truncated"
+    assert parse_prefer("wait=10, handling=lenient", set()).idle
+    assert parse_prefer("", set()).idle
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("code=500", "not a status this operation documents"),
+    ("code=4040", "code must be an HTTP status"),
+    ("code=", "code must be an HTTP status"),
+    ("delay=-1", "delay must be milliseconds from 0 to 60000"),
+    ("delay=60001", "delay must be milliseconds from 0 to 60000"),
+    ("delay=nan", "delay must be milliseconds"),
+    ("delay=soon", "delay must be milliseconds"),
+    ("fault=explode", "fault must be one of reset, empty, malformed, truncated"),
+    ("code=404, fault=reset", "not both"),
+])
+def test_prefer_refuses_what_it_cannot_honour(value: str, words: str) -> None:
+    with pytest.raises(InvalidParameter) as raised:
+        parse_prefer(value, {200, 404})
+    assert words in raised.value.detail and raised.value.location == "header"
