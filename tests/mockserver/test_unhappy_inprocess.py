@@ -20,6 +20,21 @@ def client(tmp_path: Path) -> TestClient:
     return TestClient(create_app(Settings(seed=3, count=10, state=str(tmp_path / "state.sqlite3"))))
 
 
+def test_a_clock_advanced_out_of_range_is_refused_and_the_server_keeps_serving(client: TestClient) -> None:
+    # Advancing a frozen clock past its range was stored, then every request (admin ones too) was a 500.
+    assert client.simulate_put("/__admin/clock", headers=ADMIN, json={"frozen_at": 1e11 - 10}).status_code == 200
+    refused = client.simulate_put("/__admin/clock", headers=ADMIN, json={"advance_seconds": 1e9})
+    assert refused.status_code == 422 and "clock.frozen_at" in refused.json["detail"]
+    assert client.simulate_get("/__admin/clock", headers=ADMIN).json["frozen_at"] == 1e11 - 10
+    assert client.simulate_get("/customers", headers=ADMIN).status_code == 200
+    for _ in range(10):  # the offset too: ten steps of 1e9 s reach its bound of 1e10
+        client.simulate_delete("/__admin/clock", headers=ADMIN)
+    answers = {client.simulate_put("/__admin/clock", headers=ADMIN, json={"advance_seconds": 1e9}).status_code
+               for _ in range(11)}
+    assert answers == {200, 422}
+    assert client.simulate_get("/customers", headers=ADMIN).status_code == 200
+
+
 def test_a_bucket_override_without_a_leak_is_refused_by_the_admin_api(client: TestClient) -> None:
     refused = client.simulate_put("/__admin/rate-limits", headers=ADMIN,
                                   json={"enabled": True, "flavours": {"canonical": {"model": "bucket"}}})
