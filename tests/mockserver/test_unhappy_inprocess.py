@@ -1,16 +1,22 @@
-"""Admin changes and ``Prefer`` headers, in-process: what is refused is refused with a 4xx, and a refused
-change leaves the server serving."""
+"""Admin changes, ``Prefer`` headers and seeded fault draws, in-process.
+
+What is refused is refused with a 4xx, and a refused change leaves the server serving; the
+draws of a fault profile are checked for determinism, their rates and their rules' scope.
+"""
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from falcon.testing import TestClient
 
 from mockserver import Settings, create_app
+from mockserver.controls import Controls
 from mockserver.errors import InvalidParameter
-from mockserver.faults import parse_prefer
+from mockserver.faults import Decision, draw, parse_prefer
 
 ADMIN = {"Authorization": "Bearer admin"}
 
@@ -82,3 +88,61 @@ def test_prefer_refuses_what_it_cannot_honour(value: str, words: str) -> None:
     with pytest.raises(InvalidParameter) as raised:
         parse_prefer(value, {200, 404})
     assert words in raised.value.detail and raised.value.location == "header"
+
+
+# ---- seeded draws --------------------------------------------------------------------------------
+
+PROFILE = Controls.from_mapping({"faults": {
+    "errors": [{"status": 500, "rate": 0.3}, {"status": 503, "rate": 0.1, "retry_after": 2}],
+    "connection": [{"fault": "reset", "rate": 0.05}],
+    "latency": {"distribution": "uniform", "min_ms": 10, "max_ms": 20},
+    "rules": [{"flavour": "shopify", "operation": "create", "errors": [{"status": 422, "rate": 0.5}]},
+              {"flavour": "truto", "latency": {"ms": 5}}],
+}}).faults
+assert PROFILE is not None
+
+
+def _outcome(decision: Decision) -> str:
+    return decision.fault or str(decision.status or "ok")
+
+
+def test_a_draw_is_a_function_of_seed_tenant_request_and_occurrence() -> None:
+    one = [draw(PROFILE, 7, "t", "canonical", "list", "GET /customers", n) for n in range(1, 200)]
+    again = [draw(PROFILE, 7, "t", "canonical", "list", "GET /customers", n) for n in range(1, 200)]
+    assert one == again
+    for other in ([draw(PROFILE, 8, "t", "canonical", "list", "GET /customers", n) for n in range(1, 200)],
+                  [draw(PROFILE, 7, "u", "canonical", "list", "GET /customers", n) for n in range(1, 200)],
+                  [draw(PROFILE, 7, "t", "canonical", "list", "GET /customers?a=1", n) for n in range(1, 200)]):
+        assert [_outcome(d) for d in other] != [_outcome(d) for d in one]
+    assert all(10 <= d.delay_ms <= 20 and d.source == "profile" for d in one)
+    assert {d.retry_after for d in one if d.status == 503} == {2}
+
+
+def test_draws_honour_the_rates() -> None:
+    n = 20_000
+    counts = Counter(_outcome(draw(PROFILE, 1, "t", "canonical", "get", f"GET /customers/{i % 7}", i))
+                     for i in range(n))
+    for outcome, rate in (("500", 0.3), ("503", 0.1), ("reset", 0.05), ("ok", 0.55)):
+        # 5 standard deviations of a binomial count: a wrong rate fails, luck does not
+        assert abs(counts[outcome] - rate * n) < 5 * math.sqrt(n * rate * (1 - rate)), (outcome, counts)
+    assert set(counts) == {"500", "503", "reset", "ok"}
+
+
+def test_rules_apply_to_their_flavour_and_operation_only() -> None:
+    n = 4000
+    shop_create = Counter(_outcome(draw(PROFILE, 1, "t", "shopify", "create", "POST /c", i)) for i in range(n))
+    shop_list = Counter(_outcome(draw(PROFILE, 1, "t", "shopify", "list", "GET /c", i)) for i in range(n))
+    other_create = Counter(_outcome(draw(PROFILE, 1, "t", "ecwid", "create", "POST /c", i)) for i in range(n))
+    assert shop_create["422"] > 0 and shop_list["422"] == 0 and other_create["422"] == 0
+    # the base and the matching rule share one roll: 0.45 of the base, then the rule's 0.5 of the rest
+    assert abs(shop_create["ok"] - 0.05 * n) < 5 * math.sqrt(n * 0.05 * 0.95)
+    assert {draw(PROFILE, 1, "t", "truto", "get", "GET /x", i).delay_ms for i in range(50)} == {5.0}
+    assert all(draw(PROFILE, 1, "t", "apideck", "get", "GET /x", i).delay_ms >= 10 for i in range(50))
+
+
+def test_lognormal_latency_is_capped() -> None:
+    profile = Controls.from_mapping({"faults": {"latency": {"distribution": "lognormal", "median_ms": 60_000,
+                                                            "sigma": 5}}}).faults
+    assert profile is not None
+    delays = [draw(profile, 1, "t", "canonical", "list", "GET /", i).delay_ms for i in range(500)]
+    assert max(delays) == 60_000 and min(delays) < 60_000
