@@ -90,6 +90,8 @@ def test_a_bucket_quota_over_a_window_flavour_must_say_how_fast_it_leaks() -> No
     with pytest.raises(InvalidSettings) as raised:
         Controls.from_mapping({"rate_limits": {"flavours": {"canonical": {"model": "bucket", "limit": 5}}}})
     assert raised.value.detail.startswith("rate_limits.flavours.canonical.leak_per_second:")
+    with pytest.raises(InvalidSettings):
+        Controls.from_mapping({"rate_limits": {"flavours": {"canonical": {"model": "bucket", "leak_per_second": None}}}})
     ok = Controls.from_mapping({"rate_limits": {"flavours": {"canonical": {"model": "bucket", "limit": 5,
                                                                            "leak_per_second": 2}}}})
     assert ok.quota("canonical", Quota("window", 100, 60.0)) == Quota("bucket", 5, 60.0, 2.0)
@@ -221,3 +223,21 @@ def test_flags_win_over_the_config_file(tmp_path: Path) -> None:
     flagged = initial_controls(Settings(config=path, tenants="shared", rate_limits=False, prefer=True))
     assert (flagged.tenants_mode, flagged.rate_limits, flagged.prefer) == ("shared", False, True)
     assert flagged.quotas == {"ecwid": {"limit": 5}}  # the file's quotas stay for when limits are turned on
+
+
+@pytest.mark.parametrize(("data", "where"), [
+    ({"faults": {"latency": {"distribution": "uniform", "min_ms": None}}}, "faults.latency.min_ms"),
+    ({"faults": {"latency": {"distribution": None}}}, "faults.latency.distribution"),
+    ({"faults": {"errors": [{"status": 500, "rate": None}]}}, "faults.errors[0].rate"),
+    ({"tenants": {"accounts": {"a": {"state": None}}}}, "tenants.accounts.a.state"),
+    ({"rate_limits": {"flavours": {"canonical": {"seconds": None}}}}, "rate_limits.flavours.canonical.seconds"),
+    ({"rate_limits": {"flavours": {"canonical": {"model": "bucket", "leak_per_second": None}}}},
+     "rate_limits.flavours.canonical.leak_per_second"),
+    ({"clock": {"offset_seconds": None}}, "clock.offset_seconds"),
+])
+def test_an_explicit_null_is_refused_naming_its_key(data: object, where: str) -> None:
+    # JSON clients send null: it was read as the value itself (a TypeError, so a 500, or a tenant
+    # in connection state None)
+    with pytest.raises(InvalidSettings) as raised:
+        Controls.from_mapping(data)
+    assert raised.value.detail.startswith(f"{where}: "), raised.value.detail

@@ -135,3 +135,38 @@ def test_any_fault_profile_is_taken_or_refused_never_a_5xx(client: TestClient, b
         assert response.status_code in (200, 400, 422), (body, response.status_code, response.text)
     finally:
         client.simulate_delete("/__admin/faults", headers=ADMIN)
+
+
+CLOCK = st.fixed_dictionaries({}, optional={
+    "advance_seconds": st.one_of(st.sampled_from([1e9, -1e9]), st.floats(-2e9, 2e9), JSON_SCALARS),
+    "offset_seconds": st.one_of(st.sampled_from([1e10, -1e10]), st.floats(-2e10, 2e10), JSON_SCALARS),
+    "frozen_at": st.one_of(st.sampled_from([0, 1e11]), st.floats(-1, 2e11), JSON_SCALARS)})
+RATES = st.fixed_dictionaries({}, optional={"enabled": st.booleans(), "flavours": st.dictionaries(
+    st.sampled_from(["canonical", "truto", "ecwid", "shopify"]),
+    st.fixed_dictionaries({}, optional={"model": st.sampled_from(["window", "bucket", "cone"]),
+                                        "limit": st.integers(0, 5), "seconds": JSON_SCALARS,
+                                        "leak_per_second": JSON_SCALARS}), max_size=2)})
+STEPS = st.lists(st.one_of(st.tuples(st.just("/__admin/clock"), CLOCK),
+                           st.tuples(st.just("/__admin/rate-limits"), RATES),
+                           st.tuples(st.sampled_from(ROUTES), st.one_of(JSON, FAULTS))), min_size=1, max_size=8)
+TRAFFIC = [("/customers", ""), ("/truto/unified/ecommerce/customers", "integrated_account_id=acc-1"),
+           ("/ecwid/api/v3/7/customers", "token=secret_x"), ("/shopify/admin/api/2024-10/customers.json", "")]
+
+
+@FUZZ
+@given(steps=STEPS)
+def test_any_sequence_of_admin_changes_leaves_the_server_serving(client: TestClient, steps: list[Any]) -> None:
+    # What each change leaves behind is what the next one builds on (a clock advanced twice...).
+    client.simulate_post("/__admin/reset", headers=ADMIN)
+    for route, body in steps:
+        path, _, query = route.partition("?")
+        response = client.simulate_put(path, query_string=query, headers=ADMIN, body=json.dumps(body))
+        assert response.status_code in (200, 400, 422), (route, body, response.status_code, response.text)
+    client.simulate_delete("/__admin/faults", headers=ADMIN)  # its errors are 5xx on purpose
+    for path in ("health", "config", "faults", "tenants", "tenants/x", "rate-limits", "clock"):
+        response = client.simulate_get(f"/__admin/{path}", headers=ADMIN)
+        assert response.status_code == 200, (path, response.text)
+    for path, query in TRAFFIC:
+        response = client.simulate_get(path, query_string=query, headers={
+            "Authorization": "Bearer x", "X-Shopify-Access-Token": "x"})
+        assert response.status_code < 500, (steps, path, response.text)
