@@ -116,8 +116,12 @@ def read_config(path: str) -> dict[str, Any]:
 
 
 def _controls(located: _Located) -> Controls:
+    from mockserver.flavours import FLAVOURS
+
     try:
-        return Controls.from_mapping({k: v for k, v in located.data.items() if k in CONTROL_KEYS})
+        controls = Controls.from_mapping({k: v for k, v in located.data.items() if k in CONTROL_KEYS})
+        controls.check_flavours(FLAVOURS.names())
+        return controls
     except InvalidSettings as exc:
         raise located.error(exc) from None
 

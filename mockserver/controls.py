@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -438,6 +438,22 @@ class Controls:
 
     def without_tenant(self, tenant: str) -> Controls:
         return replace(self, tenants={k: v for k, v in self.tenants.items() if k != tenant})
+
+    def check_flavours(self, known: Collection[str]) -> None:
+        """Refuse a flavour name that is not one of ``known`` (a misspelt one would silently never apply).
+
+        Raises:
+            InvalidSettings: naming the key path of the first unknown name.
+        """
+        names = [(f"rate_limits.flavours.{name}", name) for name in self.quotas]
+        profiles = [("faults", self.faults), *((f"tenants.accounts.{t}.faults", c.faults) for t, c in self.tenants.items())]
+        for where, profile in profiles:
+            for i, rule in enumerate(profile.rules if profile is not None else ()):
+                if rule.flavour is not None:
+                    names.append((f"{where}.rules[{i}].flavour", rule.flavour))
+        for where, name in names:
+            if name not in known:
+                raise InvalidSettings(f"{where}: unknown flavour {name!r}; flavours: {', '.join(sorted(known))}")
 
 
 def _read_rate_limits(data: Any, where: str) -> dict[str, Any]:

@@ -241,3 +241,22 @@ def test_an_explicit_null_is_refused_naming_its_key(data: object, where: str) ->
     with pytest.raises(InvalidSettings) as raised:
         Controls.from_mapping(data)
     assert raised.value.detail.startswith(f"{where}: "), raised.value.detail
+
+
+def test_a_misspelt_flavour_is_refused_where_it_would_never_apply(tmp_path: Path) -> None:
+    known = ("canonical", "shopify", "truto")
+    Controls.from_mapping({"rate_limits": {"flavours": {"shopify": {"limit": 3}}},
+                           "faults": {"rules": [{"flavour": "truto"}, {"operation": "list"}]}}).check_flavours(known)
+    for data, where in (
+        ({"rate_limits": {"flavours": {"shopfy": {"limit": 3}}}}, "rate_limits.flavours.shopfy"),
+        ({"faults": {"rules": [{"flavour": "truto"}, {"flavour": "truot"}]}}, "faults.rules[1].flavour"),
+        ({"tenants": {"accounts": {"job-1": {"faults": {"rules": [{"flavour": "Shopify"}]}}}}},
+         "tenants.accounts.job-1.faults.rules[0].flavour"),
+    ):
+        with pytest.raises(InvalidSettings) as raised:
+            Controls.from_mapping(data).check_flavours(known)
+        assert raised.value.detail.startswith(f"{where}: unknown flavour"), raised.value.detail
+    path = _config(tmp_path, "seed: 1\nrate_limits:\n  enabled: true\n  flavours:\n    shopfy:\n      limit: 3\n")
+    with pytest.raises(InvalidSettings) as raised:
+        read_config(path)
+    assert raised.value.detail.startswith(f"{path}:5: rate_limits.flavours.shopfy: unknown flavour")

@@ -146,3 +146,17 @@ def test_lognormal_latency_is_capped() -> None:
     assert profile is not None
     delays = [draw(profile, 1, "t", "canonical", "list", "GET /", i).delay_ms for i in range(500)]
     assert max(delays) == 60_000 and min(delays) < 60_000
+
+
+@pytest.mark.parametrize(("path", "query", "body", "where"), [
+    ("/__admin/rate-limits", "", {"enabled": True, "flavours": {"shopfy": {"limit": 1}}}, "rate_limits.flavours.shopfy"),
+    ("/__admin/faults", "", {"rules": [{"flavour": "truot", "errors": [{"status": 500, "rate": 1}]}]},
+     "faults.rules[0].flavour"),
+    ("/__admin/faults", "tenant=t1", {"rules": [{"flavour": "ecwd"}]}, "tenants.accounts.t1.faults.rules[0].flavour"),
+])
+def test_the_admin_api_refuses_a_flavour_that_does_not_exist(client: TestClient, path: str, query: str,
+                                                            body: object, where: str) -> None:
+    before = client.simulate_get("/__admin/config", headers=ADMIN).json["controls"]
+    refused = client.simulate_put(path, query_string=query, headers=ADMIN, json=body)
+    assert refused.status_code == 422 and refused.json["errors"][0]["name"] == where
+    assert client.simulate_get("/__admin/config", headers=ADMIN).json["controls"] == before
