@@ -79,7 +79,7 @@ class _Admin:
 
         def checked(current: Controls) -> Controls:
             controls: Controls = change(current)
-            controls.check_flavours(FLAVOURS.names())
+            controls.check_flavours({d.name: [o.name for o in d.operations] for d in FLAVOURS})
             return controls
 
         try:

@@ -120,7 +120,7 @@ def _controls(located: _Located) -> Controls:
 
     try:
         controls = Controls.from_mapping({k: v for k, v in located.data.items() if k in CONTROL_KEYS})
-        controls.check_flavours(FLAVOURS.names())
+        controls.check_flavours({d.name: [o.name for o in d.operations] for d in FLAVOURS})
         return controls
     except InvalidSettings as exc:
         raise located.error(exc) from None

@@ -439,22 +439,28 @@ class Controls:
     def without_tenant(self, tenant: str) -> Controls:
         return replace(self, tenants={k: v for k, v in self.tenants.items() if k != tenant})
 
-    def check_flavours(self, known: Collection[str]) -> None:
-        """Refuse a flavour name that is not one of ``known`` (a misspelt one would silently never apply).
+    def check_flavours(self, known: Mapping[str, Collection[str]]) -> None:
+        """Refuse a flavour or operation name that is not ``known`` (flavour -> its operations' names):
+        a misspelt one would silently never apply.
 
         Raises:
             InvalidSettings: naming the key path of the first unknown name.
         """
-        names = [(f"rate_limits.flavours.{name}", name) for name in self.quotas]
+        flavours = ", ".join(sorted(known))
+        for name in self.quotas:
+            if name not in known:
+                raise InvalidSettings(f"rate_limits.flavours.{name}: unknown flavour {name!r}; flavours: {flavours}")
         profiles = [("faults", self.faults), *((f"tenants.accounts.{t}.faults", c.faults) for t, c in self.tenants.items())]
         for where, profile in profiles:
             for i, rule in enumerate(profile.rules if profile is not None else ()):
-                if rule.flavour is not None:
-                    names.append((f"{where}.rules[{i}].flavour", rule.flavour))
-        for where, name in names:
-            if name not in known:
-                raise InvalidSettings(f"{where}: unknown flavour {name!r}; flavours: {', '.join(sorted(known))}")
-
+                at = f"{where}.rules[{i}]"
+                if rule.flavour is not None and rule.flavour not in known:
+                    raise InvalidSettings(f"{at}.flavour: unknown flavour {rule.flavour!r}; flavours: {flavours}")
+                operations = known[rule.flavour] if rule.flavour is not None else {o for ops in known.values() for o in ops}
+                if rule.operation is not None and rule.operation not in operations:
+                    raise InvalidSettings(f"{at}.operation: unknown operation {rule.operation!r}"
+                                          f"{'' if rule.flavour is None else ' of ' + rule.flavour}; "
+                                          f"operations: {', '.join(sorted(operations))}")
 
 def _read_rate_limits(data: Any, where: str) -> dict[str, Any]:
     if isinstance(data, bool):  # ``rate_limits: true`` turns every flavour's own model on

@@ -244,18 +244,21 @@ def test_an_explicit_null_is_refused_naming_its_key(data: object, where: str) ->
 
 
 def test_a_misspelt_flavour_is_refused_where_it_would_never_apply(tmp_path: Path) -> None:
-    known = ("canonical", "shopify", "truto")
+    known = {"canonical": ["list", "create"], "shopify": ["list", "count"], "truto": ["list", "get"]}
     Controls.from_mapping({"rate_limits": {"flavours": {"shopify": {"limit": 3}}},
-                           "faults": {"rules": [{"flavour": "truto"}, {"operation": "list"}]}}).check_flavours(known)
+                           "faults": {"rules": [{"flavour": "truto", "operation": "get"}, {"operation": "count"}]}}
+                          ).check_flavours(known)
     for data, where in (
         ({"rate_limits": {"flavours": {"shopfy": {"limit": 3}}}}, "rate_limits.flavours.shopfy"),
         ({"faults": {"rules": [{"flavour": "truto"}, {"flavour": "truot"}]}}, "faults.rules[1].flavour"),
         ({"tenants": {"accounts": {"job-1": {"faults": {"rules": [{"flavour": "Shopify"}]}}}}},
          "tenants.accounts.job-1.faults.rules[0].flavour"),
+        ({"faults": {"rules": [{"flavour": "truto", "operation": "count"}]}}, "faults.rules[0].operation"),
+        ({"faults": {"rules": [{"operation": "lsit"}]}}, "faults.rules[0].operation"),
     ):
         with pytest.raises(InvalidSettings) as raised:
             Controls.from_mapping(data).check_flavours(known)
-        assert raised.value.detail.startswith(f"{where}: unknown flavour"), raised.value.detail
+        assert raised.value.detail.startswith(f"{where}: unknown "), raised.value.detail
     path = _config(tmp_path, "seed: 1\nrate_limits:\n  enabled: true\n  flavours:\n    shopfy:\n      limit: 3\n")
     with pytest.raises(InvalidSettings) as raised:
         read_config(path)

@@ -153,6 +153,7 @@ def test_lognormal_latency_is_capped() -> None:
     ("/__admin/faults", "", {"rules": [{"flavour": "truot", "errors": [{"status": 500, "rate": 1}]}]},
      "faults.rules[0].flavour"),
     ("/__admin/faults", "tenant=t1", {"rules": [{"flavour": "ecwd"}]}, "tenants.accounts.t1.faults.rules[0].flavour"),
+    ("/__admin/faults", "", {"rules": [{"flavour": "truto", "operation": "create"}]}, "faults.rules[0].operation"),
 ])
 def test_the_admin_api_refuses_a_flavour_that_does_not_exist(client: TestClient, path: str, query: str,
                                                             body: object, where: str) -> None:
