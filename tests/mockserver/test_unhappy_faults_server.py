@@ -147,3 +147,15 @@ def test_a_delay_waits_without_holding_up_other_requests_on_its_worker(one: Serv
         assert not slow.done()
         assert slow.result() >= 0.3
     assert quick < 0.2
+
+
+def test_a_tenants_own_profile_reaches_its_requests_only(two: ServerProcess) -> None:
+    path = "/truto/unified/ecommerce/customers?integrated_account_id={}&limit=1"
+    admin(two, "PUT", "faults?tenant=chaos", {"errors": [{"status": 500, "rate": 1}]})
+    try:
+        assert {call(two, "GET", path.format("chaos"), ADMIN)[0] for _ in range(8)} == {500}
+        assert {call(two, "GET", path.format("calm"), ADMIN)[0] for _ in range(8)} == {200}
+        assert admin(two, "GET", "faults")["faults"] is None  # the server's own profile is untouched
+    finally:
+        admin(two, "DELETE", "faults?tenant=chaos")
+    assert {call(two, "GET", path.format("chaos"), ADMIN)[0] for _ in range(8)} == {200}
