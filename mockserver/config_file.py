@@ -46,6 +46,9 @@ class _Located:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark is not None else path
             raise InvalidSettings(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        except RecursionError:
+            raise InvalidSettings(f"{path}: nested too deeply to be a mockserver config file") from None
+        self._walked: set[int] = set()
         if node is not None:
             self._walk(node, "")
 
@@ -53,6 +56,11 @@ class _Located:
         import yaml
 
         self.lines.setdefault(where, node.start_mark.line + 1)
+        # NOTE: a node that aliases (``*name``) repeat is walked once: a node containing itself
+        # recursed forever, and aliases of aliases took exponential time.
+        if id(node) in self._walked:
+            return
+        self._walked.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 at = f"{where}.{key.value}" if where else str(key.value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,26 @@ def test_a_misspelt_flavour_is_refused_where_it_would_never_apply(tmp_path: Path
     with pytest.raises(InvalidSettings) as raised:
         read_config(path)
     assert raised.value.detail.startswith(f"{path}:5: rate_limits.flavours.shopfy: unknown flavour")
+
+
+def test_yaml_aliases_cannot_hang_or_crash_the_config_reader(tmp_path: Path) -> None:
+    # A node containing itself was a RecursionError (a traceback); aliases of aliases took
+    # exponential time before the first error was even looked for.
+    path = _config(tmp_path, "seed: 1\nfaults: &a\n  rules:\n    - *a\n")
+    with pytest.raises(InvalidSettings) as raised:
+        read_config(path)
+    # the line is the aliased node's own (where its anchor is)
+    assert raised.value.detail.startswith(f"{path}:2: faults.rules[0].rules: unknown key"), raised.value.detail
+    levels = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'] + [
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi")]
+    path = _config(tmp_path, "seed: 1\nfaults:\n  rules: []\nextra:\n" + "\n".join("  " + line for line in levels)
+                   + "\n")
+    began = time.perf_counter()
+    with pytest.raises(InvalidSettings) as raised:
+        read_config(path)
+    assert raised.value.detail.startswith(f"{path}:4: extra: unknown key")
+    assert time.perf_counter() - began < 2
+    path = _config(tmp_path, "seed: " + "[" * 2000 + "]" * 2000 + "\n")
+    with pytest.raises(InvalidSettings) as raised:
+        read_config(path)
+    assert "nested too deeply" in raised.value.detail
