@@ -78,7 +78,8 @@ def parse_prefer(header: str, documented: Collection[int]) -> Decision:
     """
     delay, status, fault = 0.0, None, None
     for preference in header.split(","):
-        name, _, value = preference.strip().partition("=")
+        # RFC 7240: a preference may carry parameters after ";" (``code=404; lang=en``); none matter here
+        name, _, value = preference.partition(";")[0].strip().partition("=")
         name, value = name.strip().lower(), value.strip().strip('"')
         if name == "code":
             if not _STATUS.fullmatch(value):

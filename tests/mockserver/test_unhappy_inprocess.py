@@ -70,6 +70,8 @@ def test_prefer_parses_what_it_acts_on_and_ignores_other_preferences() -> None:
     assert parse_prefer("code=200", {200}).idle  # a documented success is the normal answer
     assert parse_prefer("fault=truncated, delay=0", set()).fault == "truncated"
     assert parse_prefer("wait=10, handling=lenient", set()).idle
+    # RFC 7240 preference parameters follow ";" and do not change the value
+    assert parse_prefer("code=404; reason=test, delay=5 ;x", {404}) == (5.0, 404, None, None, "prefer")
     assert parse_prefer("", set()).idle
 
 
