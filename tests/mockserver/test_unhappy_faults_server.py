@@ -67,9 +67,15 @@ def test_a_seeded_profile_gives_the_same_statuses_on_every_run_with_one_or_two_w
     assert 0.25 < every.count(200) / len(every) < 0.85
 
 
-def test_a_quota_of_n_gives_exactly_n_successes_to_many_concurrent_clients(two: ServerProcess) -> None:
-    admin(two, "PUT", "clock", {"frozen_at": 1_000_000})  # no window boundary mid-test
-    admin(two, "PUT", "rate-limits", {"enabled": True, "flavours": {"truto": {"limit": 25, "seconds": 3600}}})
+QUOTAS = [{"limit": 25, "seconds": 3600}, {"model": "bucket", "limit": 25, "leak_per_second": 0.01}]
+
+
+@pytest.mark.parametrize("quota", QUOTAS, ids=["window", "bucket"])
+def test_a_quota_of_n_gives_exactly_n_successes_to_many_concurrent_clients(two: ServerProcess,
+                                                                           quota: dict[str, object]) -> None:
+    admin(two, "POST", "reset")  # quotas from zero
+    admin(two, "PUT", "clock", {"frozen_at": 1_000_000})  # no window boundary, no leak mid-test
+    admin(two, "PUT", "rate-limits", {"enabled": True, "flavours": {"truto": quota}})
     try:
         start = threading.Barrier(60)
 
@@ -90,7 +96,7 @@ def test_a_quota_of_n_gives_exactly_n_successes_to_many_concurrent_clients(two: 
         # another tenant has its own quota
         assert call(two, "GET", "/truto/unified/ecommerce/customers?integrated_account_id=rl-2&limit=1",
                     ADMIN)[0] == 200
-        # the next window (the clock moved on by the admin API) starts from zero
+        # the next window, or room in the bucket: the clock moved on by the admin API
         admin(two, "PUT", "clock", {"advance_seconds": 3600})
         assert call(two, "GET", "/truto/unified/ecommerce/customers?integrated_account_id=rl-1&limit=1",
                     ADMIN)[0] == 200
