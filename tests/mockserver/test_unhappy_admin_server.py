@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,12 @@ def test_a_cors_preflight_allows_the_prefer_header(guarded: ServerProcess, path:
     assert headers["access-control-allow-origin"] == "http://localhost:3000"
     allowed = {h.strip().lower() for h in headers["access-control-allow-headers"].split(",")}
     assert {"prefer", "x-mock-admin-token"} <= allowed or "*" in allowed
+
+
+def test_a_bad_config_file_stops_the_server_before_it_starts(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("seed: 3\nfaults:\n  errors:\n    - status: 500\n      rate: 2\n", encoding="utf-8")
+    refused = _serve("--config", str(config))
+    assert refused.returncode == 2
+    assert f"{config}:5: faults.errors[0].rate: must be between 0 and 1, got 2" in refused.stderr
+    assert "Traceback" not in refused.stderr
