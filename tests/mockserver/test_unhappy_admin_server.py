@@ -128,3 +128,11 @@ def test_a_bad_config_file_stops_the_server_before_it_starts(tmp_path: Path) -> 
     assert refused.returncode == 2
     assert f"{config}:5: faults.errors[0].rate: must be between 0 and 1, got 2" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_misspelt_flavour_in_the_config_file_stops_the_server(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("seed: 3\nrate_limits:\n  flavours:\n    shopfy: {limit: 3}\n", encoding="utf-8")
+    refused = _serve("--config", str(config))
+    assert refused.returncode == 2
+    assert f"{config}:4: rate_limits.flavours.shopfy: unknown flavour 'shopfy'" in refused.stderr

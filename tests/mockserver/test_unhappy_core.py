@@ -262,7 +262,7 @@ def test_a_misspelt_flavour_is_refused_where_it_would_never_apply(tmp_path: Path
         assert raised.value.detail.startswith(f"{where}: unknown "), raised.value.detail
     path = _config(tmp_path, "seed: 1\nrate_limits:\n  enabled: true\n  flavours:\n    shopfy:\n      limit: 3\n")
     with pytest.raises(InvalidSettings) as raised:
-        read_config(path)
+        read_config(path, known)
     assert raised.value.detail.startswith(f"{path}:5: rate_limits.flavours.shopfy: unknown flavour")
 
 
