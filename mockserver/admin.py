@@ -75,8 +75,15 @@ class _Admin:
 
     def changed(self, change: Any) -> Controls:
         """Apply a change to the shared controls; a bad value is a 422 naming the key."""
+        from mockserver.flavours import FLAVOURS
+
+        def checked(current: Controls) -> Controls:
+            controls: Controls = change(current)
+            controls.check_flavours({d.name: [o.name for o in d.operations] for d in FLAVOURS})
+            return controls
+
         try:
-            return self.shared.update_controls(change)
+            return self.shared.update_controls(checked)
         except InvalidSettings as exc:
             key = exc.detail.split(":", 1)[0]
             raise InvalidBody(exc.detail, problems=(Problem("body", key, exc.detail),)) from None

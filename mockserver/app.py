@@ -173,7 +173,8 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
         state = os.path.join(temp_dir, "state.sqlite3")
     store = Store(state, dataset.fingerprint)
     catalog = Catalog(dataset, store)
-    context = ServerContext(settings, catalog, LocalShared(state + "-shared", initial_controls(settings)),
+    context = ServerContext(settings, catalog, LocalShared(state + "-shared", initial_controls(
+                                settings, {d.name: [o.name for o in d.operations] for d in FLAVOURS})),
                             TenantCatalogs(catalog, state + "-tenants"))
 
     middleware: list[Any] = []

@@ -14,6 +14,7 @@ Precedence: command-line flags, then ``MOCKSERVER_*`` variables, then the file, 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -46,6 +47,9 @@ class _Located:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark is not None else path
             raise InvalidSettings(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        except RecursionError:
+            raise InvalidSettings(f"{path}: nested too deeply to be a mockserver config file") from None
+        self._walked: set[int] = set()
         if node is not None:
             self._walk(node, "")
 
@@ -53,6 +57,11 @@ class _Located:
         import yaml
 
         self.lines.setdefault(where, node.start_mark.line + 1)
+        # NOTE: a node that aliases (``*name``) repeat is walked once: a node containing itself
+        # recursed forever, and aliases of aliases took exponential time.
+        if id(node) in self._walked:
+            return
+        self._walked.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 at = f"{where}.{key.value}" if where else str(key.value)
@@ -86,8 +95,12 @@ def _load(path: str) -> _Located:
     return located
 
 
-def read_config(path: str) -> dict[str, Any]:
+def read_config(path: str, flavours: Mapping[str, Collection[str]] | None = None) -> dict[str, Any]:
     """The server settings a config file sets (its controls are checked too, and read by :func:`initial_controls`).
+
+    Args:
+        flavours: each flavour's operation names, when known: a flavour or operation the controls name
+            must be one of them (a misspelt one would never apply).
 
     Raises:
         InvalidSettings: the file is unreadable, not YAML, or has an unknown key or a bad value
@@ -111,20 +124,23 @@ def read_config(path: str) -> dict[str, Any]:
         raise InvalidSettings(f"{path}: {exc.detail}") from None
     except TypeError as exc:
         raise InvalidSettings(f"{path}: {exc}") from None
-    _controls(located)
+    _controls(located, flavours)
     return values
 
 
-def _controls(located: _Located) -> Controls:
+def _controls(located: _Located, flavours: Mapping[str, Collection[str]] | None = None) -> Controls:
     try:
-        return Controls.from_mapping({k: v for k, v in located.data.items() if k in CONTROL_KEYS})
+        controls = Controls.from_mapping({k: v for k, v in located.data.items() if k in CONTROL_KEYS})
+        if flavours is not None:
+            controls.check_flavours(flavours)
+        return controls
     except InvalidSettings as exc:
         raise located.error(exc) from None
 
 
-def initial_controls(settings: Settings) -> Controls:
+def initial_controls(settings: Settings, flavours: Mapping[str, Collection[str]] | None = None) -> Controls:
     """The controls a server starts with: its config file's, then the flags (``tenants``, ``rate_limits``, ``prefer``)."""
-    controls = _controls(_load(settings.config)) if settings.config else Controls()
+    controls = _controls(_load(settings.config), flavours) if settings.config else Controls()
     flags: dict[str, Any] = {}
     if settings.tenants is not None:
         flags["tenants"] = {"mode": settings.tenants}

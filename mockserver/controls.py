@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -439,6 +439,28 @@ class Controls:
     def without_tenant(self, tenant: str) -> Controls:
         return replace(self, tenants={k: v for k, v in self.tenants.items() if k != tenant})
 
+    def check_flavours(self, known: Mapping[str, Collection[str]]) -> None:
+        """Refuse a flavour or operation name that is not ``known`` (flavour -> its operations' names):
+        a misspelt one would silently never apply.
+
+        Raises:
+            InvalidSettings: naming the key path of the first unknown name.
+        """
+        flavours = ", ".join(sorted(known))
+        for name in self.quotas:
+            if name not in known:
+                raise InvalidSettings(f"rate_limits.flavours.{name}: unknown flavour {name!r}; flavours: {flavours}")
+        profiles = [("faults", self.faults), *((f"tenants.accounts.{t}.faults", c.faults) for t, c in self.tenants.items())]
+        for where, profile in profiles:
+            for i, rule in enumerate(profile.rules if profile is not None else ()):
+                at = f"{where}.rules[{i}]"
+                if rule.flavour is not None and rule.flavour not in known:
+                    raise InvalidSettings(f"{at}.flavour: unknown flavour {rule.flavour!r}; flavours: {flavours}")
+                operations = known[rule.flavour] if rule.flavour is not None else {o for ops in known.values() for o in ops}
+                if rule.operation is not None and rule.operation not in operations:
+                    raise InvalidSettings(f"{at}.operation: unknown operation {rule.operation!r}"
+                                          f"{'' if rule.flavour is None else ' of ' + rule.flavour}; "
+                                          f"operations: {', '.join(sorted(operations))}")
 
 def _read_rate_limits(data: Any, where: str) -> dict[str, Any]:
     if isinstance(data, bool):  # ``rate_limits: true`` turns every flavour's own model on
@@ -452,7 +474,11 @@ def _read_rate_limits(data: Any, where: str) -> dict[str, Any]:
         quotas = {}
         for name, quota in r.mapping("flavours").items():
             # checked now (against a leaking stand-in), applied over the flavour's own model per request
-            Quota.read(quota, f"{r.at('flavours')}.{name}", Quota("window", 100, 60.0, 1.0))
+            where = f"{r.at('flavours')}.{name}"
+            Quota.read(quota, where, Quota("window", 100, 60.0, 1.0))
+            if isinstance(quota, Mapping) and quota.get("model") == "bucket" and quota.get("leak_per_second") is None:
+                # a window flavour's own model does not leak: the override must say how fast
+                raise InvalidSettings(f"{where}.leak_per_second: required with model: bucket (requests per second)")
             quotas[str(name)] = dict(quota)
         changes["quotas"] = quotas
     return changes

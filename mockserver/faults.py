@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Collection
 from typing import NamedTuple
 
@@ -60,6 +61,12 @@ class Decision(NamedTuple):
 NOTHING = Decision()
 
 
+# NOTE: ASCII digits only: str.isdigit(), int() and float() also take other scripts' digits,
+# superscripts (int() then raises) and underscores, none of which is an HTTP number.
+_STATUS = re.compile(r"[0-9]{3}")
+_MILLISECONDS = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
+
+
 def parse_prefer(header: str, documented: Collection[int]) -> Decision:
     """The preferences of a ``Prefer`` header this server acts on (others are ignored, as RFC 7240 says).
 
@@ -71,10 +78,11 @@ def parse_prefer(header: str, documented: Collection[int]) -> Decision:
     """
     delay, status, fault = 0.0, None, None
     for preference in header.split(","):
-        name, _, value = preference.strip().partition("=")
+        # RFC 7240: a preference may carry parameters after ";" (``code=404; lang=en``); none matter here
+        name, _, value = preference.partition(";")[0].strip().partition("=")
         name, value = name.strip().lower(), value.strip().strip('"')
         if name == "code":
-            if not value.isdigit() or len(value) != 3:
+            if not _STATUS.fullmatch(value):
                 raise _bad(f"code must be an HTTP status such as 404, got {value!r}")
             code = int(value)
             if code != 429 and code not in documented:
@@ -83,10 +91,7 @@ def parse_prefer(header: str, documented: Collection[int]) -> Decision:
                            "and 429 is always allowed)")
             status = code if code >= 400 else None
         elif name == "delay":
-            try:
-                delay = float(value)
-            except ValueError:
-                delay = -1.0
+            delay = float(value) if _MILLISECONDS.fullmatch(value) else -1.0
             if not 0 <= delay <= MAX_DELAY_MS:
                 raise _bad(f"delay must be milliseconds from 0 to {MAX_DELAY_MS}, got {value!r}")
         elif name == "fault":

@@ -134,7 +134,11 @@ class LocalShared:
         with self._transaction() as conn:
             row = conn.execute("SELECT body FROM controls WHERE slot = 'current'").fetchone()
             controls = change(Controls.from_mapping(json.loads(row[0])))
-            conn.execute("UPDATE controls SET body = ? WHERE slot = 'current'", (json.dumps(controls.as_json()),))
+            # NOTE: read back before it is stored: a change that leaves the controls unreadable
+            # (a clock advanced out of range) must fail here, not on every later request.
+            body = json.dumps(controls.as_json())
+            Controls.from_mapping(json.loads(body))
+            conn.execute("UPDATE controls SET body = ? WHERE slot = 'current'", (body,))
         self._changes.bump()
         return controls
 

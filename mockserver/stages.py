@@ -15,6 +15,7 @@ comes from the dialect; nothing here knows a platform.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import socket
 import struct
@@ -51,6 +52,11 @@ class DroppedConnection(ConnectionResetError):
 
     The app's error handlers let it through; in-process (no socket), the client sees it raised.
     """
+
+    def __init__(self, message: str) -> None:
+        # NOTE: with errno ECONNRESET gunicorn closes quietly; without one it logged a traceback
+        # ("Socket error processing request") for every fault asked for.
+        super().__init__(errno.ECONNRESET, message)
 
 
 class ConnectionStates:

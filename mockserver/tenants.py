@@ -15,6 +15,7 @@ write logs are shared files, so every worker sees every tenant's writes.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 from collections import OrderedDict
@@ -60,7 +61,11 @@ class TenantCatalogs:
         dataset = Dataset(tenant_seed(self.main.dataset.seed, tenant), count)
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         name = hashlib.blake2b(tenant.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-        store = Store(os.path.join(self.directory, f"{name}-{dataset.seed}-{count}.sqlite3"), dataset.fingerprint)
+        # NOTE: one process at a time makes a tenant's file: two workers creating it at once (its
+        # first requests) made SQLite answer "database is locked" at once to one of them, a 500.
+        with open(os.path.join(self.directory, ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            store = Store(os.path.join(self.directory, f"{name}-{dataset.seed}-{count}.sqlite3"), dataset.fingerprint)
         catalog = self._open[key] = Catalog(dataset, store, self.main.clock)
         while len(self._open) > OPEN_TENANTS:
             _, closed = self._open.popitem(last=False)
