@@ -1,5 +1,7 @@
 """What the unhappy-path stages obey: tenants, connection states, fault profiles, rate limits, clock.
 
+The fault profile model lives in :mod:`mockserver.faults`, beside the draws made from it.
+
 One model, three ways in: the config file (``mockserver serve --config``, see
 :mod:`mockserver.config_file`), CLI flags / ``MOCKSERVER_*`` (the common cases, folded in by
 :meth:`Controls.from_settings`), and the admin API at run time. Every way goes through
@@ -12,253 +14,21 @@ Pure: no web framework, no flavour.
 
 from __future__ import annotations
 
-import math
-import random
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockserver.errors import InvalidSettings
+from mockserver.faults import FaultProfile
+from mockserver.reading import Reader
 
-__all__ = ["CONNECTION_FAULTS", "CONNECTION_STATES", "TENANT_MODES", "Controls", "ErrorShare", "FaultProfile", "FaultRule", "FaultShare", "Latency", "Quota", "TenantControls", "MAX_DELAY_MS",
-    "MAX_TENANT_ID", "check_tenant_id"]
+__all__ = ["CONNECTION_STATES", "MAX_TENANT_ID", "TENANT_MODES", "Controls", "Quota", "TenantControls",
+           "check_tenant_id"]
 
 TENANT_MODES = ("shared", "isolated")
 CONNECTION_STATES = ("ok", "unauthorized", "disabled", "not_found", "downstream_error")
-CONNECTION_FAULTS = ("reset", "empty", "malformed", "truncated")
-"""``reset``: TCP reset, no response; ``empty``: the connection closes without a response;
-``malformed``: the answer's body cut in half (valid HTTP, broken JSON); ``truncated``: the
-connection closes after half the body its ``Content-Length`` announced."""
-LATENCY_KINDS = ("fixed", "uniform", "lognormal")
-MAX_DELAY_MS = 60_000
-"""Longest delay one request can be given (a worker's connections wait on their own greenlets)."""
 MAX_TENANT_ID = 200
-
-
-class _Reader:
-    """Reads one mapping, naming ``where`` (``faults.errors[1]``) in every error it raises."""
-
-    def __init__(self, data: Any, where: str) -> None:
-        if not isinstance(data, Mapping):
-            raise InvalidSettings(f"{where or 'the settings'}: must be a mapping (key: value), got {_kind(data)}")
-        self.data = data
-        self.where = where
-
-    def at(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def only(self, *keys: str) -> None:
-        unknown = [str(k) for k in self.data if k not in keys]
-        if unknown:
-            raise InvalidSettings(f"{self.at(unknown[0])}: unknown key; expected one of {', '.join(keys)}")
-
-    def number(self, key: str, default: float | None = None, *, low: float = 0.0, high: float = math.inf,
-               integer: bool = False) -> Any:
-        if key in self.data and self.data[key] is None:
-            raise InvalidSettings(f"{self.at(key)}: must be {'an integer' if integer else 'a number'}, got null "
-                                  "(leave the key out for the default)")
-        value = self.data.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-            raise InvalidSettings(f"{self.at(key)}: must be {'an integer' if integer else 'a number'}, "
-                                  f"got {value!r}")
-        if not low <= value <= high or (isinstance(value, float) and not math.isfinite(value)):
-            raise InvalidSettings(f"{self.at(key)}: must be between {low:g} and {high:g}, got {value!r}")
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> Any:
-        value = self.data.get(key, default)
-        if value is None and key not in self.data:
-            return None
-        if value not in choices:
-            raise InvalidSettings(f"{self.at(key)}: must be one of {', '.join(choices)}, got {value!r}")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise InvalidSettings(f"{self.at(key)}: must be true or false, got {value!r}")
-        return value
-
-    def text(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if key in self.data and (not isinstance(value, str) or not value):
-            raise InvalidSettings(f"{self.at(key)}: must be a non-empty string, got {value!r}")
-        return value
-
-    def items(self, key: str) -> list[tuple[str, Any]]:
-        value = self.data.get(key, [])
-        if not isinstance(value, list):
-            raise InvalidSettings(f"{self.at(key)}: must be a list, got {_kind(value)}")
-        return [(f"{self.at(key)}[{i}]", item) for i, item in enumerate(value)]
-
-    def mapping(self, key: str) -> dict[str, Any]:
-        value = {} if self.data.get(key) is None else self.data[key]
-        if not isinstance(value, Mapping):
-            raise InvalidSettings(f"{self.at(key)}: must be a mapping, got {_kind(value)}")
-        return dict(value)
-
-
-def _kind(value: Any) -> str:
-    kinds: dict[type, str] = {list: "a list", dict: "a mapping", str: "a string"}
-    return kinds.get(type(value), repr(value))
-
-
-@dataclass(frozen=True)
-class Latency:
-    """How long to wait before answering: ``fixed`` ``ms``, ``uniform`` in [``min_ms``, ``max_ms``],
-    or ``lognormal`` around ``median_ms`` with shape ``sigma`` (capped at :data:`MAX_DELAY_MS`)."""
-
-    kind: str = "fixed"
-    ms: float = 0.0
-    min_ms: float = 0.0
-    max_ms: float = 0.0
-    median_ms: float = 0.0
-    sigma: float = 0.5
-
-    @classmethod
-    def read(cls, data: Any, where: str) -> Latency:
-        r = _Reader(data, where)
-        r.only("distribution", "ms", "min_ms", "max_ms", "median_ms", "sigma")
-        kind = r.choice("distribution", LATENCY_KINDS, "fixed")
-        latency = cls(kind, r.number("ms", 0, high=MAX_DELAY_MS), r.number("min_ms", 0, high=MAX_DELAY_MS),
-                      r.number("max_ms", 0, high=MAX_DELAY_MS), r.number("median_ms", 0, high=MAX_DELAY_MS),
-                      r.number("sigma", 0.5, high=5))
-        if kind == "uniform" and latency.max_ms < latency.min_ms:
-            raise InvalidSettings(f"{r.at('max_ms')}: must be at least min_ms ({latency.min_ms:g})")
-        return latency
-
-    def draw(self, rng: random.Random) -> float:
-        if self.kind == "fixed":
-            return self.ms
-        if self.kind == "uniform":
-            return rng.uniform(self.min_ms, self.max_ms)
-        return min(MAX_DELAY_MS, self.median_ms * math.exp(rng.gauss(0.0, self.sigma)))
-
-    def as_json(self) -> dict[str, Any]:
-        if self.kind == "fixed":
-            return {"distribution": "fixed", "ms": self.ms}
-        if self.kind == "uniform":
-            return {"distribution": "uniform", "min_ms": self.min_ms, "max_ms": self.max_ms}
-        return {"distribution": "lognormal", "median_ms": self.median_ms, "sigma": self.sigma}
-
-
-@dataclass(frozen=True)
-class ErrorShare:
-    """Answer ``status`` (in the flavour's error format) to a ``rate`` share of requests."""
-
-    status: int
-    rate: float
-    retry_after: int | None = None
-
-    @classmethod
-    def read(cls, data: Any, where: str) -> ErrorShare:
-        r = _Reader(data, where)
-        r.only("status", "rate", "retry_after")
-        if "status" not in r.data:
-            raise InvalidSettings(f"{r.at('status')}: required (an HTTP error status, 400 to 599)")
-        return cls(r.number("status", low=400, high=599, integer=True), r.number("rate", 0, high=1),
-                   r.number("retry_after", None, high=86_400, integer=True))
-
-    def as_json(self) -> dict[str, Any]:
-        return {"status": self.status, "rate": self.rate,
-                **({} if self.retry_after is None else {"retry_after": self.retry_after})}
-
-
-@dataclass(frozen=True)
-class FaultShare:
-    """Break the connection (``fault``, one of :data:`CONNECTION_FAULTS`) for a ``rate`` share of requests."""
-
-    fault: str
-    rate: float
-
-    @classmethod
-    def read(cls, data: Any, where: str) -> FaultShare:
-        r = _Reader(data, where)
-        r.only("fault", "rate")
-        if "fault" not in r.data:
-            raise InvalidSettings(f"{r.at('fault')}: required, one of {', '.join(CONNECTION_FAULTS)}")
-        return cls(r.choice("fault", CONNECTION_FAULTS), r.number("rate", 0, high=1))
-
-    def as_json(self) -> dict[str, Any]:
-        return {"fault": self.fault, "rate": self.rate}
-
-
-@dataclass(frozen=True)
-class FaultRule:
-    """Latency, errors and connection faults for the requests it matches (``None``: any)."""
-
-    flavour: str | None = None
-    operation: str | None = None
-    """An operation name (``list``, ``get``, ``create``, ``update``, ``delete``, or a flavour's own)."""
-    latency: Latency | None = None
-    errors: tuple[ErrorShare, ...] = ()
-    connection: tuple[FaultShare, ...] = ()
-
-    @classmethod
-    def read(cls, data: Any, where: str, *, scoped: bool = True) -> FaultRule:
-        r = _Reader(data, where)
-        keys = ("latency", "errors", "connection")
-        r.only(*(("flavour", "operation", *keys) if scoped else ("seed", "rules", *keys)))
-        latency = r.data.get("latency")
-        rule = cls(r.text("flavour") if scoped else None, r.text("operation") if scoped else None,
-                   None if latency is None else Latency.read(latency, r.at("latency")),
-                   tuple(ErrorShare.read(item, at) for at, item in r.items("errors")),
-                   tuple(FaultShare.read(item, at) for at, item in r.items("connection")))
-        total = sum(share.rate for share in rule.errors) + sum(share.rate for share in rule.connection)
-        if total > 1 + 1e-9:
-            raise InvalidSettings(f"{where or 'faults'}: the error and connection rates add up to {total:g}; "
-                                  "they are shares of one request and may add up to 1 at most")
-        return rule
-
-    def matches(self, flavour: str, operation: str) -> bool:
-        return (self.flavour is None or self.flavour == flavour) and (
-            self.operation is None or self.operation == operation)
-
-    def as_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if self.flavour is not None:
-            body["flavour"] = self.flavour
-        if self.operation is not None:
-            body["operation"] = self.operation
-        if self.latency is not None:
-            body["latency"] = self.latency.as_json()
-        if self.errors:
-            body["errors"] = [share.as_json() for share in self.errors]
-        if self.connection:
-            body["connection"] = [share.as_json() for share in self.connection]
-        return body
-
-
-@dataclass(frozen=True)
-class FaultProfile:
-    """A seeded fault profile: the top level applies to every request, ``rules`` to the ones they match.
-
-    Latency comes from the last matching rule that sets one (else the top level); errors and
-    connection faults of the top level and of every matching rule are drawn together.
-    """
-
-    seed: int | None = None
-    """Seed of the draws; ``None``: the dataset's seed."""
-    base: FaultRule = field(default_factory=FaultRule)
-    rules: tuple[FaultRule, ...] = ()
-
-    @classmethod
-    def read(cls, data: Any, where: str) -> FaultProfile:
-        r = _Reader(data, where)
-        base = FaultRule.read(r.data, where, scoped=False)
-        return cls(r.number("seed", None, high=2**63 - 1, integer=True), base,
-                   tuple(FaultRule.read(item, at) for at, item in r.items("rules")))
-
-    def as_json(self) -> dict[str, Any]:
-        body = self.base.as_json()
-        if self.seed is not None:
-            body = {"seed": self.seed, **body}
-        if self.rules:
-            body["rules"] = [rule.as_json() for rule in self.rules]
-        return body
 
 
 @dataclass(frozen=True)
@@ -273,7 +43,7 @@ class Quota:
 
     @classmethod
     def read(cls, data: Any, where: str, default: Quota | None = None) -> Quota:
-        r = _Reader(data, where)
+        r = Reader(data, where)
         r.only("model", "limit", "seconds", "leak_per_second")
         base = default or cls("window", 100, 60.0)
         kind = r.choice("model", ("window", "bucket"), base.kind)
@@ -305,7 +75,7 @@ class TenantControls:
 
     @classmethod
     def read(cls, data: Any, where: str) -> TenantControls:
-        r = _Reader(data if data is not None else {}, where)
+        r = Reader(data if data is not None else {}, where)
         r.only("mode", "count", "state", "faults")
         faults = r.data.get("faults")
         from mockserver.settings import MAX_COUNT
@@ -360,11 +130,11 @@ class Controls:
             InvalidSettings: naming the key path of the first bad value.
         """
         base = base or cls()
-        r = _Reader(data, where)
+        r = Reader(data, where)
         r.only("tenants", "faults", "rate_limits", "prefer", "clock")
         changes: dict[str, Any] = {}
         if "tenants" in r.data:
-            t = _Reader(_or_empty(r.data["tenants"]), r.at("tenants"))
+            t = Reader(_or_empty(r.data["tenants"]), r.at("tenants"))
             t.only("mode", "accounts")
             changes["tenants_mode"] = t.choice("mode", TENANT_MODES, base.tenants_mode)
             if "accounts" in t.data:
@@ -378,7 +148,7 @@ class Controls:
         if "prefer" in r.data:
             changes["prefer"] = r.flag("prefer", base.prefer)
         if "clock" in r.data:
-            c = _Reader(_or_empty(r.data["clock"]), r.at("clock"))
+            c = Reader(_or_empty(r.data["clock"]), r.at("clock"))
             c.only("offset_seconds", "frozen_at")
             changes["clock_offset"] = float(c.number("offset_seconds", 0, low=-10**10, high=10**10))
             frozen = c.number("frozen_at", None, high=10**11)
@@ -467,7 +237,7 @@ def _read_rate_limits(data: Any, where: str) -> dict[str, Any]:
         return {"rate_limits": data}
     if data is None:
         raise InvalidSettings(f"{where}: must be true, false or a mapping (enabled, flavours), got null")
-    r = _Reader(data, where)
+    r = Reader(data, where)
     r.only("enabled", "flavours")
     changes: dict[str, Any] = {"rate_limits": r.flag("enabled", True)}
     if "flavours" in r.data:  # left out: the quotas stay as they are
