@@ -31,11 +31,12 @@ from typing import Any
 
 import falcon
 
+from mockserver.answers import send_bytes
 from mockserver.controls import Controls, TenantControls, check_tenant_id
 from mockserver.dialect import Rendered
 from mockserver.documents import package_spec
 from mockserver.errors import InvalidBody, InvalidSettings, MockServerError, NotFound, Problem, Unauthorized
-from mockserver.resources import ServerContext, bearer_token, dumps, read_json, send_bytes
+from mockserver.resources import ServerContext, bearer_token, dumps, read_json
 
 __all__ = ["ADMIN_PREFIX", "RESET_PATH", "add_admin_routes", "render_admin_error"]
 

@@ -14,6 +14,7 @@ from typing import Any
 import falcon
 
 from mockserver.admin import ADMIN_PREFIX, add_admin_routes, render_admin_error
+from mockserver.answers import CasedResponse, send_bytes
 from mockserver.catalog import Catalog
 from mockserver.config_file import initial_controls
 from mockserver.cors import LocalCORSMiddleware
@@ -31,7 +32,7 @@ from mockserver.errors import (
 from mockserver.flavours import FLAVOURS, Flavour
 from mockserver.landing import add_landing_routes
 from mockserver.pipeline import operation_resources, stages
-from mockserver.resources import CasedResponse, PublicRequest, ServerContext, send_bytes
+from mockserver.resources import PublicRequest, ServerContext
 from mockserver.settings import Settings
 from mockserver.shared import LocalShared
 from mockserver.stages import DroppedConnection

@@ -23,8 +23,9 @@ from mockserver.errors import InvalidSettings
 from mockserver.faults import FaultProfile
 from mockserver.reading import Reader
 
-__all__ = ["CONNECTION_STATES", "MAX_TENANT_ID", "TENANT_MODES", "Controls", "Quota", "TenantControls",
-           "check_tenant_id"]
+__all__ = [
+    "CONNECTION_STATES", "MAX_TENANT_ID", "TENANT_MODES", "Controls", "Quota", "TenantControls", "check_tenant_id"
+]
 
 TENANT_MODES = ("shared", "isolated")
 CONNECTION_STATES = ("ok", "unauthorized", "disabled", "not_found", "downstream_error")

@@ -66,7 +66,10 @@ from mockserver.writer import (
 
 # NOTE: the writer in use and its input tables live in mockserver.customer_json; the names that
 # were always imported from here still are.
-__all__ = ["CUSTOMER_KEYS", "EPOCH", "ITEM_KEYS", "Dataset", "format_timestamp", "parse_timestamp", "writer", "writer_digest", "writer_source", "UPDATE_HORIZON"]
+__all__ = [
+    "CUSTOMER_KEYS", "EPOCH", "ITEM_KEYS", "Dataset", "format_timestamp", "parse_timestamp", "writer",
+    "writer_digest", "writer_source", "UPDATE_HORIZON"
+]
 
 _write_customer: Callable[[_installed_writer.Layout, int], bytes] = writer.customer_json
 _write_projection: Callable[[_installed_writer.Layout, int, int, list[Any]], bytes] = writer.customer_json_fields

@@ -43,7 +43,10 @@ from mockserver.errors import (
 )
 from mockserver.reading import Reader
 
-__all__ = ["CONNECTION_FAULTS", "LATENCY_KINDS", "MAX_DELAY_MS", "NOTHING", "Decision", "ErrorShare", "FaultProfile", "FaultRule", "FaultShare", "Latency", "draw", "error_for", "parse_prefer"]
+__all__ = [
+    "CONNECTION_FAULTS", "LATENCY_KINDS", "MAX_DELAY_MS", "NOTHING", "Decision", "ErrorShare", "FaultProfile",
+    "FaultRule", "FaultShare", "Latency", "draw", "error_for", "parse_prefer"
+]
 
 CONNECTION_FAULTS = ("reset", "empty", "malformed", "truncated")
 """``reset``: TCP reset, no response; ``empty``: the connection closes without a response;

@@ -20,10 +20,11 @@ from urllib.parse import quote
 
 import falcon
 
+from mockserver.answers import send_bytes
 from mockserver.dialect import Example
 from mockserver.errors import NotFound
 from mockserver.flavours import FLAVOURS, Flavour
-from mockserver.resources import ServerContext, send_bytes
+from mockserver.resources import ServerContext
 from mockserver.settings import Settings
 from mockserver.version import __version__
 

@@ -12,7 +12,11 @@ from typing import Any
 
 from mockserver.errors import InvalidBody, Problem, describe_problems
 
-__all__ = ["ADDRESS_TYPES", "CUSTOMER_PATHS", "EMAIL_PATTERN", "EMAIL_RE", "EMAIL_TYPES", "NONBLANK_PATTERN", "NONBLANK_RE", "ORDER_STATUSES", "PHONE_TYPES", "STATUSES", "TOTAL_PATTERN", "WHITESPACE", "validate_customer_input", "ITEMS_MAX", "NAME_MAX", "NOTES_MAX"]
+__all__ = [
+    "ADDRESS_TYPES", "CUSTOMER_PATHS", "EMAIL_PATTERN", "EMAIL_RE", "EMAIL_TYPES", "NONBLANK_PATTERN",
+    "NONBLANK_RE", "ORDER_STATUSES", "PHONE_TYPES", "STATUSES", "TOTAL_PATTERN", "WHITESPACE",
+    "validate_customer_input", "ITEMS_MAX", "NAME_MAX", "NOTES_MAX"
+]
 
 STATUSES = ("active", "archived")
 EMAIL_TYPES = ("primary", "secondary", "work", "personal", "billing", "other")

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import falcon
 
+from mockserver.answers import set_answer_headers
 from mockserver.dialect import CORE_OPERATIONS, Dialect, Found, Operation, Reply, Write
-from mockserver.resources import set_answer_headers
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog

@@ -18,7 +18,10 @@ from mockserver.dataset import Dataset
 from mockserver.fields import FieldSet, project
 from mockserver.store import Entry
 
-__all__ = ["FILTER_FIELDS", "NO_FILTERS", "SORT_FIELDS", "Filters", "Item", "ListQuery", "Page", "entry_matches", "record_matches"]
+__all__ = [
+    "FILTER_FIELDS", "NO_FILTERS", "SORT_FIELDS", "Filters", "Item", "ListQuery", "Page", "entry_matches",
+    "record_matches"
+]
 
 SORT_FIELDS = ("created_at", "updated_at", "name")
 

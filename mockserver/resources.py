@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -40,7 +40,10 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-__all__ = ["CASED_HEADERS", "CasedResponse", "BytesCache", "PublicRequest", "ServerContext", "bearer_token", "bool_param", "check_token", "cursor_links", "dumps", "int_param", "link_with", "loads_json", "read_json", "send_bytes", "single_param", "set_answer_headers", "set_stage_headers"]
+__all__ = [
+    "BytesCache", "PublicRequest", "ServerContext", "bearer_token", "bool_param", "check_token", "cursor_links",
+    "dumps", "int_param", "link_with", "loads_json", "read_json", "single_param"
+]
 
 
 def _weight(value: Any) -> int:
@@ -182,28 +185,6 @@ class PublicRequest(falcon.Request):
         return self.base_url
 
 
-CASED_HEADERS = {name.lower(): name for name in (
-    "Retry-After", "Link", "Location", "Allow", "WWW-Authenticate", "X-Total-Count", "X-Shopify-Shop-Api-Call-Limit",
-    "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Content-Type", "Content-Length")}
-"""Header names sent as the platforms write them over HTTP/1.1 (Falcon lowercases every name)."""
-
-
-class CasedResponse(falcon.Response):
-    """A response whose headers besides the body's own go out with the platforms' case.
-
-    Clients that keep headers in a case-sensitive dict miss ``retry-after`` or
-    ``x-shopify-shop-api-call-limit``: ShopifyAPI's ``shopify.Limits`` reads
-    ``X-Shopify-Shop-Api-Call-Limit`` from pyactiveresource's plain dict, which keeps names as sent.
-    """
-
-    def _wsgi_headers(self, media_type: str | None = None) -> list[tuple[str, str]]:
-        items = super()._wsgi_headers(media_type)
-        if len(items) <= 2:  # PERF: only Content-Type and -Length (a plain page): nothing to case
-            return items
-        cased = CASED_HEADERS.get
-        return [(cased(name, name), value) for name, value in items]
-
-
 def check_token(token: str | None, settings: Settings) -> str:
     """The token, when it is accepted: any non-empty token, or only ``settings.token`` when one is set.
 
@@ -215,29 +196,6 @@ def check_token(token: str | None, settings: Settings) -> str:
     if settings.token is not None and token != settings.token:
         raise Unauthorized("The API token is not valid for this server.")
     return token
-
-
-def send_bytes(resp: falcon.Response, body: bytes, status: int = 200, content_type: str = "application/json",
-               headers: dict[str, str] | None = None) -> None:
-    # PERF: resp.data with prepared bytes skips Falcon's media handlers.
-    resp.status = status
-    resp.content_type = content_type
-    resp.data = body
-    if headers:
-        set_answer_headers(resp, headers)
-
-
-def set_stage_headers(resp: falcon.Response, headers: Mapping[str, str]) -> None:
-    """Headers a pipeline stage sets before the operation runs; the answer's own do not replace them."""
-    resp.set_headers(headers)
-    resp.context.stage_headers = {name.lower() for name in headers}
-
-
-def set_answer_headers(resp: falcon.Response, headers: Mapping[str, str]) -> None:
-    """Set an answer's headers, except those a pipeline stage set (a rate-limit stage's live
-    ``X-Shopify-Shop-Api-Call-Limit`` wins over the constant a flavour renders into its cached pages)."""
-    kept = getattr(resp.context, "stage_headers", None)
-    resp.set_headers(headers if kept is None else {k: v for k, v in headers.items() if k.lower() not in kept})
 
 
 def single_param(req: falcon.Request, name: str) -> str | None:

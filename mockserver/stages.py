@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
+from mockserver.answers import set_stage_headers
 from mockserver.documents import documented_statuses
 from mockserver.errors import ConnectionProblem, RateLimited
 from mockserver.faults import NOTHING, Decision, draw, error_for, parse_prefer
 from mockserver.ratelimit import Usage
-from mockserver.resources import set_stage_headers
 
 if TYPE_CHECKING:
     from mockserver.dialect import Dialect

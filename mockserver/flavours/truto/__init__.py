@@ -91,8 +91,10 @@ if TYPE_CHECKING:
     from mockserver.ratelimit import Usage
     from mockserver.settings import Settings
 
-__all__ = ["CONNECTION_ERRORS", "DEFAULT_LIMIT", "DEFAULT_PLATFORM", "KEY_BY_FIELDS", "MAX_LIMIT", "MissingQueryParameter", "Truto",
-           "error_body", "exclude_fields", "platform_of", "remote_record", "to_truto"]
+__all__ = [
+    "CONNECTION_ERRORS", "DEFAULT_LIMIT", "DEFAULT_PLATFORM", "KEY_BY_FIELDS", "MAX_LIMIT",
+    "MissingQueryParameter", "Truto", "error_body", "exclude_fields", "platform_of", "remote_record", "to_truto"
+]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
