@@ -36,7 +36,7 @@ from mockserver.controls import Controls, TenantControls, check_tenant_id
 from mockserver.dialect import Rendered
 from mockserver.documents import package_spec
 from mockserver.errors import InvalidBody, InvalidSettings, MockServerError, NotFound, Problem, Unauthorized
-from mockserver.resources import ServerContext, bearer_token, dumps, read_json
+from mockserver.resources import ServerContext, bearer_token, dumps, read_json, same_secret
 
 __all__ = ["ADMIN_PREFIX", "RESET_PATH", "add_admin_routes", "render_admin_error"]
 
@@ -71,7 +71,7 @@ class _Admin:
             raise Unauthorized("Send the admin token: Authorization: Bearer <token> (the server's --admin-token, "
                                "else its --token, else any token when it runs on loopback without one).")
         expected = admin_token(self.context)
-        if expected is not None and given != expected:
+        if expected is not None and not same_secret(given, expected):
             raise Unauthorized("The admin token is not valid for this server.")
 
     def changed(self, change: Any) -> Controls:

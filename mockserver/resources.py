@@ -6,6 +6,7 @@ lives here, so a flavour states only how its platform differs.
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import sys
@@ -42,7 +43,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 __all__ = [
     "BytesCache", "PublicRequest", "ServerContext", "bearer_token", "bool_param", "check_token", "cursor_links",
-    "dumps", "int_param", "link_with", "loads_json", "read_json", "single_param"
+    "dumps", "int_param", "link_with", "loads_json", "read_json", "same_secret", "single_param"
 ]
 
 
@@ -185,6 +186,12 @@ class PublicRequest(falcon.Request):
         return self.base_url
 
 
+def same_secret(given: str | None, expected: str) -> bool:
+    """``given == expected`` in a time that does not tell how much of a guess was right."""
+    return given is not None and hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                                     expected.encode("utf-8", "surrogatepass"))
+
+
 def check_token(token: str | None, settings: Settings) -> str:
     """The token, when it is accepted: any non-empty token, or only ``settings.token`` when one is set.
 
@@ -193,7 +200,7 @@ def check_token(token: str | None, settings: Settings) -> str:
     """
     if not token:
         raise Unauthorized("Missing authentication: send the API token.")
-    if settings.token is not None and token != settings.token:
+    if settings.token is not None and not same_secret(token, settings.token):
         raise Unauthorized("The API token is not valid for this server.")
     return token
 

@@ -30,6 +30,7 @@ from mockserver.documents import documented_statuses
 from mockserver.errors import ConnectionProblem, RateLimited
 from mockserver.faults import NOTHING, Decision, draw, error_for, parse_prefer
 from mockserver.ratelimit import Usage
+from mockserver.resources import same_secret
 
 if TYPE_CHECKING:
     from mockserver.dialect import Dialect
@@ -107,7 +108,9 @@ class Faults:
 
     def _may_prefer(self, req: falcon.Request) -> bool:
         # A shared mock (one with --token) is forced only by whoever holds its admin token.
-        return self.context.settings.token is None or req.get_header(ADMIN_TOKEN_HEADER) == self.token
+        if self.context.settings.token is None or self.token is None:
+            return True
+        return same_secret(req.get_header(ADMIN_TOKEN_HEADER), self.token)
 
     def _act(self, req: falcon.Request, resp: falcon.Response, dialect: Dialect, decision: Decision) -> None:
         if decision.delay_ms:

@@ -114,7 +114,7 @@ from mockserver.flavours.ecwid.fields import CUSTOMER_FIELDS, Selection, respons
 from mockserver.flavours.ecwid.mapping import from_ecwid, primary, to_ecwid
 from mockserver.flavours.ecwid.search import canonical_id, parse_search, store_id
 from mockserver.model import validate_customer_input
-from mockserver.resources import bearer_token, dumps, read_json, single_param
+from mockserver.resources import bearer_token, dumps, read_json, same_secret, single_param
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
@@ -249,7 +249,7 @@ class Ecwid(DialectBase):
         expected = settings.token
         if not token:
             raise Unauthorized("API token is missing: send 'Authorization: Bearer secret_...' or '?token='.")
-        if expected is not None and token != expected:
+        if expected is not None and not same_secret(token, expected):
             raise Unauthorized("API token is invalid for this store.")
         if expected is None and not token.startswith(("secret_", "public_")):
             raise Unauthorized("API token is invalid: Ecwid tokens start with 'secret_' or 'public_'.")
