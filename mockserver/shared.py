@@ -29,7 +29,10 @@ from mockserver.errors import ServiceUnavailable
 from mockserver.ratelimit import Usage, advance
 from mockserver.store import ChangeCounter
 
-__all__ = ["LocalShared", "SharedState"]
+__all__ = ["MAX_ROWS", "LocalShared", "SharedState"]
+
+MAX_ROWS = 100_000
+"""Fault sequences (distinct URLs) and quota states (distinct tenants or tokens) kept before starting over."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS controls (slot TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -151,6 +154,8 @@ class LocalShared:
     def take(self, key: str, quota: Quota, now: float) -> Usage:
         with self._transaction() as conn:
             row = conn.execute("SELECT level, stamp FROM quotas WHERE key = ?", (key,)).fetchone()
+            if row is None and self._grown(conn, "#quotas"):
+                conn.execute("DELETE FROM quotas")
             level, stamp = row or (0.0, 0.0 if quota.kind == "window" else now)
             usage, level, stamp = advance(quota, level, stamp, now)
             conn.execute("INSERT OR REPLACE INTO quotas VALUES (?, ?, ?)", (key, level, stamp))
@@ -160,7 +165,24 @@ class LocalShared:
         with self._transaction() as conn:
             row = conn.execute("INSERT INTO counters VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET value = value + 1 "
                                "RETURNING value", (key,)).fetchone()
+            if row[0] == 1 and self._grown(conn, "#counters"):
+                conn.execute("DELETE FROM counters WHERE key NOT LIKE '#%'")
+                conn.execute("INSERT INTO counters VALUES (?, 1)", (key,))
         return int(row[0])
+
+    @staticmethod
+    def _grown(conn: sqlite3.Connection, table: str) -> bool:
+        """Count one more row of ``table``; true (and the count restarted) when it passed :data:`MAX_ROWS`.
+
+        Every new URL (fault sequences) and token (quotas) adds a row: a client must not grow the file
+        without end. Starting over is deterministic too: it happens at the same request of a replay.
+        """
+        count = conn.execute("INSERT INTO counters VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET value = value + 1 "
+                             "RETURNING value", (table,)).fetchone()[0]
+        if count <= MAX_ROWS:
+            return False
+        conn.execute("UPDATE counters SET value = 1 WHERE key = ?", (table,))
+        return True
 
     def reset(self) -> None:
         with self._transaction() as conn:

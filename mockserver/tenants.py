@@ -23,13 +23,17 @@ from typing import TYPE_CHECKING
 
 from mockserver.catalog import Catalog
 from mockserver.dataset import Dataset
+from mockserver.errors import Forbidden
 from mockserver.store import Store
 
 if TYPE_CHECKING:
     from mockserver.controls import Controls
 
-__all__ = ["OPEN_TENANTS", "TenantCatalogs", "tenant_seed"]
+__all__ = ["MAX_TENANTS", "OPEN_TENANTS", "TenantCatalogs", "tenant_seed"]
 
+MAX_TENANTS = 2_000
+"""Isolated tenants one server keeps write logs for: each new tenant id makes a file, and a client
+must not fill the disk by sending ids; a server full of them refuses new ones until restarted."""
 OPEN_TENANTS = 64
 """Isolated tenants whose catalog one process keeps open (the least recently used is closed)."""
 
@@ -63,9 +67,13 @@ class TenantCatalogs:
         name = hashlib.blake2b(tenant.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
         # NOTE: one process at a time makes a tenant's file: two workers creating it at once (its
         # first requests) made SQLite answer "database is locked" at once to one of them, a 500.
+        path = os.path.join(self.directory, f"{name}-{dataset.seed}-{count}.sqlite3")
         with open(os.path.join(self.directory, ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            store = Store(os.path.join(self.directory, f"{name}-{dataset.seed}-{count}.sqlite3"), dataset.fingerprint)
+            if not os.path.exists(path) and sum(n.endswith(".sqlite3") for n in os.listdir(self.directory)) >= MAX_TENANTS:
+                raise Forbidden(f"This mock server already keeps the data of {MAX_TENANTS:,} isolated tenants, its "
+                                "limit; use a tenant id it knows, the shared mode, or restart it.")
+            store = Store(path, dataset.fingerprint)
         catalog = self._open[key] = Catalog(dataset, store, self.main.clock)
         while len(self._open) > OPEN_TENANTS:
             _, closed = self._open.popitem(last=False)
