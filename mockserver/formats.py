@@ -7,16 +7,21 @@ format itself is written once, here. Array query parameters (``a=x,y``, ``a=x&a=
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.array_params import array_items, array_key, array_text
 from mockserver.dataset import format_timestamp, parse_timestamp
 
+if TYPE_CHECKING:
+    from mockserver.ratelimit import Usage
+
 __all__ = [
+    "ratelimit_headers",
     "MONEY_CONTEXT",
     "array_items",
     "array_key",
@@ -151,3 +156,9 @@ def parse_bool(raw: str) -> bool:
     if raw not in ("true", "false"):
         raise ValueError(f"must be true or false, got {raw!r}")
     return raw == "true"
+
+
+def ratelimit_headers(usage: Usage) -> dict[str, str]:
+    """The IETF draft's ``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (seconds) for a quota's usage."""
+    return {"RateLimit-Limit": str(usage.limit), "RateLimit-Remaining": str(usage.remaining),
+            "RateLimit-Reset": str(math.ceil(usage.reset_seconds))}

@@ -17,7 +17,6 @@ restarts) on every counted answer; a refused request is a 429 ``/problems/rate-l
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -25,7 +24,7 @@ import falcon
 
 from mockserver.array_params import array_items, array_key, array_text
 from mockserver.catalog import SORT_FIELDS, Filters, ListQuery
-from mockserver.controls import MAX_TENANT_ID, Quota
+from mockserver.controls import MAX_TENANT_ID
 from mockserver.dialect import (
     DEFAULT_TENANT,
     Caller,
@@ -41,7 +40,7 @@ from mockserver.dialect import (
 )
 from mockserver.errors import InvalidParameter, MockServerError, UnsupportedFilter
 from mockserver.fields import FieldSet, parse_fields
-from mockserver.formats import parse_timestamp
+from mockserver.formats import parse_timestamp, ratelimit_headers
 from mockserver.model import CUSTOMER_PATHS, STATUSES, validate_customer_input
 from mockserver.pagination import decode_cursor, page_cursors
 from mockserver.resources import bearer_token, check_token, cursor_links, dumps, int_param, read_json, single_param
@@ -160,12 +159,10 @@ class Canonical(DialectBase):
         Operation("delete", "DELETE", "/customers/{id}", "deleteCustomer"),
     )
     example = Example("/customers", "/customers/{id}")
-    rate_quota = Quota("window", 100, 60.0)
-    rate_scope = "tenant"
+    # its quota: DialectBase's 100 requests a minute per tenant
 
     def rate_headers(self, usage: Usage) -> Mapping[str, str]:
-        return {"RateLimit-Limit": str(usage.limit), "RateLimit-Remaining": str(usage.remaining),
-                "RateLimit-Reset": str(math.ceil(usage.reset_seconds))}
+        return ratelimit_headers(usage)
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:

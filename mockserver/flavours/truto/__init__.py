@@ -81,6 +81,7 @@ from mockserver.formats import (
     parse_timestamp,
     phone_parts,
     phone_text,
+    ratelimit_headers,
     rfc3339_seconds,
 )
 from mockserver.pagination import decode_cursor, page_cursors
@@ -304,8 +305,7 @@ class Truto(DialectBase):
     rate_scope = "tenant"
 
     def rate_headers(self, usage: Usage) -> Mapping[str, str]:
-        return {"ratelimit-limit": str(usage.limit), "ratelimit-remaining": str(usage.remaining),
-                "ratelimit-reset": str(math.ceil(usage.reset_seconds))}
+        return ratelimit_headers(usage)  # Truto's ratelimit-* (header names are case-insensitive)
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
