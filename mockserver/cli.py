@@ -98,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="enforce each platform's rate-limit model (429 with its headers); off by default")
     unhappy.add_argument("--no-rate-limits", dest="rate_limits", action="store_const", const=False,
                          help=argparse.SUPPRESS)
+    unhappy.add_argument("--faults", metavar="PROFILE",
+                         help="a seeded fault profile for every request, as YAML/JSON or @FILE, e.g. "
+                              "'{errors: [{status: 503, rate: 0.05, retry_after: 2}], latency: {ms: 100}}' "
+                              "(the admin API changes it at run time: PUT /__admin/faults)")
     unhappy.add_argument("--no-prefer", dest="prefer", action="store_const", const=False,
                          help="ignore Prefer: code=/delay=/fault= request headers (honoured by default; on a "
                               "server with --token only with the admin token in X-Mock-Admin-Token)")
@@ -136,7 +140,7 @@ def _dataset_options(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     names = ("seed", "count", "host", "port", "workers", "state", "token", "cors", "flavour", "access_log",
-             "cors_origins", "public_url", "allow_anyone", "admin_token", "config", "tenants", "rate_limits", "prefer")
+             "cors_origins", "public_url", "allow_anyone", "admin_token", "config", "tenants", "rate_limits", "prefer", "faults")
     values = {n: getattr(args, n, None) for n in names}
     for name in ("token", "admin_token"):
         token_file = getattr(args, f"{name}_file", None)
@@ -189,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mockserver.server import serve
 
             FLAVOURS.get(settings.flavour)  # unknown flavour: a usage error before gunicorn starts
+            if settings.faults is not None:  # a bad --faults too (the config file was read above)
+                from mockserver.config_file import initial_controls
+
+                initial_controls(settings, {d.name: [o.name for o in d.operations] for d in FLAVOURS})
             return serve(settings)
         if args.command == "routes":
             return _routes(settings)

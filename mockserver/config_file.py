@@ -25,7 +25,7 @@ from mockserver.settings import Settings
 __all__ = ["CONTROL_KEYS", "SETTING_KEYS", "initial_controls", "read_config"]
 
 CONTROL_KEYS = ("tenants", "faults", "rate_limits", "prefer", "clock")
-SETTING_KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("config", "rate_limits", "prefer",
+SETTING_KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("config", "rate_limits", "prefer", "faults",
                                                                          "tenants", "token", "admin_token"))
 """Settings a file may hold. Tokens are left out on purpose: a config file is shared, committed, read."""
 
@@ -149,4 +149,28 @@ def initial_controls(settings: Settings, flavours: Mapping[str, Collection[str]]
                                 "flavours": {k: dict(v) for k, v in controls.quotas.items()}}
     if settings.prefer is not None:
         flags["prefer"] = settings.prefer
-    return Controls.from_mapping(flags, base=controls) if flags else controls
+    if settings.faults is not None:
+        flags["faults"] = _fault_profile(settings.faults)
+    if not flags:
+        return controls
+    controls = Controls.from_mapping(flags, base=controls)
+    if flavours is not None:
+        controls.check_flavours(flavours)
+    return controls
+
+
+def _fault_profile(given: str) -> Any:
+    """``--faults``: a profile as YAML or JSON text, or ``@path`` of a file holding one."""
+    import yaml
+
+    text = given
+    if given.startswith("@"):
+        try:
+            with open(given[1:], encoding="utf-8") as file:
+                text = file.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidSettings(f"--faults: cannot read {given[1:]}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidSettings(f"--faults: not YAML or JSON: {getattr(exc, 'problem', None) or exc}") from None

@@ -352,4 +352,6 @@ def _flags(settings: Settings) -> list[str]:
         flags.append("--rate-limits" if settings.rate_limits else "--no-rate-limits")
     if settings.prefer is not None:
         flags.append("--prefer" if settings.prefer else "--no-prefer")
+    if settings.faults is not None:
+        flags += ["--faults", settings.faults]
     return flags

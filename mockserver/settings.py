@@ -78,6 +78,9 @@ class Settings:
     file's choice, else ``shared``."""
     rate_limits: bool | None = None
     """Enforce each platform's rate-limit model; ``None``: the config file's choice, else off."""
+    faults: str | None = None
+    """A fault profile for every request (``--faults``): YAML or JSON text, or ``@path`` of a file; it
+    replaces the config file's."""
     prefer: bool | None = None
     """Honour ``Prefer: code=/delay=/fault=`` request headers; ``None``: the config file's choice, else on."""
 
