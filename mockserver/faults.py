@@ -51,7 +51,8 @@ __all__ = [
 CONNECTION_FAULTS = ("reset", "empty", "malformed", "truncated")
 """``reset``: TCP reset, no response; ``empty``: the connection closes without a response;
 ``malformed``: the answer's body cut in half (valid HTTP, broken JSON); ``truncated``: the
-connection closes after half the body its ``Content-Length`` announced."""
+connection closes after half the body its ``Content-Length`` announced. An answer without a body
+(``HEAD``, ``204``) has nothing to cut: ``malformed`` and ``truncated`` leave it whole."""
 LATENCY_KINDS = ("fixed", "uniform", "lognormal")
 MAX_DELAY_MS = 60_000
 """Longest delay one request can be given (a worker's connections wait on their own greenlets)."""

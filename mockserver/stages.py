@@ -124,7 +124,7 @@ class Faults:
         if decision.fault is not None:
             req.context.mangle = decision.fault  # malformed / truncated: the answer is cut in process_response
         elif decision.status == 429:
-            quota = self.context.shared.controls().quota(dialect.name, dialect.rate_quota)
+            quota = req.context.controls.quota(dialect.name, dialect.rate_quota)
             wait = float(decision.retry_after or (quota.seconds if quota.kind == "window" else
                                                   1 / quota.leak_per_second))
             usage = Usage(False, quota.limit, quota.limit, 0, wait, wait)
