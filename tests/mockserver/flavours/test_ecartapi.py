@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import falcon
 import falcon.testing
@@ -25,6 +25,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 
 from mockserver import Settings, create_app
 from mockserver.app import context_of
@@ -630,19 +631,6 @@ def map_case(context: Any, case: schemathesis.Case) -> schemathesis.Case:
             draw = int.from_bytes(hashlib.sha256(seed).digest()[:4], "big")
             if draw % 2:
                 params[key] = _ds.id_of(draw % 300)  # type: ignore[index]
-    if case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE:
-        for key in ("createdAt", "updatedAt"):
-            value = (case.query or {}).get(key)
-            if isinstance(value, dict):
-                # NOTE: Schemathesis negates a range with an extra property whose value deepObject cannot
-                # write (CI saw updatedAt[from]=...&updatedAt[to]=... reported as violating additionalProperties:
-                # a valid range, rightly answered 200); an extra key that reaches the wire keeps it negative.
-                extras = [name for name in value if name not in ("from", "to")]
-                for name in extras:
-                    if not isinstance(value[name], str):
-                        value[name] = "x"
-                if not extras:
-                    value["negated"] = "x"
     page = (case.query or {}).get("page")
     if isinstance(page, str) and not PAGE_NUMBER.fullmatch(page):
         # NOTE: a schema-valid token is one the server issued; a positive case gets a real one.
@@ -651,13 +639,31 @@ def map_case(context: Any, case: schemathesis.Case) -> schemathesis.Case:
     return case
 
 
+def _lost_range_negation(failure: BaseException, url: str) -> bool:
+    """Schemathesis reported a range negated by an extra property that its deepObject serialization
+    dropped: the request on the wire held a valid range (``updatedAt[from]``, ``[to]``), rightly answered.
+    CI met one (``updatedAt[from]=0437-05-17T01:23:30.67-16:58&updatedAt[to]=2326-07-30``)."""
+    if not isinstance(failure, AcceptedNegativeData) or "additionalProperties" not in failure.message:
+        return False
+    names = re.findall(r"parameter `(\w+)` in query", failure.message)
+    sent = [key for key, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)]
+    ranges = [key for key in sent if key.startswith(("createdAt", "updatedAt"))]
+    return (bool(names) and all(name in ("createdAt", "updatedAt") for name in names)
+            and all(key.endswith(("[from]", "[to]")) for key in ranges))
+
+
 CALLS: Counter[tuple[str, str, int]] = Counter()
 
 
 @schema.parametrize()
 def test_schemathesis_spec_and_server_agree(case: schemathesis.Case) -> None:
     mode = "positive" if case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE else "negative"
-    response = case.call_and_validate()
+    response = case.call()
+    try:
+        case.validate_response(response)
+    except FailureGroup as group:
+        if not all(_lost_range_negation(failure, response.request.url) for failure in group.exceptions):
+            raise
     assert response.headers["content-type"][0].startswith("application/json")
     CALLS[(case.operation.label, mode, response.status_code)] += 1
 
@@ -673,3 +679,15 @@ def test_schemathesis_covered_every_operation_both_ways() -> None:
     for label in ("GET /api/v2/customers", "GET /api/v2/customers/{id}", "PUT /api/v2/customers/{id}",
                   "POST /api/v2/customers"):
         assert CALLS[(label, "positive", 200)] > 0, label
+
+
+def test_only_a_range_negation_lost_on_the_wire_is_forgiven() -> None:
+    lost = AcceptedNegativeData(operation="GET /api/v2/customers/count", status_code=200, expected_statuses=["400"],
+                                message="Invalid component: parameter `updatedAt` in query - violates "
+                                        "`additionalProperties` at /properties/updatedAt")
+    base = "http://localhost/ecartapi/api/v2/customers/count?"
+    assert _lost_range_negation(lost, base + "updatedAt%5Bfrom%5D=2020-01-01&updatedAt%5Bto%5D=2021-01-01")
+    assert not _lost_range_negation(lost, base + "updatedAt%5Bfrom%5D=2020-01-01&updatedAt%5Bzz%5D=x")
+    other = AcceptedNegativeData(operation="GET /api/v2/customers/count", status_code=200, expected_statuses=["400"],
+                                 message="Invalid component: parameter `limit` in query - violates `maximum`")
+    assert not _lost_range_negation(other, base + "limit=5000")
