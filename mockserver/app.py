@@ -14,7 +14,7 @@ from typing import Any
 import falcon
 
 from mockserver.admin import ADMIN_PREFIX, add_admin_routes, render_admin_error
-from mockserver.answers import CasedResponse, send_bytes
+from mockserver.answers import send_bytes
 from mockserver.catalog import Catalog
 from mockserver.config_file import initial_controls
 from mockserver.cors import LocalCORSMiddleware
@@ -182,8 +182,7 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
     if settings.cors:
         middleware.append(LocalCORSMiddleware(settings.cors_origins, expose_headers=EXPOSED_HEADERS))
     middleware += stages(context)
-    app = falcon.App(middleware=middleware, request_type=PublicRequest.for_base(settings.base_url),
-                     response_type=CasedResponse)
+    app = falcon.App(middleware=middleware, request_type=PublicRequest.for_base(settings.base_url))
     if temp_dir is not None:
         # Removed when the app (whose resources hold the context) is collected or, at the latest,
         # when the process that made it exits.

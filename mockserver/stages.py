@@ -1,18 +1,17 @@
 """The unhappy-path stages of the request pipeline: connection states, forced and seeded faults, rate limits.
 
-Each is Falcon middleware that runs after :class:`~mockserver.pipeline.Authenticate` (which
-named the caller, its tenant and its catalog) and before the operation, in this order::
+Each has a Falcon middleware's ``process_resource``; :class:`~mockserver.pipeline.Authenticate`
+runs them after naming the caller, its tenant and its catalog, before the operation, in this order::
 
     ConnectionStates   the tenant's connection is unauthorized, disabled, ...: the platform's error
     Faults             Prefer: code= / delay= / fault=, then the seeded fault profile
     RateLimits         the flavour's quota, counted in the shared store; its headers on the answer
 
-A stage reads the current :class:`~mockserver.controls.Controls` (one memory read while nothing
-changed) and returns at once when it has nothing to do: with every feature off, a request pays
-a few attribute reads per stage. What differs by platform (error bodies, quota model, headers)
-comes from the dialect; nothing here knows a platform.
+Authenticate reads the current :class:`~mockserver.controls.Controls` (one memory read while
+nothing changed) and calls them only when one has work to do (a feature on, or a ``Prefer``
+header): an idle server pays one flag check. What differs by platform (error bodies, quota model,
+headers) comes from the dialect; nothing here knows a platform.
 """
-
 from __future__ import annotations
 
 import errno
@@ -68,8 +67,8 @@ class ConnectionStates:
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          params: dict[str, Any]) -> None:
-        controls = getattr(req.context, "controls", None)
-        if controls is None or controls.quiet:  # present but quiet: only a Prefer header to act on
+        controls = req.context.controls
+        if controls.quiet:  # only a Prefer header to act on
             return
         tenant = req.context.caller.tenant
         own = controls.tenant(tenant)
@@ -86,9 +85,7 @@ class Faults:
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          params: dict[str, Any]) -> None:
-        controls = getattr(req.context, "controls", None)
-        if controls is None:
-            return
+        controls = req.context.controls
         prefer = req.env.get("HTTP_PREFER")
         dialect: Dialect = resource.dialect
         operation = req.context.operation
@@ -121,8 +118,8 @@ class Faults:
                 # NOTE: a zero linger makes gunicorn's close send RST instead of FIN.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             raise DroppedConnection(f"fault={decision.fault} asked by {decision.source}")
-        if decision.fault is not None:
-            req.context.mangle = decision.fault  # malformed / truncated: the answer is cut in process_response
+        if decision.fault is not None:  # malformed / truncated: the answer is cut as Falcon renders it
+            resp.__class__ = _MalformedResponse if decision.fault == "malformed" else _TruncatedResponse
         elif decision.status == 429:
             quota = req.context.controls.quota(dialect.name, dialect.rate_quota)
             wait = float(decision.retry_after or (quota.seconds if quota.kind == "window" else
@@ -134,20 +131,29 @@ class Faults:
         elif decision.status is not None:
             raise error_for(decision.status, decision.source, decision.retry_after)
 
-    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
-                         req_succeeded: bool) -> None:
-        fault = getattr(req.context, "mangle", None)
-        if fault is None:
-            return
-        body = resp.render_body() or b""
-        half = body[: len(body) // 2]
-        if fault == "malformed":
-            resp.data = half
-            return
-        # truncated: announce the whole body, send half, then drop the connection
-        resp.data = None
-        resp.set_header("Content-Length", str(len(body)))
-        resp.stream = _cut(half)
+
+class _MalformedResponse(falcon.Response):
+    """The answer with its body cut in half: valid HTTP, broken JSON (``fault=malformed``)."""
+
+    __slots__ = ()
+
+    def render_body(self) -> bytes | None:
+        body = super().render_body()
+        return None if body is None else body[: len(body) // 2]
+
+
+class _TruncatedResponse(falcon.Response):
+    """The answer's ``Content-Length`` for the whole body, half of it, then the connection dropped."""
+
+    __slots__ = ()
+
+    def render_body(self) -> bytes | None:
+        body = super().render_body()
+        if not body:
+            return body
+        self._headers["content-length"] = str(len(body))  # Falcon keeps a length set before it renders
+        self.stream = _cut(body[: len(body) // 2])
+        return None
 
 
 def _cut(half: bytes) -> Iterator[bytes]:
@@ -163,8 +169,8 @@ class RateLimits:
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          params: dict[str, Any]) -> None:
-        controls = getattr(req.context, "controls", None)
-        if controls is None or not controls.rate_limits:
+        controls = req.context.controls
+        if not controls.rate_limits:
             return
         dialect: Dialect = resource.dialect
         caller = req.context.caller

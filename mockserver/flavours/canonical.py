@@ -73,7 +73,7 @@ def tenant_of(req: falcon.Request) -> str:
     Raises:
         InvalidParameter: empty, longer than 200 characters, starting with a space, or not printable.
     """
-    raw = req.get_header(TENANT_HEADER)
+    raw: str | None = req.env.get("HTTP_X_TENANT_ID")  # PERF: the WSGI environ, not get_header
     if raw is None:
         return DEFAULT_TENANT
     tenant = raw.rstrip(" \t")  # HTTP's optional whitespace after a value (clients refuse it before one)
@@ -167,7 +167,8 @@ class Canonical(DialectBase):
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:
         token = check_token(bearer_token(req), settings)  # 401 before the tenant is checked
-        return Caller(token, tenant_of(req))
+        # PERF: most requests name no tenant: no call for them
+        return Caller(token) if "HTTP_X_TENANT_ID" not in req.env else Caller(token, tenant_of(req))
 
     def parse_list(self, req: falcon.Request, params: Mapping[str, str], secret: str) -> Listing:
         limit = int_param(req, "limit", 20, 1, 200)

@@ -161,9 +161,12 @@ def shop_of(req: falcon.Request) -> str:
 
     Only the tenant is read from ``Host``: links are built from the public base URL, never from it.
     """
-    for header in ("Host", "X-Shopify-Shop-Domain"):
-        value = (req.get_header(header) or "").lower()
-        name, _, port = value.partition(":")
+    env = req.env
+    for header in ("HTTP_HOST", "HTTP_X_SHOPIFY_SHOP_DOMAIN"):  # PERF: the WSGI environ, not get_header
+        value: str | None = env.get(header)
+        if not value or "myshopify" not in value.lower():
+            continue
+        name, _, port = value.lower().partition(":")
         if name.endswith(MYSHOPIFY) and (not port or port.isdigit()):
             shop = name[: -len(MYSHOPIFY)]
             if _SHOP.fullmatch(shop):
