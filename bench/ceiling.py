@@ -69,6 +69,8 @@ so that this process does not import mockserver: its start-up time is then a bar
 HOOKS: dict[str, Callable[..., None]] = {
     # the equivalent of each mockserver.server hook, without importing mockserver
     "mockserver.server:_freeze_gc": lambda server, worker: gc.freeze(),
+    # the mock notes each worker's pid in its shared state once, at start (GET /__admin/health): nothing per request
+    "mockserver.server:_register_worker": lambda worker: None,
 }
 
 
