@@ -99,6 +99,7 @@ class LocalShared:
             conn.execute("DELETE FROM workers")
             conn.executemany("INSERT OR REPLACE INTO controls VALUES (?, ?)", [("initial", body), ("current", body)])
         self._changes.bump()
+        self._seen = self._changes.read()  # PERF: forked workers start with these controls, no query
         self._close()  # gunicorn forks after this: every process opens its own connection
 
     def _connect(self) -> sqlite3.Connection:
