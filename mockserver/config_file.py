@@ -29,8 +29,6 @@ SETTING_KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("config"
                                                                          "tenants", "token", "admin_token"))
 """Settings a file may hold. Tokens are left out on purpose: a config file is shared, committed, read."""
 
-_FIRST_KEY = re.compile(r"^([^.\[]+)")
-
 
 class _Located:
     """The parsed YAML document and the line of each key path (``faults.errors[0].rate`` -> 12)."""
