@@ -23,7 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 __all__ = ["AdminClient", "AdminError", "AdminShortcuts", "Send", "urllib_sender", "wsgi_sender"]
 
@@ -218,27 +218,28 @@ class AdminClient:
         return self.request("PUT", "/clock", body)  # type: ignore[no-any-return]
 
 
-class AdminShortcuts:
-    """``tenant``, ``faults``, ``rate_limit`` and ``clock`` of :attr:`admin`, on an object that has one
-    (the pytest plugin's ``MockServer``)."""
-
+class _HasAdmin(Protocol):
     @property
-    def admin(self) -> AdminClient:
-        raise NotImplementedError
+    def admin(self) -> AdminClient: ...
 
-    def tenant(self, tenant: str, **settings: Any) -> dict[str, Any]:
+
+class AdminShortcuts:
+    """``tenant``, ``faults``, ``rate_limit`` and ``clock`` of the ``admin`` (an :class:`AdminClient`) of
+    the class that mixes them in (the pytest plugin's ``MockServer``)."""
+
+    def tenant(self: _HasAdmin, tenant: str, **settings: Any) -> dict[str, Any]:
         """See :meth:`AdminClient.tenant`."""
         return self.admin.tenant(tenant, **settings)
 
-    def faults(self, profile: Mapping[str, Any] | None, tenant: str | None = None) -> _Restoring:
+    def faults(self: _HasAdmin, profile: Mapping[str, Any] | None, tenant: str | None = None) -> _Restoring:
         """See :meth:`AdminClient.faults`."""
         return self.admin.faults(profile, tenant)
 
-    def rate_limit(self, flavour: str | None = None, **quota: Any) -> dict[str, Any]:
+    def rate_limit(self: _HasAdmin, flavour: str | None = None, **quota: Any) -> dict[str, Any]:
         """See :meth:`AdminClient.rate_limit`."""
         return self.admin.rate_limit(flavour, **quota)
 
-    def clock(self, **change: Any) -> dict[str, Any]:
+    def clock(self: _HasAdmin, **change: Any) -> dict[str, Any]:
         """See :meth:`AdminClient.clock`."""
         return self.admin.clock(**change)
 
