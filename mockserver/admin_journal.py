@@ -23,12 +23,13 @@ from mockserver.admin import AdminResource
 from mockserver.answers import send_bytes
 from mockserver.errors import InvalidParameter, NotFound
 from mockserver.journal import MAX_PAGE, JournalFilter, RequestJournal
-from mockserver.resources import dumps, single_param
+from mockserver.matching import Matcher, near_misses, parse_matcher
+from mockserver.resources import dumps, read_json, single_param
 
 if TYPE_CHECKING:
     from mockserver.resources import ServerContext
 
-__all__ = ["JOURNAL_FILTERS", "JournalAdmin", "check_pattern", "journal_routes", "parse_filter", "parse_time"]
+__all__ = ["JOURNAL_FILTERS", "NEAR_MISS_SCAN", "JournalAdmin", "Requests", "Verify", "check_pattern", "journal_routes", "parse_filter", "parse_time"]
 
 JOURNAL_FILTERS = ("method", "path", "path_pattern", "flavour", "tenant", "status", "since", "after", "limit")
 """The query parameters ``GET /__admin/requests`` takes."""
@@ -133,6 +134,44 @@ class Requests(JournalAdmin):
         resp.status = falcon.HTTP_204
 
 
+NEAR_MISS_SCAN = 10_000
+"""The newest entries a near-miss search ranks (the ring may be larger)."""
+
+
+class Verify(JournalAdmin):
+    """``POST /__admin/requests/count|find|near-misses``: a matcher (:mod:`mockserver.matching`) as the body."""
+
+    def _matched(self, req: falcon.Request) -> tuple[Matcher, list[dict[str, Any]]]:
+        _no_params(req, ())
+        matcher = parse_matcher(read_json(req))
+        entries = self.journal.entries(JournalFilter(**matcher.prefilter))
+        return matcher, [entry for entry in entries if matcher.matches(entry)]
+
+    def on_post_count(self, req: falcon.Request, resp: falcon.Response) -> None:
+        send_bytes(resp, dumps({"count": len(self._matched(req)[1])}))
+
+    def on_post_find(self, req: falcon.Request, resp: falcon.Response) -> None:
+        send_bytes(resp, dumps({"requests": self._matched(req)[1]}))
+
+    def on_post_near_misses(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _no_params(req, ("limit",))
+        raw = single_param(req, "limit")
+        limit = 5 if raw is None else _integer("limit", raw, 1, 100)
+        matcher = parse_matcher(read_json(req))
+        entries = self.journal.entries(JournalFilter(), newest=NEAR_MISS_SCAN)
+        misses = near_misses(matcher, entries, limit)
+        send_bytes(resp, dumps({"near_misses": [miss.as_json() for miss in misses]}))
+
+
+def _no_params(req: falcon.Request, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(req.params) - set(allowed))
+    if unknown:
+        raise InvalidParameter(unknown[0], "unknown parameter" + (f"; this route takes {', '.join(allowed)}"
+                                                                   if allowed else "; the matcher is the body"))
+
+
 def journal_routes(context: ServerContext) -> list[tuple[str, Any, str | None]]:
     """``(path, resource, suffix)`` of each journal route (the admin module guards and adds them)."""
-    return [("/requests", Requests(context), None)]
+    requests, verify = Requests(context), Verify(context)
+    return [("/requests", requests, None), ("/requests/count", verify, "count"),
+            ("/requests/find", verify, "find"), ("/requests/near-misses", verify, "near_misses")]

@@ -188,8 +188,9 @@ class RequestJournal(Protocol):
         for the next ones (``None``: there are no more)."""
         ...
 
-    def entries(self, selection: JournalFilter) -> list[dict[str, Any]]:
-        """Every entry ``selection`` picks (its ``limit`` and ``after`` ignored), oldest first."""
+    def entries(self, selection: JournalFilter, newest: int | None = None) -> list[dict[str, Any]]:
+        """Every entry ``selection`` picks (its ``limit`` ignored), oldest first; only the ``newest``
+        ones when given."""
         ...
 
     def clear(self, tenant: str | None = None) -> None:
@@ -266,9 +267,14 @@ class LocalJournal:
         entries = [_entry(row) for row in rows[:limit]]
         return entries, (entries[-1]["id"] if len(rows) > limit else None)
 
-    def entries(self, selection: JournalFilter) -> list[dict[str, Any]]:
-        where, params = _where(JournalFilter(**{**selection.__dict__, "after": 0}))
-        return [_entry(row) for row in self._query(f"SELECT {_COLUMNS} FROM requests {where} ORDER BY id", params)]
+    def entries(self, selection: JournalFilter, newest: int | None = None) -> list[dict[str, Any]]:
+        where, params = _where(selection)
+        if newest is None:
+            rows = self._query(f"SELECT {_COLUMNS} FROM requests {where} ORDER BY id", params)
+        else:
+            rows = self._query(f"SELECT {_COLUMNS} FROM requests {where} ORDER BY id DESC LIMIT ?", (*params, newest))
+            rows.reverse()
+        return [_entry(row) for row in rows]
 
     def clear(self, tenant: str | None = None) -> None:
         # NOTE: the newest row becomes a tombstone rather than going: SQLite gives a new row the
