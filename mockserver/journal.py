@@ -6,172 +6,60 @@ every gunicorn worker of one server appends to (and reads) one ring, and a netwo
 implement the same protocol later. A separate file from the other shared state: a journal write
 per request must not wait behind a quota transaction.
 
-- **masking**: secrets never reach the file. Credential headers (``Authorization``, ``Cookie``,
-  ``X-Shopify-Access-Token``, every ``x-apideck-*`` header, the admin token...) and token-like
-  query parameters (``token``, ``access_token``, ``api_key``...) keep their name, their value
-  becomes ``***`` (:func:`mask_headers`, :func:`mask_query`).
-- **bounded**: a ring of ``size`` entries. Ids only grow (never reused, even after a clear: the newest
-  row a clear removes stays as a tombstone, ``epoch`` 0, which no answer shows); every
-  :data:`TRIM_EVERY` appends (counted by id, so across workers) the entries older than the newest
-  ``size`` are deleted: the file holds at most ``size + TRIM_EVERY`` entries.
-- **cheap to write**: one ``INSERT`` per request in autocommit, WAL, ``synchronous=OFF`` (a crash
-  may lose the last entries; the journal is for tests, not an audit log). What a reader wants
-  (the ISO time, the URL) is computed when read.
+- **masking**: secrets never reach the file; the journaling stage masks them first
+  (:mod:`mockserver.masking`).
+- **ordered**: ids come from one counter all processes share (:mod:`mockserver.journal_slots`), taken
+  when a request is answered: they only grow (a clear does not reuse them) and give the order of the
+  answers, whichever worker's write reached the file first.
+- **bounded**: a ring of ``size`` entries. When a write holds an id that is a multiple of
+  :data:`TRIM_EVERY`, the entries older than the newest ``size`` ids are deleted: the file holds
+  about ``size + TRIM_EVERY`` entries at most.
+- **cheap to write**: WAL, ``synchronous=OFF`` (a crash may lose the last entries; the journal is for
+  tests, not an audit log). What a reader wants (the ISO time, the URL) is computed when read. In a
+  gevent worker (the server's), entries are batched: a flusher greenlet commits what arrived in the
+  last :data:`FLUSH_SECONDS` in one transaction, and every reader first waits until each worker has
+  flushed what it had appended when the read began (:mod:`mockserver.journal_slots`), so a count is
+  still exact: it sees every request answered before it. Elsewhere (in-process), one ``INSERT`` per entry.
 
 Pure: no web framework, no flavour.
 """
 
 from __future__ import annotations
 
-import hashlib
+import atexit
 import json
 import logging
 import os
 import re
 import sqlite3
+import sys
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import unquote_plus
+
+from mockserver.journal_slots import WorkerSlots
 
 __all__ = [
-    "MASK", "MAX_PAGE", "TRIM_EVERY", "JournalFilter", "LocalJournal", "Record", "RequestJournal", "capped",
-    "environ_headers", "is_secret_header", "is_secret_param", "iso_time", "mask_headers", "mask_query",
-    "secret_values", "tenant_name", "without_secrets"
+    "FLUSH_SECONDS", "MAX_PAGE", "MAX_PENDING", "SYNC_SECONDS", "TRIM_EVERY", "JournalFilter", "LocalJournal", "Record",
+    "RequestJournal", "capped", "iso_time"
 ]
 
 log = logging.getLogger("mockserver")
 
-MASK = "***"
-"""What a secret's value is replaced with."""
 TRIM_EVERY = 64
 """Appends between two trims of the ring (the ring holds at most ``size + TRIM_EVERY`` entries)."""
 MAX_PAGE = 1000
 """Most entries one page of ``GET /__admin/requests`` holds."""
-
-_SECRET_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-shopify-access-token",
-    "x-mock-admin-token", "x-api-key", "api-key", "x-auth-token", "x-access-token",
-})
-_SECRET_HEADER_PREFIXES = ("x-apideck-",)
-_SECRET_PARAMS = frozenset({
-    "token", "access_token", "refresh_token", "id_token", "api_key", "apikey", "key", "oauth_signature",
-    "oauth_token", "consumer_secret", "consumer_key", "client_secret", "password", "passwd", "secret",
-    "signature", "sig", "auth", "authorization", "code", "session",
-})
-_SECRET_WORDS = ("token", "secret", "password", "passwd", "signature", "apikey", "api_key", "api-key")
-
-
-@lru_cache(maxsize=512)
-def is_secret_header(name: str) -> bool:
-    """Whether a header's value is a credential (masked in the journal)."""
-    lowered = name.lower()
-    return (lowered in _SECRET_HEADERS or lowered.startswith(_SECRET_HEADER_PREFIXES)
-            or any(word in lowered for word in _SECRET_WORDS))
-
-
-@lru_cache(maxsize=512)
-def is_secret_param(name: str) -> bool:
-    """Whether a query parameter's value is a credential (masked in the journal)."""
-    lowered = unquote_plus(name).strip().lower()
-    return (lowered in _SECRET_PARAMS or lowered.endswith(("_key", "-key", "_secret", "_token"))
-            or any(word in lowered for word in _SECRET_WORDS))
-
-
-def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """``{name: value}`` with every credential's value :data:`MASK` (a repeated header keeps its last value)."""
-    return {name: MASK if is_secret_header(name) else value for name, value in headers}
-
-
-def environ_headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    """The request headers of a WSGI environ as ``{Title-Case-Name: value}``, credentials masked."""
-    names = _ENVIRON_NAMES
-    if len(names) > 4096:  # a client inventing header names must not grow the table without end
-        names.clear()
-    headers = {}
-    for key, value in environ.items():
-        known = names.get(key, _UNKNOWN)
-        if known is _UNKNOWN:
-            known = names[key] = _environ_name(key)
-        if known is not None:
-            headers[known[0]] = MASK if known[1] else value
-    return headers
-
-
-_UNKNOWN: Any = object()
-_ENVIRON_NAMES: dict[str, tuple[str, bool] | None] = {}
-"""PERF: each environ key's header name and whether it is secret, worked out once per process."""
-
-
-def _environ_name(key: str) -> tuple[str, bool] | None:
-    if key.startswith("HTTP_"):
-        name = _title(key[5:])
-    elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        name = _title(key)
-    else:
-        return None
-    return name, is_secret_header(name)
-
-
-def secret_values(environ: Mapping[str, Any], query: str) -> list[str]:
-    """The credentials a request carries (masked headers' values, their token part, masked query values),
-    longest first: what must not reach the journal through a captured answer that echoes them."""
-    found: set[str] = set()
-    for key, value in environ.items():
-        known = _ENVIRON_NAMES.get(key) or _environ_name(key)
-        if known is not None and known[1] and isinstance(value, str):
-            found.add(value)
-            found.update(value.split()[1:])  # "Bearer <token>"
-    for part in re.split(r"[&;]", query or ""):
-        name, eq, value = part.partition("=")
-        if eq and value and is_secret_param(name):
-            found.update((value, unquote_plus(value)))
-    return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
-
-
-def without_secrets(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every one of ``secrets`` replaced by :data:`MASK`."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
-
-
-@lru_cache(maxsize=1024)
-def tenant_name(token: str, tenant: str) -> str:
-    """The tenant as journaled: a flavour whose token names the account (myBoxx, ecartAPI without a JWT)
-    has ``tenant == token``; the journal keeps ``token-<12 hex digits of its BLAKE2b>`` instead."""
-    if tenant != token:
-        return tenant
-    return "token-" + hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
-
-
-def mask_query(query: str) -> str:
-    """The raw query string with each credential parameter's value :data:`MASK` (names and order kept)."""
-    if not query or ("=" not in query):
-        return query
-    masked = _MASKED_QUERIES.get(query)
-    if masked is None:
-        if len(_MASKED_QUERIES) > 4096:
-            _MASKED_QUERIES.clear()
-        masked = _MASKED_QUERIES[query] = _mask_query(query)
-    return masked
-
-
-_MASKED_QUERIES: dict[str, str] = {}
-"""PERF: a test suite asks the same URLs again and again."""
-
-
-def _mask_query(query: str) -> str:
-    parts = re.split(r"([&;])", query)
-    for i in range(0, len(parts), 2):
-        name, eq, _ = parts[i].partition("=")
-        if eq and is_secret_param(name):
-            parts[i] = f"{name}={MASK}"
-    return "".join(parts)
+FLUSH_SECONDS = 0.002
+"""How long a batching worker gathers entries before it commits them."""
+MAX_PENDING = 1000
+"""Entries a worker holds at most: the request that reaches it writes them at once."""
+SYNC_SECONDS = 2.0
+"""Longest a reader waits for another worker's flush (a worker stuck longer is not waited for)."""
 
 
 class Record(NamedTuple):
@@ -239,8 +127,8 @@ CREATE TABLE IF NOT EXISTS requests (
     query TEXT NOT NULL, flavour TEXT, tenant TEXT, status INTEGER, operation TEXT, data BLOB NOT NULL
 );
 """
-_INSERT = ("INSERT INTO requests (epoch, method, path, query, flavour, tenant, status, operation, data) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT = ("INSERT INTO requests (id, epoch, method, path, query, flavour, tenant, status, operation, data) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _COLUMNS = "id, epoch, method, path, query, flavour, tenant, status, operation, data"
 
 
@@ -264,6 +152,12 @@ class LocalJournal:
         conn = self._connect()
         conn.execute("DELETE FROM requests")
         self._close()  # gunicorn forks after this: every process opens its own connection
+        self._slots = WorkerSlots(path + "-slots")
+        self._mode_pid = -1
+        self._slot: int | None = None
+        self._pending: list[tuple[Any, ...]] = []
+        self._appended = 0
+        self._wake: threading.Event | None = None
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
@@ -282,20 +176,97 @@ class LocalJournal:
             self._conn = None
 
     def append(self, record: Record) -> None:
-        try:
+        if self._mode_pid != os.getpid():
+            self._begin()
+        if self._slot is None:
             with self._lock:
-                conn = self._connect()
-                # PERF: one autocommit INSERT (a statement sqlite3 keeps prepared); the trim runs on
-                # one append in TRIM_EVERY, chosen by id so that all workers together trim that often.
-                new_id = conn.execute(_INSERT, record).lastrowid or 0
-                if new_id % TRIM_EVERY == 0:
-                    conn.execute("DELETE FROM requests WHERE id <= ?", (new_id - self.size,))
+                self._write(((self._slots.next_id(), *record),))
+            return
+        # PERF: kept in memory; the flusher commits a batch (one transaction for many requests, and
+        # two workers no longer take the write lock in turn for every request)
+        with self._lock:
+            self._appended += 1
+            self._slots.appended(self._slot, self._appended)  # NOTE: before the id: see _sync
+            self._pending.append((self._slots.next_id(), *record))
+            first = len(self._pending) == 1
+            full = len(self._pending) >= MAX_PENDING
+        if full:  # the flusher is behind (or gone): this request writes the batch itself
+            self._flush()
+        elif first and self._wake is not None:
+            self._wake.set()
+
+    def _begin(self) -> None:
+        """This process's way to write: batches in a gevent worker that got a slot, else entry by entry."""
+        self._mode_pid = os.getpid()
+        self._slot, self._pending, self._appended, self._wake = None, [], 0, None
+        monkey = sys.modules.get("gevent.monkey")
+        if monkey is None or not monkey.is_module_patched("threading"):
+            return  # NOTE: a real thread per app would outlive in-process apps; there, no reader waits anyway
+        slot = self._slots.claim(os.getpid())
+        if slot is None:
+            return
+        self._slot, self._wake = slot, threading.Event()  # gevent's Event: the flusher is a greenlet
+        threading.Thread(target=self._flusher, name="journal-flusher", daemon=True).start()
+        atexit.register(self._flush)
+
+    def _flusher(self) -> None:
+        wake = self._wake
+        assert wake is not None
+        while True:
+            wake.wait()
+            wake.clear()
+            time.sleep(FLUSH_SECONDS)  # gevent's sleep: the requests of the next moments join this batch
+            try:
+                self._flush()
+            except Exception:
+                log.exception("the request journal's flusher failed; it goes on")
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+            upto = self._appended
+            if batch:
+                self._write(batch)
+            if self._slot is not None and self._mode_pid == os.getpid():
+                self._slots.flushed(self._slot, upto)
+
+    def _write(self, batch: Sequence[tuple[Any, ...]]) -> None:
+        """Commit ``batch`` (the lock held), trimming the ring when one of its ids is a multiple of TRIM_EVERY."""
+        try:
+            conn = self._connect()
+            marks = [row[0] for row in batch if row[0] % TRIM_EVERY == 0]
+            trim = max(marks) if marks else None
+            if len(batch) == 1:
+                conn.execute(_INSERT, batch[0])
+                if trim is not None:
+                    conn.execute("DELETE FROM requests WHERE id <= ?", (trim - self.size,))
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_INSERT, batch)
+                if trim is not None:
+                    conn.execute("DELETE FROM requests WHERE id <= ?", (trim - self.size,))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         except sqlite3.Error as exc:
             if not self._failed:  # once per process: a full disk must not flood the log
                 self._failed = True
                 log.warning("the request journal cannot write %s (%s); entries are lost until it can", self.path, exc)
 
+    def _sync(self) -> None:
+        """Before a read: this process's pending entries written, and every other worker's awaited."""
+        if self._mode_pid == os.getpid() and self._slot is not None:
+            self._flush()
+        late = self._slots.behind(os.getpid())
+        deadline = time.monotonic() + SYNC_SECONDS
+        while late and time.monotonic() < deadline:
+            time.sleep(0.0005)  # gevent's sleep in a worker: the others (and this one's flusher) go on
+            late = [(slot, pid, upto) for slot, pid, upto in late if not self._slots.caught_up(slot, pid, upto)]
+
     def page(self, selection: JournalFilter) -> tuple[list[dict[str, Any]], int | None]:
+        self._sync()
         limit = max(1, min(selection.limit, MAX_PAGE))
         where, params = _where(selection)
         rows = self._query(f"SELECT {_COLUMNS} FROM requests {where} ORDER BY id LIMIT ?", (*params, limit + 1))
@@ -303,6 +274,7 @@ class LocalJournal:
         return entries, (entries[-1]["id"] if len(rows) > limit else None)
 
     def entries(self, selection: JournalFilter, newest: int | None = None) -> list[dict[str, Any]]:
+        self._sync()
         where, params = _where(selection)
         if newest is None:
             rows = self._query(f"SELECT {_COLUMNS} FROM requests {where} ORDER BY id", params)
@@ -312,23 +284,12 @@ class LocalJournal:
         return [_entry(row) for row in rows]
 
     def clear(self, tenant: str | None = None) -> None:
-        # NOTE: the newest row becomes a tombstone rather than going: SQLite gives a new row the
-        # largest id + 1, and ids that came back would make a reader paging with ``after`` miss entries.
-        # PERF: that is what lets the table go without AUTOINCREMENT (a third of an append's cost).
-        which, params = ("1", ()) if tenant is None else ("tenant = ?", (tenant,))
+        self._sync()
         with self._lock:
-            conn = self._connect()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                newest = conn.execute("SELECT max(id) FROM requests").fetchone()[0] or 0
-                conn.execute(f"DELETE FROM requests WHERE {which} AND id != ?", (*params, newest))
-                conn.execute(f"UPDATE requests SET epoch = 0, method = '', path = '', query = '', flavour = NULL, "
-                             f"tenant = NULL, status = NULL, operation = NULL, data = x'' WHERE {which} AND id = ?",
-                             (*params, newest))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            if tenant is None:
+                self._connect().execute("DELETE FROM requests")
+            else:
+                self._connect().execute("DELETE FROM requests WHERE tenant = ?", (tenant,))
 
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -336,7 +297,7 @@ class LocalJournal:
 
 
 def _where(selection: JournalFilter) -> tuple[str, tuple[Any, ...]]:
-    clauses: list[str] = ["id > ?", "epoch > 0"]
+    clauses: list[str] = ["id > ?"]
     params: list[Any] = [selection.after]
     for column in ("method", "path", "flavour", "tenant", "status"):
         value = getattr(selection, column)
@@ -386,8 +347,3 @@ def capped(body: bytes | None, limit: int) -> tuple[str | None, bool]:
         return None, False
     cut = len(body) > limit
     return (body[:limit] if cut else body).decode("utf-8", "replace"), cut
-
-
-@lru_cache(maxsize=512)
-def _title(environ_name: str) -> str:
-    return "-".join(part.capitalize() for part in environ_name.split("_"))

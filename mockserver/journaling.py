@@ -26,16 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from mockserver.journal import (
-    Record,
-    capped,
-    environ_headers,
-    mask_headers,
-    mask_query,
-    secret_values,
-    tenant_name,
-    without_secrets,
-)
+from mockserver.journal import Record, capped
+from mockserver.masking import environ_headers, mask_headers, mask_query, secret_values, tenant_name, without_secrets
 from mockserver.resources import dumps
 
 if TYPE_CHECKING:

@@ -11,17 +11,8 @@ from typing import Any
 import pytest
 
 from mockserver.errors import InvalidBody
-from mockserver.journal import (
-    TRIM_EVERY,
-    JournalFilter,
-    LocalJournal,
-    Record,
-    environ_headers,
-    mask_query,
-    secret_values,
-    tenant_name,
-    without_secrets,
-)
+from mockserver.journal import TRIM_EVERY, JournalFilter, LocalJournal, Record
+from mockserver.masking import environ_headers, mask_query, secret_values, tenant_name, without_secrets
 from mockserver.matching import near_misses, parse_json_path, parse_matcher, select
 
 # ---- masking ------------------------------------------------------------------------------------
@@ -277,3 +268,42 @@ def test_a_server_without_a_journal_installs_no_stage(tmp_path: Path) -> None:
     off = create_app(Settings(seed=1, count=5, state=str(tmp_path / "off.sqlite3"), journal_size=0))
     assert any(isinstance(m, Journaling) for m in on._unprepared_middleware)
     assert not any(isinstance(m, Journaling) for m in off._unprepared_middleware)
+
+
+# ---- ids and worker counters (what a batching server shares) --------------------------------------
+
+
+def test_ids_from_several_processes_are_unique_and_dense(tmp_path: Path) -> None:
+    from mockserver.journal_slots import WorkerSlots
+
+    slots = WorkerSlots(str(tmp_path / "s-requests-slots"))
+    children = []
+    for child in range(3):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            with open(tmp_path / f"ids{child}", "w") as out:
+                out.write(" ".join(str(slots.next_id()) for _ in range(300)))
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    ids = [int(i) for child in range(3) for i in (tmp_path / f"ids{child}").read_text().split()]
+    assert sorted(ids) == list(range(1, 901))
+    assert slots.next_id() == 901
+
+
+def test_a_reader_waits_only_for_live_workers_that_are_behind(tmp_path: Path) -> None:
+    from mockserver.journal_slots import SLOTS, WorkerSlots
+
+    slots = WorkerSlots(str(tmp_path / "s-requests-slots"))
+    mine, gone = slots.claim(os.getpid()), slots.claim(2**22 + 12345)  # no such process
+    assert mine is not None and gone is not None and mine != gone
+    slots.appended(mine, 3)
+    slots.appended(gone, 5)
+    assert slots.behind(me=1) == [(mine, os.getpid(), 3)]  # the dead one is not waited for
+    assert not slots.caught_up(mine, os.getpid(), 3)
+    slots.flushed(mine, 3)
+    assert slots.caught_up(mine, os.getpid(), 3) and slots.behind(me=1) == []
+    assert slots.claim(2**22 + 999) == gone  # a process that is gone leaves its slot to the next
+    assert {slots.claim(os.getpid()) for _ in range(3)} == {mine}  # a process keeps its own
+    assert slots.claim(os.getppid()) not in (mine, None) and SLOTS == 64
