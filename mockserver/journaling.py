@@ -84,7 +84,7 @@ class Journaling:
         body, cut = capped(raw, self.body_bytes)
         data: dict[str, Any] = {
             "headers": environ_headers(req.env), "body": body, "body_truncated": cut,
-            "latency_ms": round(latency, 3), "fault": context.get("fault"),
+            "latency_ms": latency, "fault": context.get("fault"),
             "rate_limited": context.get("rate_limited", False), "worker": os.getpid(),
         }
         if status is not None:
@@ -93,7 +93,7 @@ class Journaling:
                 secrets = secret_values(req.env, req.query_string)
                 data["response"] = _response(resp, controls.journal_response_bytes, secrets)
         self.journal.append(Record(
-            round(time.time() - latency / 1000, 6), req.method, req.path, mask_query(req.query_string),
+            time.time() - latency / 1000, req.method, req.path, mask_query(req.query_string),
             dialect.name if dialect is not None else self.flavour_of(req.path),
             None if caller is None else tenant_name(caller.token, caller.tenant), status,
             None if operation is None else operation.name, dumps(data)))
