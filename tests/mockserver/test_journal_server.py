@@ -80,6 +80,18 @@ def test_a_count_is_exact_across_workers(server: ServerProcess) -> None:
     assert len({e["worker"] for e in entries}) == 2
 
 
+def test_entries_are_in_the_order_the_requests_were_answered_whichever_worker_served_them(
+        server: ServerProcess) -> None:
+    sent = 0
+    while sent < 60 or (len({e["worker"] for e in _all(server, tenant="ordered")}) < 2 and sent < 600):
+        # one after the other, each on a fresh connection: the workers take turns (as the kernel hands them out)
+        assert call(server, "GET", f"/customers?limit=1&seq={sent}", {**API, "X-Tenant-Id": "ordered"})[0] == 200
+        sent += 1
+    entries = _all(server, tenant="ordered")
+    assert [e["query"] for e in entries] == [f"limit=1&seq={i}" for i in range(sent)]
+    assert len({e["worker"] for e in entries}) == 2
+
+
 # ---- bounded ----------------------------------------------------------------------------------------
 
 
