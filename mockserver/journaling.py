@@ -77,7 +77,7 @@ class Journaling:
         operation = context.get("operation")
         dialect = getattr(resource, "dialect", None)
         if operation is None and dialect is not None:
-            operation = resource.by_method.get(req.method)
+            operation = resource.by_method.get("GET" if req.method == "HEAD" else req.method)
         raw = context.get("raw_body")
         if raw is None and status is not None and req.env.get("CONTENT_LENGTH"):
             raw = _arrived_body(req.env, self.body_bytes)

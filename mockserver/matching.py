@@ -20,6 +20,9 @@ A matcher is JSON; every key it gives must hold, the keys it leaves out match an
   ``{"matchesJsonPath": {"expression": "$.a", <value matcher>}}``, or a value matcher on the body text.
   JSON paths: ``$``, ``.name``, ``['name']``, ``[n]`` and ``[*]`` / ``.*``.
 
+Matchers see the journal's entries: a credential's value is ``***`` there (``token=***``), so a
+matcher can ask that a token was sent (``{"absent": false}``) but not which one.
+
 :func:`parse_matcher` checks a matcher once (a bad one is :class:`~mockserver.errors.InvalidBody`
 naming the key: ``headers.Idempotency-Key.matches``); :meth:`Matcher.differences` says what differs
 from a journaled request, which ranks the near misses.

@@ -307,3 +307,17 @@ def test_a_reader_waits_only_for_live_workers_that_are_behind(tmp_path: Path) ->
     assert slots.claim(2**22 + 999) == gone  # a process that is gone leaves its slot to the next
     assert {slots.claim(os.getpid()) for _ in range(3)} == {mine}  # a process keeps its own
     assert slots.claim(os.getppid()) not in (mine, None) and SLOTS == 64
+
+
+def test_a_head_request_is_journaled_with_the_operation_it_answers_like(tmp_path: Path) -> None:
+    from falcon.testing import TestClient
+
+    from mockserver import Settings, create_app
+    from mockserver.app import context_of
+
+    app = create_app(Settings(seed=1, count=5, state=str(tmp_path / "s.sqlite3")))
+    assert TestClient(app).simulate_head("/customers", headers={"Authorization": "Bearer x"}).status_code == 200
+    journal = context_of(app).journal
+    assert journal is not None
+    (entry,) = journal.entries(JournalFilter())
+    assert (entry["method"], entry["operation"], entry["status"]) == ("HEAD", "list", 200)
