@@ -11,13 +11,14 @@ its next request:
 ==========================================  =====================================================
 ``GET /__admin/health``                     workers, store, version, uptime
 ``GET|PUT /__admin/config``                 the effective settings and controls; PUT merges controls
-``POST /__admin/reset``                     every write in every tenant forgotten, controls as at start
+``POST /__admin/reset``                     every write forgotten, controls and webhooks as at start
 ``GET|PUT|DELETE /__admin/faults``          the fault profile (``?tenant=``: that tenant's own)
 ``GET /__admin/tenants``                    the configured tenants and the default mode
 ``GET|PUT|DELETE /__admin/tenants/{id}``    one tenant's mode, count, connection state, faults
 ``POST /__admin/tenants/{id}/reset``        forget that tenant's writes only
 ``GET|PUT|DELETE /__admin/rate-limits``     on/off and per-flavour quotas (DELETE: as at start)
 ``GET|PUT|DELETE /__admin/clock``           the clock rate limits run on (offset, frozen, advance)
+``/__admin/webhooks...``                    subscriptions and delivery records (mockserver.admin_webhooks)
 ==========================================  =====================================================
 """
 
@@ -145,6 +146,7 @@ class Reset(_Admin):
         context.catalog.reset()
         context.tenants.reset_all()
         self.shared.reset()
+        context.webhooks.reset()  # the config file's subscriptions; no pending event, no delivery record
         # NOTE: not needed for correctness (cached pages are keyed by store versions, which a reset
         # never reuses, and version 0 is the seeded state); this only returns the memory.
         context.pages.clear()
@@ -301,3 +303,6 @@ def add_admin_routes(app: falcon.App[falcon.Request, falcon.Response], context: 
     app.add_route(f"{ADMIN_PREFIX}/tenants/{{tenant}}/reset", tenants, suffix="reset")
     app.add_route(f"{ADMIN_PREFIX}/rate-limits", _authorized(RateLimits(context)))
     app.add_route(f"{ADMIN_PREFIX}/clock", _authorized(Clock(context)))
+    from mockserver.admin_webhooks import add_webhook_routes
+
+    add_webhook_routes(app, context, ADMIN_PREFIX)

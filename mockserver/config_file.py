@@ -22,7 +22,7 @@ from mockserver.controls import Controls
 from mockserver.errors import InvalidSettings
 from mockserver.settings import Settings
 
-__all__ = ["CONTROL_KEYS", "SETTING_KEYS", "initial_controls", "read_config"]
+__all__ = ["CONTROL_KEYS", "SETTING_KEYS", "configured_webhooks", "initial_controls", "read_config"]
 
 CONTROL_KEYS = ("tenants", "faults", "rate_limits", "prefer", "clock")
 SETTING_KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("config", "rate_limits", "prefer", "faults",
@@ -107,7 +107,7 @@ def read_config(path: str, flavours: Mapping[str, Collection[str]] | None = None
     located = _load(path)
     values: dict[str, Any] = {}
     for key, value in located.data.items():
-        if key in CONTROL_KEYS:
+        if key in CONTROL_KEYS or key == "webhooks":  # webhooks: checked by configured_webhooks
             continue
         if key in ("token", "admin_token"):
             raise located.error(InvalidSettings(f"{key}: tokens do not belong in a config file (it is shared and "
@@ -155,6 +155,18 @@ def initial_controls(settings: Settings, flavours: Mapping[str, Collection[str]]
     if flavours is not None:
         controls.check_flavours(flavours)
     return controls
+
+
+def configured_webhooks(settings: Settings) -> Any:
+    """The config file's ``webhooks`` list as written (``[]`` without a file or the key); the server
+    checks each entry against the flavours' webhook formats (:meth:`mockserver.delivery.Webhooks.open`)."""
+    if not settings.config:
+        return []
+    located = _load(settings.config)
+    value = located.data.get("webhooks")
+    if value is not None and not isinstance(value, list):
+        raise located.error(InvalidSettings("webhooks: must be a list of subscriptions ({url, flavour, events, ...})"))
+    return value or []
 
 
 def _fault_profile(given: str) -> Any:

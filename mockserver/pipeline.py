@@ -11,6 +11,7 @@
                               dialect's own operation; pages and records cached here, once
     dialect renderers         the page, record or write answer as the platform writes it
     app error handlers        any MockServerError in the platform's error body (app.py)
+    Notify                    after a 2xx write: a webhook event per subscription (mockserver.delivery)
 
 A dialect (:mod:`mockserver.dialect`) declares only what differs; nothing here knows a platform.
 """
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from mockserver.catalog import Catalog
     from mockserver.resources import ServerContext
 
-__all__ = ["Authenticate", "OperationResource", "Records", "Stage", "operation_resources", "send_reply", "stages"]
+__all__ = ["Authenticate", "Notify", "OperationResource", "Records", "Stage", "operation_resources", "send_reply", "stages"]
 
 
 _PLAIN_JSON = Reply(b"")[1:]
@@ -141,6 +142,7 @@ class OperationResource:
         catalog = req.context.catalog
         write = self.dialect.parse_create(req, params)
         record = catalog.create(write.fields or {}, check=_bound(write, catalog))
+        req.context.change = ("created", record["id"], record)
         send_reply(resp, self.dialect.render_created(req, record))
 
     def _update(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
@@ -150,11 +152,17 @@ class OperationResource:
         write = dialect.parse_update(req, params, current)
         record = current if write.fields is None else catalog.update(customer_id, write.fields,
                                                                         check=_bound(write, catalog))
+        if write.fields is not None:
+            req.context.change = ("updated", customer_id, record)
         send_reply(resp, dialect.render_updated(req, record))
 
     def _delete(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         customer_id = self.dialect.customer_id(params)
-        req.context.catalog.delete(customer_id)
+        catalog = req.context.catalog
+        # the record as it was, for the webhooks' payloads: read only while some subscription exists
+        before = catalog.get(customer_id) if self.context.webhooks.active() else None
+        catalog.delete(customer_id)
+        req.context.change = ("deleted", customer_id, before)
         send_reply(resp, self.dialect.render_deleted(req, customer_id))
 
     def _other(self, operation: Operation, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
@@ -208,6 +216,24 @@ class Authenticate:
                 stage.process_resource(req, resp, resource, params)
 
 
+class Notify:
+    """Pipeline stage: a write that was answered with success becomes a webhook event
+    (:meth:`mockserver.delivery.Webhooks.emit`: queued in the outbox, delivered by a thread).
+
+    # PERF: one attribute check per request; a read never sets ``change``.
+    """
+
+    def __init__(self, context: ServerContext) -> None:
+        self.webhooks = context.webhooks
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
+        change = req.context.get("change")
+        if change is None or not req_succeeded or not 200 <= int(str(resp.status)[:3]) < 300:
+            return
+        kind, customer_id, record = change
+        self.webhooks.emit(kind, customer_id, req.context.caller.tenant, record, resource.dialect.name)
+
+
 class Stage(Protocol):
     """A stage that follows :class:`Authenticate` (``req.context`` holds ``controls`` and ``operation``)."""
 
@@ -219,4 +245,5 @@ def stages(context: ServerContext) -> list[Any]:
     """The pipeline's middleware stages, in the order a request passes them."""
     from mockserver.stages import ConnectionStates, Faults, RateLimits
 
-    return [Authenticate(context, then=(ConnectionStates(context), Faults(context), RateLimits(context)))]
+    return [Authenticate(context, then=(ConnectionStates(context), Faults(context), RateLimits(context))),
+            Notify(context)]
