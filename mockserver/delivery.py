@@ -15,16 +15,16 @@ time that worker emits (after gunicorn's fork; the workers are gevent, which mak
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from mockserver.errors import InvalidSettings
 from mockserver.outbox import Attempt, Claim, LocalOutbox, WebhookOutbox
@@ -132,7 +132,7 @@ class Webhooks:
         while True:
             try:
                 self.deliver_due()
-            except Exception:  # noqa: BLE001 - the thread must outlive a bad moment of the outbox
+            except Exception:
                 log.exception("webhook delivery: the outbox failed; trying again")
                 time.sleep(1.0)
             self._wake.wait(POLL_SECONDS)
@@ -180,17 +180,22 @@ def _wrong(secret: str) -> str:
 
 
 def _post(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int | None, str | None]:
-    """POST and read the answer: ``(status, None)``, or ``(None, why)`` when none came."""
-    request = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))
+    """POST and read the answer: ``(status, None)``, or ``(None, why)`` when none came.
+
+    # NOTE: http.client, not urllib: urllib rewrites header names (``X-shopify-hmac-sha256``), and
+    # receivers that compare names exactly (Ecwid's own PHP example does) would miss them. Redirects
+    # are not followed: a 3xx is a failed attempt (Standard Webhooks).
+    """
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    conn = kind(parts.hostname or "", parts.port, timeout=RECEIVER_TIMEOUT)
     try:
-        with urllib.request.urlopen(request, timeout=RECEIVER_TIMEOUT) as answer:  # noqa: S310 - http(s) only
-            answer.read(1 << 16)
-            return int(answer.status), None
-    except urllib.error.HTTPError as answer:
-        with answer:
-            return int(answer.code), None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, f"{type(reason).__name__}: {reason}"[:300]
-    except Exception as exc:  # noqa: BLE001 - whatever the receiver did, one line, no traceback
+        conn.request("POST", target, body=body, headers=dict(headers))
+        answer = conn.getresponse()
+        answer.read(1 << 16)
+        return int(answer.status), None
+    except Exception as exc:  # noqa: BLE001 - whatever the receiver did: one line, no traceback
         return None, f"{type(exc).__name__}: {exc}"[:300]
+    finally:
+        conn.close()

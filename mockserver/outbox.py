@@ -275,7 +275,8 @@ class LocalOutbox:
 
     def deliveries(self, subscription: str | None = None, event: str | None = None, status: str | None = None,
                    limit: int = 1000) -> list[dict[str, Any]]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         for column, value in (("subscription", subscription), ("event", event)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -308,9 +309,9 @@ class LocalOutbox:
 
 def _trim(conn: sqlite3.Connection, table: str, key: str) -> None:
     """Keep the newest :data:`MAX_ROWS` rows of ``table``."""
-    newest = conn.execute(f"SELECT max({key}) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+    newest = conn.execute(f"SELECT max({key}) FROM {table}").fetchone()[0]
     if newest is not None and newest > MAX_ROWS:
-        conn.execute(f"DELETE FROM {table} WHERE {key} <= ?", (newest - MAX_ROWS,))  # noqa: S608
+        conn.execute(f"DELETE FROM {table} WHERE {key} <= ?", (newest - MAX_ROWS,))
 
 
 def _iso(epoch: float) -> str:

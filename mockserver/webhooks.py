@@ -22,6 +22,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ __all__ = [
     "RetrySchedule",
     "Subscription",
     "WebhookFormat",
+    "event_names",
     "hmac_base64",
     "hmac_hex",
     "iso_millis",
@@ -233,6 +235,11 @@ def _int(body: Mapping[str, Any], key: str, default: int, low: int, high: int, b
 # ---- what the formats share --------------------------------------------------------------------
 
 
+def event_names(created: str, updated: str, deleted: str) -> Mapping[str, str]:
+    """A format's :attr:`WebhookFormat.events` (read-only)."""
+    return MappingProxyType({"created": created, "updated": updated, "deleted": deleted})
+
+
 def hmac_base64(key: bytes | str, message: bytes | str) -> str:
     """``base64(HMAC-SHA256(key, message))``."""
     return base64.b64encode(_hmac(key, message)).decode()
@@ -257,5 +264,5 @@ def sorted_json(value: Any) -> bytes:
 def iso_millis(epoch: float) -> str:
     """``2026-12-03T18:00:00.123Z``."""
     seconds = math.floor(epoch)
-    millis = min(999, int(round((epoch - seconds) * 1000)))
+    millis = min(999, round((epoch - seconds) * 1000))
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"

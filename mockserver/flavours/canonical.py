@@ -48,7 +48,7 @@ from mockserver.formats import parse_timestamp, ratelimit_headers
 from mockserver.model import CUSTOMER_PATHS, STATUSES, validate_customer_input
 from mockserver.pagination import decode_cursor, page_cursors
 from mockserver.resources import bearer_token, check_token, cursor_links, dumps, int_param, read_json, single_param
-from mockserver.webhooks import Event, RetrySchedule, Subscription, hmac_base64, iso_millis
+from mockserver.webhooks import Event, RetrySchedule, Subscription, event_names, hmac_base64, iso_millis
 
 if TYPE_CHECKING:
     from mockserver.catalog import Page
@@ -162,7 +162,7 @@ class StandardWebhooks:
     then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h: 9 retries), doubling from ``backoff_ms``.
     """
 
-    events = {"created": "customer.created", "updated": "customer.updated", "deleted": "customer.deleted"}
+    events = event_names("customer.created", "customer.updated", "customer.deleted")
     retries = RetrySchedule(9, "exponential", "9 retries over 3 days (Standard Webhooks example schedule)")
 
     def new_secret(self) -> str:

@@ -64,7 +64,7 @@ from mockserver.dialect import (
 from mockserver.errors import ConnectionProblem, InvalidBody, MockServerError, Unauthorized
 from mockserver.flavours import FLAVOURS
 from mockserver.resources import bearer_token, check_token, dumps
-from mockserver.webhooks import Event, RetrySchedule, Subscription
+from mockserver.webhooks import Event, RetrySchedule, Subscription, event_names
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog, Page
@@ -96,7 +96,7 @@ class MyBoxxWebhooks:
     partner token, so ``storeId`` is 0 unless the token is a store id.
     """
 
-    events = {"created": "customer.created", "updated": "customer.updated", "deleted": "customer.deleted"}
+    events = event_names("customer.created", "customer.updated", "customer.deleted")
 
     @property
     def ecwid(self) -> Any:

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import secrets
 
-from mockserver.webhooks import Event, RetrySchedule, Subscription, hmac_base64, iso_millis, sorted_json
+from mockserver.webhooks import Event, RetrySchedule, Subscription, event_names, hmac_base64, iso_millis, sorted_json
 
 __all__ = ["ApideckWebhooks"]
 
 
 class ApideckWebhooks:
-    events = {"created": "ecommerce.customer.created", "updated": "ecommerce.customer.updated",
-              "deleted": "ecommerce.customer.deleted"}
+    events = event_names("ecommerce.customer.created", "ecommerce.customer.updated", "ecommerce.customer.deleted")
     retries = RetrySchedule(9, "exponential", "9 retries within 24 h: 3m, 5m, 10m, 30m, 1h, 2h, 4h, 8h, 12h "
                                               "(help.apideck.com 4231682)")
 

@@ -13,13 +13,13 @@ import secrets
 
 from mockserver.flavours.ecartapi.mapping import to_ecart
 from mockserver.resources import dumps
-from mockserver.webhooks import Event, RetrySchedule, Subscription, iso_millis
+from mockserver.webhooks import Event, RetrySchedule, Subscription, event_names, iso_millis
 
 __all__ = ["EcartAPIWebhooks"]
 
 
 class EcartAPIWebhooks:
-    events = {"created": "customer.created", "updated": "customer.updated", "deleted": "customer.deleted"}
+    events = event_names("customer.created", "customer.updated", "customer.deleted")
     retries = RetrySchedule(3, "exponential", "UNCONFIRMED: no public source")
 
     def new_secret(self) -> str:

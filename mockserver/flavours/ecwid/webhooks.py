@@ -19,7 +19,7 @@ from typing import Any
 
 from mockserver.flavours.ecwid.mapping import to_ecwid
 from mockserver.resources import dumps
-from mockserver.webhooks import Event, RetrySchedule, Subscription, hmac_base64
+from mockserver.webhooks import Event, RetrySchedule, Subscription, event_names, hmac_base64
 
 __all__ = ["EcwidWebhooks", "ecwid_body"]
 
@@ -33,7 +33,7 @@ def ecwid_body(event: Event, name: str) -> dict[str, Any]:
 
 
 class EcwidWebhooks:
-    events = {"created": "customer.created", "updated": "customer.updated", "deleted": "customer.deleted"}
+    events = event_names("customer.created", "customer.updated", "customer.deleted")
     retries = RetrySchedule(192, "fixed", "re-sent every 15 minutes for 48 hours (Ecwid, Processing webhooks)")
 
     def new_secret(self) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from mockserver.flavours.shopify.records import native
 from mockserver.resources import dumps
-from mockserver.webhooks import Event, RetrySchedule, Subscription, hmac_base64, iso_millis
+from mockserver.webhooks import Event, RetrySchedule, Subscription, event_names, hmac_base64, iso_millis
 
 __all__ = ["ShopifyWebhooks"]
 
@@ -30,7 +30,7 @@ API_VERSION = "2024-10"
 
 
 class ShopifyWebhooks:
-    events = {"created": "customers/create", "updated": "customers/update", "deleted": "customers/delete"}
+    events = event_names("customers/create", "customers/update", "customers/delete")
     retries = RetrySchedule(8, "exponential", "8 retries over 4 hours, exponential backoff (shopify.dev changelog "
                                               "2024-09-10)")
 

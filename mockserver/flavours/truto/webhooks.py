@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mockserver.resources import dumps
-from mockserver.webhooks import Event, RetrySchedule, Subscription, hmac_hex, iso_millis
+from mockserver.webhooks import Event, RetrySchedule, Subscription, event_names, hmac_hex, iso_millis
 
 __all__ = ["TrutoWebhooks"]
 
@@ -27,7 +27,7 @@ _METHODS = {"created": "create", "updated": "update", "deleted": "delete"}
 
 
 class TrutoWebhooks:
-    events = {"created": "record:created", "updated": "record:updated", "deleted": "record:deleted"}
+    events = event_names("record:created", "record:updated", "record:deleted")
     retries = RetrySchedule(3, "exponential", "3 retries, exponential backoff of at most 10 s (truto.one Webhooks "
                                               "Overview)")
 
