@@ -1,0 +1,214 @@
+"""Webhook subscriptions through the admin API and the config file, and the outbox's guarantees, in-process.
+
+Validation names the key at fault (422 problem+json), fuzzed bodies never get a 5xx, a reset keeps
+the config file's subscriptions only, and two outboxes on one file (two workers) never lease the same
+attempt twice, while a lease that runs out lets another worker make the attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from falcon.testing import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mockserver import Settings, create_app
+from mockserver.errors import InvalidSettings
+from mockserver.outbox import MAX_ROWS, Attempt, LocalOutbox
+from mockserver.webhooks import Event, Subscription
+
+ADMIN = {"Authorization": "Bearer admin"}
+URL = "http://127.0.0.1:9/hooks"  # nothing writes a customer here: no delivery is ever attempted
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    state = tmp_path_factory.mktemp("webhooks") / "state.sqlite3"
+    return TestClient(create_app(Settings(seed=3, count=10, state=str(state))), headers=ADMIN)
+
+
+def _post(client: TestClient, body: Any) -> Any:
+    return client.simulate_post("/__admin/webhooks", json=body)
+
+
+@pytest.mark.parametrize(("body", "key"), [
+    ({"flavour": "shopify"}, "url"),
+    ({"url": "ftp://127.0.0.1/x", "flavour": "shopify"}, "url"),
+    ({"url": "http:///nohost", "flavour": "shopify"}, "url"),
+    ({"url": "http://127.0.0.1:99999/x", "flavour": "shopify"}, "url"),
+    ({"url": URL, "flavour": "woo"}, "flavour"),
+    ({"url": URL}, "flavour"),
+    ({"url": URL, "flavour": "shopify", "events": ["customer.created"]}, "events"),
+    ({"url": URL, "flavour": "shopify", "events": []}, "events"),
+    ({"url": URL, "flavour": "truto", "failure": "explode"}, "failure"),
+    ({"url": URL, "flavour": "truto", "max_attempts": 0}, "max_attempts"),
+    ({"url": URL, "flavour": "truto", "max_attempts": True}, "max_attempts"),
+    ({"url": URL, "flavour": "truto", "backoff_ms": 10**9}, "backoff_ms"),
+    ({"url": URL, "flavour": "truto", "tenant": ""}, "tenant"),
+    ({"url": URL, "flavour": "canonical", "secret": "not-whsec"}, "secret"),
+    ({"url": URL, "flavour": "canonical", "secret": "whsec_c2hvcnQ="}, "secret"),
+    ({"url": URL, "flavour": "ecwid", "secret": ""}, "secret"),
+    ({"url": URL, "flavour": "ecwid", "colour": "red"}, "colour"),
+    (["not", "an", "object"], "body"),
+])
+def test_a_bad_subscription_is_a_422_naming_its_key(client: TestClient, body: Any, key: str) -> None:
+    answer = _post(client, body)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json["errors"][0]["name"] == key and answer.json["detail"].startswith(f"{key}:")
+
+
+def test_defaults_follow_the_platform_and_the_secret_is_shown_once(client: TestClient) -> None:
+    client.simulate_post("/__admin/reset")
+    made = {flavour: _post(client, {"url": URL, "flavour": flavour}).json
+            for flavour in ("canonical", "apideck", "truto", "ecwid", "myboxx", "shopify", "ecartapi")}
+    assert {f: s["max_attempts"] for f, s in made.items()} == {
+        "canonical": 10, "apideck": 10, "truto": 4, "ecwid": 193, "myboxx": 193, "shopify": 9, "ecartapi": 4}
+    assert made["ecwid"]["schedule"] == "fixed" and made["shopify"]["schedule"] == "exponential"
+    assert made["canonical"]["secret"].startswith("whsec_") and made["shopify"]["events"] == [
+        "customers/create", "customers/update", "customers/delete"]
+    listed = client.simulate_get("/__admin/webhooks").json["webhooks"]
+    assert {s["secret"] for s in listed} == {"***"} and len(listed) == 7
+    assert not any(s["secret"] in client.simulate_get("/__admin/webhooks").text for s in made.values())
+    assert client.simulate_get(f"/__admin/webhooks/{made['truto']['id']}").json["secret"] == "***"
+    client.simulate_post("/__admin/reset")
+    assert client.simulate_get("/__admin/webhooks").json == {"webhooks": []}
+
+
+def test_unknown_ids_and_bad_filters_are_4xx(client: TestClient) -> None:
+    assert client.simulate_get("/__admin/webhooks/wh_nope").status_code == 404
+    assert client.simulate_delete("/__admin/webhooks/wh_nope").status_code == 404
+    bad = client.simulate_get("/__admin/webhooks/deliveries", params={"status": "lost"})
+    assert bad.status_code == 422 and bad.json["errors"][0]["name"] == "status"
+    assert client.simulate_get("/__admin/webhooks/deliveries", params={"limit": "0"}).status_code == 400
+    assert client.simulate_get("/__admin/webhooks", headers={"Authorization": ""}).status_code == 401
+
+
+_values = st.one_of(st.none(), st.booleans(), st.integers(-2, 10**6), st.text(max_size=30),
+                    st.lists(st.text(max_size=20), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+_bodies = st.one_of(
+    st.fixed_dictionaries({}, optional={
+        "url": st.one_of(_values, st.sampled_from(["http://127.0.0.1:9/h", "https://[::1]:9/h", "http://a b/", "http://:0"])),
+        "flavour": st.one_of(_values, st.sampled_from(["shopify", "canonical", "ecwid", "truto"])),
+        "events": st.one_of(_values, st.lists(st.sampled_from(["customers/create", "customer.created", "record:updated"]))),
+        "secret": _values, "tenant": _values, "max_attempts": _values, "backoff_ms": _values,
+        "failure": st.one_of(_values, st.sampled_from(["duplicate", "out_of_order"])),
+    }),
+    _values,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_bodies)
+def test_fuzzed_subscription_bodies_never_get_a_5xx(client: TestClient, body: Any) -> None:
+    answer = client.simulate_post("/__admin/webhooks", body=json.dumps(body), headers={"Content-Type": "application/json"})
+    assert answer.status_code in (201, 400, 422), answer.text
+    if answer.status_code != 201:
+        assert answer.headers["content-type"] == "application/problem+json" and answer.json["errors"]
+
+
+def test_the_config_files_subscriptions_survive_a_reset(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("webhooks:\n  - url: http://127.0.0.1:9/hooks\n    flavour: shopify\n    secret: s3cret\n"
+                      "    tenant: shop-1\n", encoding="utf-8")
+    client = TestClient(create_app(Settings(seed=3, count=5, config=str(config), state=str(tmp_path / "s"))),
+                        headers=ADMIN)
+    [configured] = client.simulate_get("/__admin/webhooks").json["webhooks"]
+    assert configured["configured"] is True and configured["tenant"] == "shop-1" and configured["secret"] == "***"
+    assert _post(client, {"url": URL, "flavour": "truto"}).status_code == 201
+    client.simulate_post("/__admin/reset")
+    assert [s["id"] for s in client.simulate_get("/__admin/webhooks").json["webhooks"]] == [configured["id"]]
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("webhooks:\n  - url: ftp://x\n    flavour: shopify\n", "webhooks[0].url"),
+    ("webhooks:\n  - url: http://127.0.0.1/x\n    flavour: nope\n", "webhooks[0].flavour"),
+    ("webhooks: {url: http://127.0.0.1/x}\n", "webhooks"),
+])
+def test_a_bad_config_file_entry_stops_the_server_naming_the_key(tmp_path: Path, text: str, where: str) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidSettings, match=rf"{where.replace('[', '.').replace(']', '.')}: "):
+        create_app(Settings(seed=3, count=5, config=str(config), state=str(tmp_path / "s")))
+
+
+# ---- the outbox ------------------------------------------------------------------------------------
+
+
+def _subscription(**changes: Any) -> Subscription:
+    values: dict[str, Any] = {"id": "wh_1", "url": URL, "flavour": "truto", "events": ("record:created",),
+                              "secret": "s", "max_attempts": 3, "backoff_ms": 10}
+    return Subscription(**{**values, **changes})
+
+
+def _event(n: int) -> Event:
+    return Event(f"00000000-0000-0000-0000-{n:012d}", "created", str(n), "default", {"id": str(n)}, "canonical",
+                 time.time())
+
+
+def _attempt(status: int | None) -> Attempt:
+    return Attempt("record:created", URL, {}, status, None if status else "down", 1.0, time.time())
+
+
+def test_two_workers_never_lease_the_same_attempt_and_a_lost_lease_passes_it_on(tmp_path: Path) -> None:
+    sub = _subscription()
+    first = LocalOutbox(str(tmp_path / "w"), [sub])
+    second = _attach(str(tmp_path / "w"))  # a second worker's view of the same file
+    assert first.enqueue(_event(1), [(sub, "record:created")]) == 1
+    now = time.time()
+    claims = first.claim(now, 10, lease=0.2)
+    assert len(claims) == 1 and second.claim(now, 10, lease=0.2) == []
+    later = now + 0.3  # the first worker died mid-delivery: its lease ran out
+    [again] = second.claim(later, 10, lease=5)
+    assert again.attempt == 1 and first.finish(claims[0], _attempt(200), later) == "delivered"
+    assert second.finish(again, _attempt(200), later) is None  # the row moved on: recorded once
+    assert [d["attempt"] for d in first.deliveries()] == [1] and first.pending() == 0
+
+
+def test_retries_then_give_up_after_max_attempts(tmp_path: Path) -> None:
+    sub = _subscription(max_attempts=3, backoff_ms=10)
+    box = LocalOutbox(str(tmp_path / "w"), [sub])
+    box.enqueue(_event(1), [(sub, "record:created")])
+    now, outcomes, dues = time.time(), [], []
+    for _ in range(3):
+        [claim] = box.claim(now, 10, 5)
+        outcomes.append(box.finish(claim, _attempt(500), now))
+        dues.append(box.deliveries()[-1]["next_attempt"])
+        now += 1
+    assert outcomes == ["retrying", "retrying", "failed"] and dues[-1] is None and box.claim(now, 10, 5) == []
+    assert box.pending() == 0
+
+
+def test_the_outbox_and_its_records_stay_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver import outbox
+
+    monkeypatch.setattr(outbox, "MAX_ROWS", 20)
+    sub = _subscription()
+    box = LocalOutbox(str(tmp_path / "w"), [sub])
+    for n in range(50):
+        box.enqueue(_event(n), [(sub, "record:created")])
+    assert box.pending() == 20
+    for claim in box.claim(time.time(), 100, 5):
+        box.finish(claim, _attempt(200), time.time())
+    for n in range(50, 80):
+        box.enqueue(_event(n), [(sub, "record:created")])
+        for claim in box.claim(time.time(), 100, 5):
+            box.finish(claim, _attempt(200), time.time())
+    assert len(box.deliveries(limit=10_000)) == 20 and outbox.MAX_ROWS == 20 < MAX_ROWS
+
+
+def _attach(path: str) -> LocalOutbox:
+    """Another process's handle on an existing outbox file (the constructor would reset it)."""
+    import threading
+
+    from mockserver.store import ChangeCounter
+
+    box = LocalOutbox.__new__(LocalOutbox)
+    box.path, box._lock, box._conn, box._pid = path, threading.Lock(), None, -1
+    box._changes, box._seen, box._subs = ChangeCounter(path + "-changes"), -1, ()
+    return box
