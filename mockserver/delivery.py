@@ -73,14 +73,23 @@ class Webhooks:
         Raises:
             InvalidSettings: an entry of ``configured`` is not a valid subscription (``webhooks[1].url: ...``).
         """
+        subs = cls.check(configured, formats)
+        return cls(LocalOutbox(path, subs), formats, subs, base_url)
+
+    @staticmethod
+    def check(configured: Any, formats: Mapping[str, WebhookFormat]) -> list[Subscription]:
+        """The config file's ``webhooks`` list as subscriptions (ids ``wh_config_<n>``).
+
+        Raises:
+            InvalidSettings: naming the entry and its key (``webhooks[1].url: ...``).
+        """
         if configured is None:
             configured = []
         if not isinstance(configured, list):
             raise InvalidSettings("webhooks: must be a list of subscriptions ({url, flavour, events, ...})")
         subs = [parse_subscription(entry, formats, where=f"webhooks[{i}].", configured=True)
                 for i, entry in enumerate(configured)]
-        subs = [s.with_id(f"wh_config_{i}") for i, s in enumerate(subs)]
-        return cls(LocalOutbox(path, subs), formats, subs, base_url)
+        return [s.with_id(f"wh_config_{i}") for i, s in enumerate(subs)]
 
     # ---- the admin API's side ---------------------------------------------------------------
 

@@ -212,3 +212,16 @@ def _attach(path: str) -> LocalOutbox:
     box.path, box._lock, box._conn, box._pid = path, threading.Lock(), None, -1
     box._changes, box._seen, box._subs = ChangeCounter(path + "-changes"), -1, ()
     return box
+
+
+def test_serve_stops_before_starting_on_a_bad_webhook_entry_naming_file_line_and_key(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "mock.yaml"
+    config.write_text("seed: 3\nwebhooks:\n  - url: http://127.0.0.1:9/x\n    flavour: shopify\n"
+                      "  - url: gopher://x\n    flavour: shopify\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--config", str(config), "--port", "0"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"{config}:5: webhooks[1].url: must be an absolute http:// or https:// URL" in run.stderr
