@@ -198,6 +198,12 @@ class Delivery:
         return json.loads(self.body)
 
 
+class _Server(ThreadingHTTPServer):
+    # NOTE: http.server's backlog of 5 refused connections when both workers of a mock sent at once
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @dataclass
 class WebhookReceiver:
     """A real HTTP server on ``127.0.0.1`` (a free port) recording every request, in a thread.
@@ -225,8 +231,7 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, 0), Handler)
         threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True).start()
         return self
 

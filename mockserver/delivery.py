@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -135,20 +136,12 @@ class Webhooks:
             if self._pid != os.getpid():  # NOTE: a forked worker inherits no thread: start its own
                 self._pid = os.getpid()
                 self._wake = threading.Event()
-                threading.Thread(target=self._run, name="webhook-delivery", daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.deliver_due()
-            except Exception:
-                log.exception("webhook delivery: the outbox failed; trying again")
-                time.sleep(1.0)
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
+                threading.Thread(target=_run, args=(weakref.ref(self),), name="webhook-delivery", daemon=True).start()
 
     def deliver_due(self) -> int:
         """Make every due attempt now (each in its own thread); how many were made."""
+        if not self.outbox.subscriptions():  # PERF: one memory read while nobody subscribes
+            return 0
         claims = self.outbox.claim(time.time(), BATCH, LEASE_SECONDS)
         threads = [threading.Thread(target=self._deliver, args=(claim,), daemon=True) for claim in claims]
         for thread in threads:
@@ -177,6 +170,23 @@ class Webhooks:
             then = "will retry" if outcome == "retrying" else f"gave up after {claim.attempt} attempts"
             log.warning("webhook %s %s to %s: attempt %d %s; %s", subscription.id, name, subscription.url,
                         claim.attempt, why, then)
+
+
+def _run(ref: weakref.ref[Webhooks]) -> None:
+    """The delivery loop; it ends when its :class:`Webhooks` is gone (an in-process app collected)."""
+    while True:
+        webhooks = ref()
+        if webhooks is None:
+            return
+        try:
+            webhooks.deliver_due()
+        except Exception:
+            log.exception("webhook delivery: the outbox failed; trying again")
+            time.sleep(1.0)
+        wake = webhooks._wake
+        del webhooks
+        wake.wait(POLL_SECONDS)
+        wake.clear()
 
 
 def _wrong(secret: str) -> str:

@@ -222,6 +222,10 @@ class LocalOutbox:
 
     def claim(self, now: float, limit: int, lease: float) -> list[Claim]:
         subs = {s.id: s for s in self.subscriptions()}
+        # PERF: a read first; the write lock is taken only when something is due
+        if not self._read("SELECT 1 FROM outbox WHERE state IN ('pending', 'held', 'after') AND due <= ? AND lease <= ? "
+                          "LIMIT 1", (now, now)):
+            return []
 
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             rows = conn.execute("SELECT key, event, subscription, attempts, copy FROM outbox "

@@ -208,7 +208,8 @@ def test_many_concurrent_writes_across_both_workers_are_each_delivered_exactly_o
     ids = [h.headers["webhook-id"] for h in receiver.deliveries]
     assert len(ids) == len(set(ids)) == 60
     assert {h.json()["data"]["id"] for h in receiver.deliveries} == created
-    assert len(records) == 60 and {r["attempt"] for r in records} == {1} and {r["outcome"] for r in records} == {"delivered"}
+    assert len(records) == 60, [(r["event_id"], r["attempt"], r["url"], r["time"]) for r in records]
+    assert {r["attempt"] for r in records} == {1} and {r["outcome"] for r in records} == {"delivered"}
 
 
 # ---- retries ---------------------------------------------------------------------------------------
