@@ -64,8 +64,10 @@ class Deliveries(_Admin):
             raise InvalidBody(f"status must be {', '.join(_STATUSES)} or an HTTP status code, got {status!r}",
                               problems=(Problem("query", "status", "delivered, retrying, failed or a status"),))
         limit = int_param(req, "limit", 1000, 1, 10_000)
-        _send(resp, {"deliveries": self.context.webhooks.outbox.deliveries(limit=limit, **filters),
-                     "pending": self.context.webhooks.outbox.pending()})
+        # NOTE: pending first: an attempt's record commits with its row's state, so "pending: 0" read
+        # before the records means every attempt made so far is among them
+        pending = self.context.webhooks.outbox.pending()
+        _send(resp, {"deliveries": self.context.webhooks.outbox.deliveries(limit=limit, **filters), "pending": pending})
 
 
 def add_webhook_routes(app: falcon.App[falcon.Request, falcon.Response], context: ServerContext, prefix: str) -> None:

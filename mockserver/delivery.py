@@ -66,6 +66,8 @@ class Webhooks:
         self._wake = threading.Event()
         self._pid = -1
         self._lock = threading.Lock()
+        self._soonest = float("inf")
+        """When this process's next retry is due (the thread wakes then rather than at its next poll)."""
 
     @classmethod
     def open(cls, path: str, formats: Mapping[str, WebhookFormat], configured: Any, base_url: str) -> Webhooks:
@@ -163,8 +165,11 @@ class Webhooks:
         latency = (time.time() - started) * 1000
         name = fmt.events[claim.event.kind]
         shown = {k: "***" if k.lower() == "authorization" else v for k, v in headers.items()}  # ecartAPI's token
+        now = time.time()
         outcome = self.outbox.finish(claim, Attempt(name, subscription.url, shown, status, error, latency, started),
-                                     time.time())
+                                     now)
+        if outcome == "retrying":
+            self._soonest = min(self._soonest, now + subscription.delay_ms(claim.attempt) / 1000)
         if outcome in ("retrying", "failed"):
             why = f"answered {status}" if status is not None else error
             then = "will retry" if outcome == "retrying" else f"gave up after {claim.attempt} attempts"
@@ -178,14 +183,18 @@ def _run(ref: weakref.ref[Webhooks]) -> None:
         webhooks = ref()
         if webhooks is None:
             return
+        if webhooks._soonest <= time.time():
+            webhooks._soonest = float("inf")  # due now: this round claims it
         try:
             webhooks.deliver_due()
         except Exception:
             log.exception("webhook delivery: the outbox failed; trying again")
             time.sleep(1.0)
-        wake = webhooks._wake
+        wake, pause = webhooks._wake, POLL_SECONDS
+        if webhooks._soonest != float("inf"):
+            pause = min(pause, max(0.0, webhooks._soonest - time.time()))
         del webhooks
-        wake.wait(POLL_SECONDS)
+        wake.wait(pause)
         wake.clear()
 
 
