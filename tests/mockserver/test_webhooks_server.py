@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from contracts.webhooks import Delivery, WebhookReceiver
+from contracts.webhooks import VERIFIERS, Delivery, WebhookReceiver
 from mockserver import Settings
 from mockserver.server import ServerProcess
 from tests.mockserver.unhappy_client import ADMIN, ECWID, call
@@ -171,6 +171,8 @@ def test_every_write_through_any_flavour_arrives_once_signed_in_the_subscription
         assert hook.headers["Content-Type"] == "application/json"
         assert signature_ok(flavour, hook, SECRETS[flavour]), (flavour, hook.headers, hook.body[:200])
         assert flavour == "canonical" or not signature_ok(flavour, hook, SECRETS[flavour] + "x")
+        assert VERIFIERS[flavour](hook.body, hook.headers, SECRETS[flavour])  # the kit's verifier agrees
+        assert not VERIFIERS[flavour](hook.body, hook.headers, SECRETS[flavour][:-1] + "=")
         if flavour in ENVELOPES:
             assert envelope_keys(flavour, hook) == ENVELOPES[flavour]
     if flavour == "shopify":
