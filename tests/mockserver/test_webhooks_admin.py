@@ -225,3 +225,34 @@ def test_serve_stops_before_starting_on_a_bad_webhook_entry_naming_file_line_and
                          capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert f"{config}:5: webhooks[1].url: must be an absolute http:// or https:// URL" in run.stderr
+
+
+def test_an_in_process_apps_delivery_thread_delivers_and_ends_with_the_app(tmp_path: Path) -> None:
+    import gc
+    import threading
+
+    from contracts.webhooks import WebhookReceiver
+
+    def threads() -> int:
+        return sum(1 for t in threading.enumerate() if t.name == "webhook-delivery")
+
+    before = threads()
+    receiver = WebhookReceiver().start()
+    try:
+        client = TestClient(create_app(Settings(seed=3, count=5, state=str(tmp_path / "s"))), headers=ADMIN)
+        assert _post(client, {"url": receiver.url, "flavour": "ecartapi", "secret": "tok"}).status_code == 201
+        assert client.simulate_post("/customers", json={"first_name": "A", "last_name": "B"}).status_code == 201
+        [hook] = receiver.wait_for("customer.created")
+        assert hook.headers["Authorization"] == "tok" and threads() == before + 1
+        records: list[Any] = []
+        while not records and time.monotonic() < time.monotonic() + 5:
+            records = client.simulate_get("/__admin/webhooks/deliveries").json["deliveries"]
+        assert records[0]["request_headers"]["Authorization"] == "***"  # the token is no record's business
+        del client, hook
+        deadline = time.monotonic() + 5
+        while threads() > before and time.monotonic() < deadline:
+            gc.collect()
+            time.sleep(0.05)
+        assert threads() == before
+    finally:
+        receiver.stop()
