@@ -19,6 +19,7 @@ A dialect (:mod:`mockserver.dialect`) declares only what differs; nothing here k
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from functools import partial
@@ -28,6 +29,7 @@ import falcon
 
 from mockserver.answers import set_answer_headers
 from mockserver.dialect import CORE_OPERATIONS, Dialect, Found, Operation, Reply, Write
+from mockserver.errors import MockServerError
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
@@ -38,6 +40,8 @@ __all__ = ["Authenticate", "Notify", "OperationResource", "Records", "Stage", "o
 
 WRITES = ("create", "update", "delete")
 """The operations whose success :class:`Notify` turns into webhook events."""
+log = logging.getLogger("mockserver")
+
 _PLAIN_JSON = Reply(b"")[1:]
 """A reply that is only a JSON body (status 200, no extra headers): the page cache keeps just its bytes."""
 
@@ -247,7 +251,10 @@ class Notify:
         if change is None or not 200 <= int(str(resp.status)[:3]) < 300:
             return
         kind, customer_id, record = change
-        self.webhooks.emit(kind, customer_id, req.context.caller.tenant, record, resource.dialect.name)
+        try:
+            self.webhooks.emit(kind, customer_id, req.context.caller.tenant, record, resource.dialect.name)
+        except MockServerError as exc:  # NOTE: the write is done: its answer stands, the event is lost (logged)
+            log.warning("webhook event of %s %s %s not queued: %s", resource.dialect.name, kind, customer_id, exc.detail)
 
 
 class Stage(Protocol):

@@ -257,3 +257,21 @@ def test_an_in_process_apps_delivery_thread_delivers_and_ends_with_the_app(tmp_p
         assert threads() == before
     finally:
         receiver.stop()
+
+
+def test_a_write_whose_event_cannot_be_queued_still_answers_its_success(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    from mockserver.app import context_of
+    from mockserver.errors import ServiceUnavailable
+
+    app = create_app(Settings(seed=3, count=5, state=str(tmp_path / "s")))
+    client = TestClient(app, headers=ADMIN)
+    assert _post(client, {"url": URL, "flavour": "truto"}).status_code == 201
+
+    def unavailable(*_: Any) -> int:
+        raise ServiceUnavailable("the outbox is locked")
+
+    monkeypatch.setattr(context_of(app).webhooks.outbox, "enqueue", unavailable)
+    answer = client.simulate_post("/customers", json={"first_name": "A", "last_name": "B"})
+    assert answer.status_code == 201  # the customer exists: its answer must say so
+    assert "not queued: the outbox is locked" in caplog.text

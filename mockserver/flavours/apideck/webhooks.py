@@ -3,8 +3,9 @@ over the body with its keys sorted.
 
 Sources: developers.apideck.com "Webhook Signature Verification" and help.apideck.com 4231810
 (``x-apideck-signature``: HMAC-SHA256 keyed with the **API key** over the whole body with every
-object's keys sorted recursively, arrays in order); help.apideck.com 4231682 (at most **9 retries**
-within 24 hours: after 3 min, 5 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 12 h). The payload fields are
+object's keys sorted recursively, arrays in order); help.apideck.com 4231682 ("a maximum of 9 times"
+within 24 hours, listed as a 1st to 9th retry: after 3 min, 5 min, 10 min, 30 min, 1 h, 2 h, 4 h,
+8 h, 12 h; the mock reads it as 9 retries after the first attempt, UNCONFIRMED which of the two). The payload fields are
 the issue's list (``event_type, entity_id, entity_type, entity_url, service_id, consumer_id,
 unified_api, event_id, execution_attempt, occurred_at``). The mock keeps 9 retries, doubling from
 ``backoff_ms``.
