@@ -243,7 +243,8 @@ class AdminClient:
 
     def deliveries(self, *, subscription: str | None = None, event: str | None = None,
                    status: str | None = None) -> list[dict[str, Any]]:
-        """Every delivery attempt, oldest first (``status``: ``delivered``, ``retrying``, ``failed`` or a code)."""
+        """Every delivery attempt, oldest first (``event``: an event id or name; ``status``: ``delivered``,
+        ``retrying``, ``failed`` or the receiver's status code)."""
         return self.request("GET", "/webhooks/deliveries", subscription=subscription, event=event,  # type: ignore[no-any-return]
                             status=status)["deliveries"]
 

@@ -281,10 +281,12 @@ class LocalOutbox:
                    limit: int = 1000) -> list[dict[str, Any]]:
         where: list[str] = []
         args: list[Any] = []
-        for column, value in (("subscription", subscription), ("event", event)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
+        if subscription is not None:
+            where.append("subscription = ?")
+            args.append(subscription)
+        if event is not None:  # an event id, or an event name (customers/create)
+            where.append("(event = ? OR json_extract(body, '$.event') = ?)")
+            args += [event, event]
         if status is not None:
             if status.isdigit():
                 where.append("status = ?")

@@ -248,6 +248,11 @@ def test_a_receiver_that_recovers_gets_exactly_one_success(server: ServerProcess
     assert [r["outcome"] for r in records] == ["retrying", "retrying", "delivered"]
     assert [h.json()["payload"]["execution_attempt"] for h in receiver.deliveries] == [1, 2, 3]
     assert deliveries(server, subscription=sub["id"], status="delivered")["deliveries"][0]["attempt"] == 3
+    assert [r["attempt"] for r in deliveries(server, status="503")["deliveries"]] == [1, 2]
+    event_id = records[0]["event_id"]
+    assert len(deliveries(server, event=event_id)["deliveries"]) == 3
+    assert len(deliveries(server, event="ecommerce.customer.created")["deliveries"]) == 3
+    assert deliveries(server, event="ecommerce.customer.deleted")["deliveries"] == []
 
 
 # ---- deliberate failures, tenants ------------------------------------------------------------------
