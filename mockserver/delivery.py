@@ -7,10 +7,12 @@
     the worker's delivery thread                 claim due rows, render in the subscription's flavour,
                                                  POST, finish (delivered / retry later / give up)
 
-Never on the request path: ``emit`` only writes the outbox. The thread starts in a worker the first
-time that worker emits (after gunicorn's fork; the workers are gevent, which makes ``threading`` and
-``urllib`` cooperative), wakes at once when its own worker emits and polls every
-:data:`POLL_SECONDS` otherwise, so events another worker queued (or retries) are picked up too.
+Never on the request path: ``emit`` only writes the outbox. The thread starts in every gunicorn worker
+when it starts (``post_worker_init``, after the fork; the workers are gevent, which makes ``threading``
+and ``http.client`` cooperative) and in an in-process app on its first event. It wakes at once when
+its own worker emits, when a retry is due, and polls every :data:`POLL_SECONDS` otherwise (every
+:data:`IDLE_SECONDS`, one memory read, while nobody subscribes), so events another worker queued, or
+one that died mid-delivery (its lease runs out), are picked up too.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from mockserver.webhooks import Event, Subscription, WebhookFormat, parse_subscr
 __all__ = ["POLL_SECONDS", "RECEIVER_TIMEOUT", "Webhooks", "webhook_formats"]
 
 POLL_SECONDS = 0.15
+IDLE_SECONDS = 1.0
+"""The poll while nobody subscribes (an event this worker queues wakes it at once anyway)."""
 RECEIVER_TIMEOUT = 5.0
 """Seconds a receiver has to answer an attempt (Shopify's own limit)."""
 LEASE_SECONDS = RECEIVER_TIMEOUT * 3
@@ -125,13 +129,15 @@ class Webhooks:
             return 0
         event = Event(str(uuid.uuid4()), kind, customer_id, tenant, record, source, time.time(), self.base_url)
         queued = self.outbox.enqueue(event, targets)
-        self._start()
+        self.start()
         self._wake.set()
         return queued
 
     # ---- the delivery thread ---------------------------------------------------------------------
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start this process's delivery thread, once (each gunicorn worker at init, after the fork; an
+        in-process app on its first event)."""
         if self._pid == os.getpid():
             return
         with self._lock:
@@ -190,7 +196,7 @@ def _run(ref: weakref.ref[Webhooks]) -> None:
         except Exception:
             log.exception("webhook delivery: the outbox failed; trying again")
             time.sleep(1.0)
-        wake, pause = webhooks._wake, POLL_SECONDS
+        wake, pause = webhooks._wake, (POLL_SECONDS if webhooks.active() else IDLE_SECONDS)
         if webhooks._soonest != float("inf"):
             pause = min(pause, max(0.0, webhooks._soonest - time.time()))
         del webhooks

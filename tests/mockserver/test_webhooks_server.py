@@ -344,3 +344,52 @@ def test_a_receiver_that_is_down_is_logged_once_per_attempt_without_a_traceback(
     lines = [line for line in output.splitlines() if "webhook wh_" in line]
     assert len(lines) == 2 and "gave up after 2 attempts" in lines[1], output[-2000:]
     assert "Traceback" not in output
+
+
+def test_an_attempt_leased_by_a_worker_that_died_is_made_by_another_once_the_lease_runs_out() -> None:
+    """The receiver holds the first attempt unanswered; both workers are killed meanwhile (the one
+    delivering among them); their replacements take the attempt over when its lease runs out."""
+    import os
+    import signal
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from mockserver.delivery import LEASE_SECONDS
+
+    arrived: list[tuple[float, str]] = []
+    release = threading.Event()
+
+    class Holding(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            arrived.append((time.monotonic(), self.headers["webhook-id"]))
+            if len(arrived) == 1:
+                release.wait(LEASE_SECONDS * 3)  # never answers while the test runs
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Holding)
+    receiver.daemon_threads = True
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        with ServerProcess(Settings(seed=1, count=5, workers=2)) as running:
+            subscribe(running, url=f"http://127.0.0.1:{receiver.server_address[1]}/", flavour="canonical",
+                      secret=SECRETS["canonical"])
+            create(running, "lease@example.com")
+            deadline = time.monotonic() + 10
+            while not arrived and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert len(arrived) == 1
+            health = json.loads(call(running, "GET", "/__admin/health", ADMIN)[2])
+            for pid in health["workers"]["live"]:
+                os.kill(pid, signal.SIGKILL)
+            records = settled(running, timeout=LEASE_SECONDS * 2 + 10)["deliveries"]
+    finally:
+        release.set()
+        receiver.shutdown()
+    assert len(arrived) == 2 and arrived[0][1] == arrived[1][1]  # the same event, once more
+    assert arrived[1][0] - arrived[0][0] >= LEASE_SECONDS * 0.8  # not before the lease ran out
+    assert [(r["attempt"], r["outcome"]) for r in records] == [(1, "delivered")]
