@@ -103,9 +103,15 @@ class RetrySchedule(NamedTuple):
 class WebhookFormat(Protocol):
     """What a dialect declares to send webhooks as its platform does (its ``webhooks`` attribute)."""
 
-    events: Mapping[str, str]
-    """Event name (topic, type) per kind: ``{"created": "customers/create", ...}``."""
-    retries: RetrySchedule
+    @property
+    def events(self) -> Mapping[str, str]:
+        """Event name (topic, type) per kind: ``{"created": "customers/create", ...}``."""
+        ...
+
+    @property
+    def retries(self) -> RetrySchedule:
+        """The platform's retry policy."""
+        ...
 
     def new_secret(self) -> str:
         """A secret the way the platform issues them (``whsec_...``, a UUID, a client secret)."""
