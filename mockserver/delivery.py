@@ -33,7 +33,7 @@ from mockserver.errors import InvalidSettings
 from mockserver.outbox import Attempt, Claim, LocalOutbox, WebhookOutbox
 from mockserver.webhooks import Event, Subscription, WebhookFormat, parse_subscription
 
-__all__ = ["POLL_SECONDS", "RECEIVER_TIMEOUT", "Webhooks", "webhook_formats"]
+__all__ = ["IDLE_SECONDS", "LEASE_SECONDS", "POLL_SECONDS", "RECEIVER_TIMEOUT", "Webhooks", "webhook_formats"]
 
 POLL_SECONDS = 0.15
 IDLE_SECONDS = 1.0
