@@ -393,3 +393,19 @@ def test_an_attempt_leased_by_a_worker_that_died_is_made_by_another_once_the_lea
     assert len(arrived) == 2 and arrived[0][1] == arrived[1][1]  # the same event, once more
     assert arrived[1][0] - arrived[0][0] >= LEASE_SECONDS * 0.8  # not before the lease ran out
     assert [(r["attempt"], r["outcome"]) for r in records] == [(1, "delivered")]
+
+
+def test_writes_through_ecartapi_and_myboxx_send_events_too(server: ServerProcess, receiver: WebhookReceiver) -> None:
+    subscribe(server, url=receiver.url, flavour="canonical", secret=SECRETS["canonical"])
+    status, _, data = call(server, "POST", "/ecartapi/api/v2/customers", {"Authorization": "tok", "Content-Type": "application/json"},
+                           {"firstName": "E", "lastName": "Cart", "email": "ecart@example.com"})
+    assert status == 200, data
+    ecart = json.loads(data)["customer"]["id"]
+    status, _, data = call(server, "POST", "/myboxx/api/json/v1/ecwid/add_customer",
+                           {"Authorization": "Bearer tok", "Content-Type": "application/json"},
+                           {"email": "boxx@example.com", "billingPerson": {"firstName": "M"}})
+    assert status == 200, data
+    boxx = json.loads(data)["data"]["id"]
+    hooks = receiver.wait_for("customer.created", count=2)
+    assert {h.json()["data"]["id"] for h in hooks} == {ecart, boxx}
+    assert all(signature_ok("canonical", h, SECRETS["canonical"]) for h in hooks)
