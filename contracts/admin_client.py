@@ -286,6 +286,36 @@ class AdminClient:
         if (len(found) == times) if times is not None else bool(found):
             return found
         raise AssertionError(explain_miss(matcher, times, found, self.near_misses(matcher)))
+    # ---- webhooks ----------------------------------------------------------------------------------
+
+    def subscribe(self, url: str, flavour: str | None = None, *, events: list[str] | None = None,
+                  secret: str | None = None, tenant: str | None = None, failure: str | None = None,
+                  max_attempts: int | None = None, backoff_ms: int | None = None) -> dict[str, Any]:
+        """Subscribe ``url`` to customer events in ``flavour``'s format (default: the server's root flavour).
+
+        Returns:
+            the subscription, with its ``id`` and its ``secret`` (generated when none is given; shown only here).
+        """
+        body: dict[str, Any] = {"url": url, "flavour": flavour or self.flavour}
+        for key, value in (("events", events), ("secret", secret), ("tenant", tenant), ("failure", failure),
+                           ("max_attempts", max_attempts), ("backoff_ms", backoff_ms)):
+            if value is not None:
+                body[key] = value
+        return self.request("POST", "/webhooks", body)  # type: ignore[no-any-return]
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """Every subscription (secrets masked)."""
+        return self.request("GET", "/webhooks")["webhooks"]  # type: ignore[no-any-return]
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        self.request("DELETE", f"/webhooks/{_segment(subscription_id)}")
+
+    def deliveries(self, *, subscription: str | None = None, event: str | None = None,
+                   status: str | None = None) -> list[dict[str, Any]]:
+        """Every delivery attempt, oldest first (``event``: an event id or name; ``status``: ``delivered``,
+        ``retrying``, ``failed`` or the receiver's status code)."""
+        return self.request("GET", "/webhooks/deliveries", subscription=subscription, event=event,  # type: ignore[no-any-return]
+                            status=status)["deliveries"]
 
 
 class _HasAdmin(Protocol):
@@ -322,6 +352,9 @@ class AdminShortcuts:
         """See :meth:`AdminClient.assert_called`."""
         __tracebackhide__ = True
         return self.admin.assert_called(method, path, times, **matchers)
+    def subscribe(self: _HasAdmin, url: str, flavour: str | None = None, **options: Any) -> dict[str, Any]:
+        """See :meth:`AdminClient.subscribe`."""
+        return self.admin.subscribe(url, flavour, **options)
 
 
 class _Restoring:

@@ -17,6 +17,7 @@ Fixtures (settings: marker > command-line option > environment variable > defaul
 ``contract``           function   :class:`Contract`: ``check_server(url)``, ``check_adapter(adapter)``
 ``contract_base_url``  function   ``--contract-base-url`` if given, else ``mock_server.url``
 ``generated_api``      function   a :class:`contracts.generated.GeneratedAPI` drawn from the seed
+``webhook_receiver``   function   a real HTTP receiver: ``.url``, ``.wait_for(event)`` (:mod:`contracts.webhooks`)
 =====================  =========  =============================================================
 
 Unhappy paths, on ``mock_server`` (a real server) and ``mock_admin`` (the in-process app) alike:
@@ -384,6 +385,17 @@ class Contract:
 def contract(request: pytest.FixtureRequest, mock_settings: Settings) -> Contract:
     """``contract.check_server(url=None)`` and ``contract.check_adapter(MyAdapter)``; a broken contract fails the test."""
     return Contract(request, mock_settings, _max_examples(request.config), _base_url(request.config))
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[Any]:
+    """A real HTTP endpoint for webhooks (:class:`contracts.webhooks.WebhookReceiver`): ``.url``,
+    ``.wait_for(event, timeout=5.0, count=1)``, ``.events``, ``.fail_first(n, status=500)``, ``.clear()``."""
+    from contracts.webhooks import WebhookReceiver
+
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ its next request:
 ==========================================  =====================================================
 ``GET /__admin/health``                     workers, store, version, uptime
 ``GET|PUT /__admin/config``                 the effective settings and controls; PUT merges controls
-``POST /__admin/reset``                     every write in every tenant forgotten, controls as at start
+``POST /__admin/reset``                     every write forgotten, controls and webhooks as at start
 ``GET|PUT|DELETE /__admin/faults``          the fault profile (``?tenant=``: that tenant's own)
 ``GET /__admin/tenants``                    the configured tenants and the default mode
 ``GET|PUT|DELETE /__admin/tenants/{id}``    one tenant's mode, count, connection state, faults
@@ -19,6 +19,7 @@ its next request:
 ``GET|PUT|DELETE /__admin/rate-limits``     on/off and per-flavour quotas (DELETE: as at start)
 ``GET|PUT|DELETE /__admin/clock``           the clock rate limits run on (offset, frozen, advance)
 ``/__admin/requests...``                    the request journal and verifications (:mod:`~mockserver.admin_journal`)
+``/__admin/webhooks...``                    subscriptions and delivery records (mockserver.admin_webhooks)
 ==========================================  =====================================================
 """
 
@@ -148,6 +149,7 @@ class Reset(_Admin):
         self.shared.reset()
         if context.journal is not None:
             context.journal.clear()
+        context.webhooks.reset()  # the config file's subscriptions; no pending event, no delivery record
         # NOTE: not needed for correctness (cached pages are keyed by store versions, which a reset
         # never reuses, and version 0 is the seeded state); this only returns the memory.
         context.pages.clear()
@@ -311,3 +313,6 @@ def add_admin_routes(app: falcon.App[falcon.Request, falcon.Response], context: 
 
     for path, resource, suffix in journal_routes(context):
         app.add_route(f"{ADMIN_PREFIX}{path}", _authorized(resource), suffix=suffix)
+    from mockserver.admin_webhooks import add_webhook_routes
+
+    add_webhook_routes(app, context, ADMIN_PREFIX)

@@ -16,9 +16,10 @@ import falcon
 from mockserver.admin import ADMIN_PREFIX, add_admin_routes, render_admin_error
 from mockserver.answers import send_bytes
 from mockserver.catalog import Catalog
-from mockserver.config_file import initial_controls
+from mockserver.config_file import configured_webhooks, initial_controls
 from mockserver.cors import LocalCORSMiddleware
 from mockserver.dataset import Dataset
+from mockserver.delivery import Webhooks, webhook_formats
 from mockserver.documents import spec_text
 from mockserver.errors import (
     BadRequest,
@@ -179,6 +180,8 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
     context = ServerContext(settings, catalog, LocalShared(state + "-shared", initial_controls(
                                 settings, {d.name: [o.name for o in d.operations] for d in FLAVOURS})),
                             TenantCatalogs(catalog, state + "-tenants"))
+    context.webhooks = Webhooks.open(state + "-webhooks", webhook_formats(list(FLAVOURS)),
+                                     configured_webhooks(settings), settings.base_url)
 
     mounts = _Mounts(root)
     middleware: list[Any] = []

@@ -158,11 +158,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     config = values["config"] or os.environ.get("MOCKSERVER_CONFIG")
     if config:
         from mockserver.config_file import read_config
+        from mockserver.delivery import Webhooks, webhook_formats
 
         # the file fills what neither a flag nor a MOCKSERVER_* variable set
         from mockserver.flavours import FLAVOURS
 
-        from_file = read_config(config, {d.name: [o.name for o in d.operations] for d in FLAVOURS})
+        from_file = read_config(config, {d.name: [o.name for o in d.operations] for d in FLAVOURS},
+                                webhooks=lambda entries: Webhooks.check(entries, webhook_formats(list(FLAVOURS))))
         env_set = {k for k in from_file if f"MOCKSERVER_{k.upper()}" in os.environ}
         values = {**{k: v for k, v in from_file.items() if k not in env_set and values.get(k) is None},
                   **{k: v for k, v in values.items() if v is not None}}

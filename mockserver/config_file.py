@@ -14,7 +14,7 @@ Precedence: command-line flags, then ``MOCKSERVER_*`` variables, then the file, 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -22,12 +22,14 @@ from mockserver.controls import Controls
 from mockserver.errors import InvalidSettings
 from mockserver.settings import Settings
 
-__all__ = ["CONTROL_KEYS", "SETTING_KEYS", "initial_controls", "read_config"]
+__all__ = ["CONTROL_KEYS", "SETTING_KEYS", "WEBHOOKS_KEY", "configured_webhooks", "initial_controls", "read_config"]
 
 CONTROL_KEYS = ("tenants", "faults", "rate_limits", "prefer", "clock", "journal")
 SETTING_KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("config", "rate_limits", "prefer", "faults",
                                                                          "tenants", "token", "admin_token"))
 """Settings a file may hold. Tokens are left out on purpose: a config file is shared, committed, read."""
+WEBHOOKS_KEY = "webhooks"
+"""The file's list of webhook subscriptions (the JSON of ``POST /__admin/webhooks``; :func:`configured_webhooks`)."""
 
 
 class _Located:
@@ -93,12 +95,14 @@ def _load(path: str) -> _Located:
     return located
 
 
-def read_config(path: str, flavours: Mapping[str, Collection[str]] | None = None) -> dict[str, Any]:
+def read_config(path: str, flavours: Mapping[str, Collection[str]] | None = None,
+                webhooks: Callable[[Any], object] | None = None) -> dict[str, Any]:
     """The server settings a config file sets (its controls are checked too, and read by :func:`initial_controls`).
 
     Args:
         flavours: each flavour's operation names, when known: a flavour or operation the controls name
             must be one of them (a misspelt one would never apply).
+        webhooks: checks the file's ``webhooks`` list (raising :class:`InvalidSettings` naming the key).
 
     Raises:
         InvalidSettings: the file is unreadable, not YAML, or has an unknown key or a bad value
@@ -107,7 +111,7 @@ def read_config(path: str, flavours: Mapping[str, Collection[str]] | None = None
     located = _load(path)
     values: dict[str, Any] = {}
     for key, value in located.data.items():
-        if key in CONTROL_KEYS:
+        if key in CONTROL_KEYS or key == WEBHOOKS_KEY:  # webhooks: checked by configured_webhooks
             continue
         if key in ("token", "admin_token"):
             raise located.error(InvalidSettings(f"{key}: tokens do not belong in a config file (it is shared and "
@@ -123,6 +127,11 @@ def read_config(path: str, flavours: Mapping[str, Collection[str]] | None = None
     except TypeError as exc:
         raise InvalidSettings(f"{path}: {exc}") from None
     _controls(located, flavours)
+    if webhooks is not None:
+        try:
+            webhooks(located.data.get(WEBHOOKS_KEY))
+        except InvalidSettings as exc:
+            raise located.error(exc) from None
     return values
 
 
@@ -155,6 +164,18 @@ def initial_controls(settings: Settings, flavours: Mapping[str, Collection[str]]
     if flavours is not None:
         controls.check_flavours(flavours)
     return controls
+
+
+def configured_webhooks(settings: Settings) -> Any:
+    """The config file's ``webhooks`` list as written (``[]`` without a file or the key); the server
+    checks each entry against the flavours' webhook formats (:meth:`mockserver.delivery.Webhooks.open`)."""
+    if not settings.config:
+        return []
+    located = _load(settings.config)
+    value = located.data.get(WEBHOOKS_KEY)
+    if value is not None and not isinstance(value, list):
+        raise located.error(InvalidSettings("webhooks: must be a list of subscriptions ({url, flavour, events, ...})"))
+    return value or []
 
 
 def _fault_profile(given: str) -> Any:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from mockserver.ratelimit import Usage
     from mockserver.settings import Settings
     from mockserver.store import Entry
+    from mockserver.webhooks import WebhookFormat
 
 __all__ = [
     "CORE_OPERATIONS",
@@ -297,6 +298,8 @@ class DialectBase:
     rate_quota: ClassVar[Quota] = Quota("window", 100, 60.0)
     """UNCONFIRMED default for a platform that documents no limit: 100 requests a minute."""
     rate_scope: ClassVar[str] = "tenant"
+    webhooks: ClassVar[WebhookFormat | None] = None
+    """How the platform sends webhooks (:mod:`mockserver.webhooks`); ``None``: it cannot be subscribed to."""
 
     def rate_headers(self, usage: Usage) -> Mapping[str, str]:
         return _NO_HEADERS

@@ -25,6 +25,7 @@ from mockserver.formats import parse_bool
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
+    from mockserver.delivery import Webhooks
     from mockserver.journal import RequestJournal
     from mockserver.settings import Settings
     from mockserver.shared import SharedState
@@ -144,6 +145,8 @@ class ServerContext:
     """Controls, counters and quotas every worker sees (:mod:`mockserver.shared`)."""
     tenants: TenantCatalogs
     """The catalog of each tenant (the shared ``catalog``, or an isolated tenant's own)."""
+    webhooks: Webhooks = field(default=None)  # type: ignore[assignment]
+    """Subscriptions, the webhook outbox and the delivery thread (:mod:`mockserver.delivery`); set by create_app."""
     pages: BytesCache = field(default_factory=lambda: BytesCache(PAGE_CACHE_ENTRIES, PAGE_CACHE_BYTES))
     records: BytesCache = field(default_factory=lambda: BytesCache(RECORD_CACHE_ENTRIES, RECORD_CACHE_BYTES))
     started: float = field(default_factory=time.time)

@@ -110,11 +110,13 @@ def _unhappy_summary(settings: Settings) -> str:
 
 
 def _register_worker(worker: Any) -> None:
-    """Note the worker in the shared state (``GET /__admin/health`` lists the live ones)."""
+    """Note the worker in the shared state (``GET /__admin/health`` lists the live ones) and start its
+    webhook delivery thread."""
     from mockserver.app import APP_CONTEXTS
 
     for context in list(APP_CONTEXTS.values()):
         context.shared.register_worker(os.getpid())
+        context.webhooks.start()  # every worker delivers (and takes over what a dead one leased)
 
 
 WORKER_CONNECTIONS = 1000

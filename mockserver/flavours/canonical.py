@@ -17,6 +17,10 @@ restarts) on every counted answer; a refused request is a 429 ``/problems/rate-l
 
 from __future__ import annotations
 
+import base64
+import binascii
+import secrets
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -44,6 +48,7 @@ from mockserver.formats import parse_timestamp, ratelimit_headers
 from mockserver.model import CUSTOMER_PATHS, STATUSES, validate_customer_input
 from mockserver.pagination import decode_cursor, page_cursors
 from mockserver.resources import bearer_token, check_token, cursor_links, dumps, int_param, read_json, single_param
+from mockserver.webhooks import Event, RetrySchedule, Subscription, event_names, hmac_base64, iso_millis
 
 if TYPE_CHECKING:
     from mockserver.catalog import Page
@@ -145,6 +150,42 @@ def _data(record_json: bytes) -> bytes:
     return b'{"data":' + record_json + b"}"
 
 
+class StandardWebhooks:
+    """Canonical webhooks: the Standard Webhooks specification 1.0.0 (standard-webhooks/standard-webhooks,
+    ``spec/standard-webhooks.md``).
+
+    ``customer.created|updated|deleted`` as ``{type, timestamp, data}`` (``data``: the customer; ``{"id"}``
+    for a delete), headers ``webhook-id`` (``msg_<hex>``, the same for every attempt),
+    ``webhook-timestamp`` (Unix seconds of the attempt) and ``webhook-signature: v1,<base64>`` =
+    HMAC-SHA256 of ``{webhook-id}.{webhook-timestamp}.{body}`` keyed with the secret's bytes (the secret
+    is ``whsec_<base64>``, 24 to 64 bytes). Retries: the specification's example schedule (immediately,
+    then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h: 9 retries), doubling from ``backoff_ms``.
+    """
+
+    events = event_names("customer.created", "customer.updated", "customer.deleted")
+    retries = RetrySchedule(9, "exponential", "9 retries over 3 days (Standard Webhooks example schedule)")
+
+    def new_secret(self) -> str:
+        return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+    def check_secret(self, secret: str) -> str | None:
+        try:
+            key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if not secret.startswith("whsec_") or not 24 <= len(key) <= 64:
+            return "must be whsec_ followed by the base64 of 24 to 64 random bytes (Standard Webhooks)"
+        return None
+
+    def render(self, event: Event, subscription: Subscription, attempt: int, secret: str) -> tuple[bytes, dict[str, str]]:
+        data = {"id": event.customer_id} if event.kind == "deleted" or event.record is None else event.record
+        body = dumps({"type": self.events[event.kind], "timestamp": iso_millis(event.occurred), "data": data})
+        msg_id, stamp = "msg_" + event.id.replace("-", ""), str(int(time.time()))
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        signature = hmac_base64(key, f"{msg_id}.{stamp}.".encode() + body)
+        return body, {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": f"v1,{signature}"}
+
+
 class Canonical(DialectBase):
     """The project's own contract (``openapi.yaml``)."""
 
@@ -159,6 +200,7 @@ class Canonical(DialectBase):
         Operation("delete", "DELETE", "/customers/{id}", "deleteCustomer"),
     )
     example = Example("/customers", "/customers/{id}")
+    webhooks = StandardWebhooks()
     # its quota: DialectBase's 100 requests a minute per tenant
 
     def rate_headers(self, usage: Usage) -> Mapping[str, str]:

@@ -64,6 +64,7 @@ from mockserver.dialect import (
 from mockserver.errors import ConnectionProblem, InvalidBody, MockServerError, Unauthorized
 from mockserver.flavours import FLAVOURS
 from mockserver.resources import bearer_token, check_token, dumps
+from mockserver.webhooks import Event, RetrySchedule, Subscription, event_names
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog, Page
@@ -86,6 +87,36 @@ def request_uuid(req: falcon.Request, method: str | None = None) -> str:
     return str(uuid.uuid5(MYBOXX_NAMESPACE, f"{method or req.method} {req.path}?{req.query_string}"))
 
 
+class MyBoxxWebhooks:
+    """myBoxx's webhooks (UNCONFIRMED: myBoxx documents none): Ecwid's, since myBoxx wraps Ecwid.
+
+    The same events, headers and signature as the Ecwid flavour (``X-Ecwid-Webhook-Signature`` over
+    ``{eventCreated}.{eventId}``, 192 fixed-interval retries), the body wrapped the myBoxx way:
+    ``{"data": {"id": <eventId>, "type": "ecwid", "attributes": <Ecwid's body>}}``. The tenant is the
+    partner token, so ``storeId`` is 0 unless the token is a store id.
+    """
+
+    events = event_names("customer.created", "customer.updated", "customer.deleted")
+
+    @property
+    def ecwid(self) -> Any:
+        return FLAVOURS.get("ecwid").webhooks  # type: ignore[attr-defined]
+
+    @property
+    def retries(self) -> RetrySchedule:
+        return self.ecwid.retries  # type: ignore[no-any-return]
+
+    def new_secret(self) -> str:
+        return self.ecwid.new_secret()  # type: ignore[no-any-return]
+
+    def check_secret(self, secret: str) -> str | None:
+        return self.ecwid.check_secret(secret)  # type: ignore[no-any-return]
+
+    def render(self, event: Event, subscription: Subscription, attempt: int, secret: str) -> tuple[bytes, dict[str, str]]:
+        body, headers = self.ecwid.render(event, subscription, attempt, secret)
+        return envelope(event.id, body), headers
+
+
 class MyBoxx(DialectBase):
     """myBoxx: Ecwid bodies inside ``{"data": {id, type: "ecwid", attributes}}``."""
 
@@ -103,6 +134,7 @@ class MyBoxx(DialectBase):
     rate_quota = Quota("window", 600, 60.0)
     """Ecwid's model (UNCONFIRMED: myBoxx documents none; every call it makes is one Ecwid call)."""
     rate_scope = "token"
+    webhooks = MyBoxxWebhooks()
 
     @cached_property
     def ecwid(self) -> Dialect:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from mockserver import cli
-from mockserver.config_file import CONTROL_KEYS, SETTING_KEYS, initial_controls
+from mockserver.config_file import CONTROL_KEYS, SETTING_KEYS, WEBHOOKS_KEY, initial_controls
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "mock.example.yaml"
@@ -47,7 +47,7 @@ def serve_settings(*argv: str) -> Any:
 def test_the_example_shows_every_key() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     document = yaml.safe_load(text)
-    assert set(document) == set(SETTING_KEYS) | set(CONTROL_KEYS)
+    assert set(document) == set(SETTING_KEYS) | set(CONTROL_KEYS) | {WEBHOOKS_KEY}
     shown = keys({k: v for k, v in document.items() if k in CONTROL_KEYS})
     if "\n  # frozen_at: " in text:  # shown commented out: a frozen clock is no default to copy
         shown.add("frozen_at")

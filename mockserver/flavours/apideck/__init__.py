@@ -91,6 +91,7 @@ from mockserver.errors import InvalidCursor, InvalidParameter, MissingHeader, Mo
 from mockserver.fields import FieldSet, parse_fields, project
 from mockserver.flavours import FLAVOURS
 from mockserver.flavours.apideck.errors import CONNECTION_ERRORS, error_body, error_status
+from mockserver.flavours.apideck.webhooks import ApideckWebhooks
 from mockserver.formats import array_items, array_key, array_text, millis, rfc3339_seconds
 from mockserver.model import CUSTOMER_PATHS
 from mockserver.pagination import decode_cursor, page_cursors
@@ -303,6 +304,7 @@ class Apideck(DialectBase):
     rate_quota = Quota("window", 100, 60.0)
     """UNCONFIRMED: Apideck forwards the connector's limit; a stand-in of 100 requests a minute per consumer."""
     rate_scope = "tenant"
+    webhooks = ApideckWebhooks(DEFAULT_SERVICE)
 
     def rate_headers(self, usage: Usage) -> Mapping[str, str]:
         # UNCONFIRMED: -reset as the Unix time of the window's restart (the client's clock, not the mock's).

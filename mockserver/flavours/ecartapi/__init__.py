@@ -104,6 +104,7 @@ from mockserver.errors import BadRequest, MockServerError, NotFound
 from mockserver.flavours.ecartapi.bodies import validate_input
 from mockserver.flavours.ecartapi.mapping import orders_of, to_canonical, to_ecart
 from mockserver.flavours.ecartapi.paging import PageRequest, count, encode_token, fetch_page, parse_filters
+from mockserver.flavours.ecartapi.webhooks import EcartAPIWebhooks
 from mockserver.model import validate_customer_input
 from mockserver.pagination import page_cursors
 from mockserver.resources import bearer_token, check_token, dumps, int_param, link_with, read_json, single_param
@@ -186,6 +187,8 @@ class EcartAPI(DialectBase):
     """UNCONFIRMED: ecartAPI has no limit of its own and passes on the store platform's 429; the mock's
     store is no platform, so it counts 100 requests a minute per account, with no headers but ``Retry-After``."""
     rate_scope = "tenant"
+
+    webhooks = EcartAPIWebhooks()
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:

@@ -113,6 +113,7 @@ from mockserver.flavours.ecwid.bodies import validate_ecwid_body
 from mockserver.flavours.ecwid.fields import CUSTOMER_FIELDS, Selection, response_fields
 from mockserver.flavours.ecwid.mapping import from_ecwid, primary, to_ecwid
 from mockserver.flavours.ecwid.search import canonical_id, parse_search, store_id
+from mockserver.flavours.ecwid.webhooks import EcwidWebhooks
 from mockserver.model import validate_customer_input
 from mockserver.resources import bearer_token, dumps, read_json, same_secret, single_param
 
@@ -235,6 +236,8 @@ class Ecwid(DialectBase):
     rate_quota = Quota("window", 600, 60.0)
     """600 requests a minute per token (docs.ecwid.com/api-reference); no headers but ``Retry-After``."""
     rate_scope = "token"
+
+    webhooks = EcwidWebhooks()
 
     def authenticate(self, req: falcon.Request, operation: Operation, params: Mapping[str, str],
                      settings: Settings) -> Caller:

@@ -128,6 +128,7 @@ from mockserver.flavours.shopify.queries import (
     search_filters,
 )
 from mockserver.flavours.shopify.records import check_customer, from_native, native
+from mockserver.flavours.shopify.webhooks import ShopifyWebhooks
 from mockserver.model import validate_customer_input
 from mockserver.pagination import Position, page_cursors
 from mockserver.resources import check_token, dumps, int_param, read_json, single_param
@@ -223,6 +224,7 @@ class Shopify(DialectBase):
     rate_quota = Quota("bucket", 40, leak_per_second=2.0)
     """The REST Admin leaky bucket of a standard plan: 40 calls, leaking 2 a second, per shop."""
     rate_scope = "tenant"
+    webhooks = ShopifyWebhooks()
 
     def rate_headers(self, usage: Usage) -> Mapping[str, str]:
         return {"X-Shopify-Shop-Api-Call-Limit": f"{usage.used}/{usage.limit}"}

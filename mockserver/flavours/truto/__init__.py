@@ -74,6 +74,7 @@ from mockserver.dialect import Caller, DialectBase, Example, Found, Listing, Ope
 from mockserver.errors import InvalidParameter, MockServerError
 from mockserver.flavours import FLAVOURS
 from mockserver.flavours.truto.errors import CONNECTION_ERRORS, MissingQueryParameter, error_body, error_status
+from mockserver.flavours.truto.webhooks import TrutoWebhooks
 from mockserver.formats import (
     array_items,
     format_timestamp,
@@ -303,6 +304,7 @@ class Truto(DialectBase):
     rate_quota = Quota("window", 50, 10.0)
     """50 requests per 10 s per integrated account (Truto's documented limit)."""
     rate_scope = "tenant"
+    webhooks = TrutoWebhooks(to_truto)
 
     def rate_headers(self, usage: Usage) -> Mapping[str, str]:
         return ratelimit_headers(usage)  # Truto's ratelimit-* (header names are case-insensitive)
