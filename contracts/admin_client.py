@@ -14,6 +14,7 @@ Example::
         ...                            # every request answers 503 here
     admin.rate_limit("shopify", limit=2, seconds=60)
     admin.clock(advance_seconds=60)    # the next rate-limit window
+    admin.assert_called("POST", "/customers", json={"email": "ada@example.com"})
 """
 
 from __future__ import annotations
@@ -217,6 +218,74 @@ class AdminClient:
         body = {k: v for k, v in (("offset_seconds", offset_seconds), ("frozen_at", frozen_at)) if v is not None}
         return self.request("PUT", "/clock", body)  # type: ignore[no-any-return]
 
+    # ---- the request journal -----------------------------------------------------------------------
+
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every journaled request the filters select, oldest first (``GET /__admin/requests``, every page).
+
+        Filters: ``method``, ``path``, ``path_pattern`` (a regular expression), ``flavour``, ``tenant``,
+        ``status``, ``since`` (ISO 8601 time), ``after`` (an id), ``limit`` (page size, up to 1000).
+        """
+        params = {k: None if v is None else str(v) for k, v in filters.items()}
+        params.setdefault("limit", "1000")
+        entries: list[dict[str, Any]] = []
+        while True:
+            answer = self.request("GET", "/requests", **params)
+            entries.extend(answer["requests"])
+            if answer["next"] is None:
+                return entries
+            params["after"] = str(answer["next"])
+
+    def count_requests(self, matcher: Mapping[str, Any]) -> int:
+        """How many journaled requests match (``POST /__admin/requests/count``); exact across workers."""
+        return int(self.request("POST", "/requests/count", dict(matcher))["count"])
+
+    def find_requests(self, matcher: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The journaled requests that match, oldest first."""
+        return self.request("POST", "/requests/find", dict(matcher))["requests"]  # type: ignore[no-any-return]
+
+    def near_misses(self, matcher: Mapping[str, Any], limit: int = 5) -> list[dict[str, Any]]:
+        """The closest journaled requests: ``[{"request", "distance", "differences"}]``, closest first."""
+        answer = self.request("POST", "/requests/near-misses", dict(matcher), limit=str(limit))
+        return answer["near_misses"]  # type: ignore[no-any-return]
+
+    def clear_requests(self, tenant: str | None = None) -> None:
+        """Forget the journaled requests (every one, or ``tenant``'s)."""
+        self.request("DELETE", "/requests", tenant=tenant)
+
+    def journal(self, responses: bool, max_response_bytes: int | None = None) -> dict[str, Any]:
+        """Keep each answer's headers and body in the journal too (``responses=True``), or stop; the
+        journal controls now in force (``{"responses", "max_response_bytes"}``)."""
+        body: dict[str, Any] = {"responses": responses}
+        if max_response_bytes is not None:
+            body["max_response_bytes"] = max_response_bytes
+        return self.configure(journal=body)["journal"]  # type: ignore[no-any-return]
+
+    def assert_called(self, method: str | None, path: str | None = None, times: int | None = 1,
+                      **matchers: Any) -> list[dict[str, Any]]:
+        """Fail unless the journal holds ``times`` requests (``None``: at least one) matching; the matches.
+
+        ``matchers``: the keyword arguments of :func:`contracts.verification.build_matcher` (``query=``,
+        ``headers=``, ``json=``, ``json_paths=``, ``body_contains=``, ``flavour=``, ``tenant=``,
+        ``status=``, ``path_pattern=``, ``url=``).
+
+        Raises:
+            AssertionError: what was expected, how many matched, and the near misses with what differs.
+
+        Example::
+
+            mock_server.assert_called("POST", "/customers", json={"email": "ada@example.com"},
+                                      headers={"Idempotency-Key": {"matches": ".+"}})
+        """
+        __tracebackhide__ = True
+        from contracts.verification import build_matcher, explain_miss
+
+        matcher = build_matcher(method, path, **matchers)
+        found = self.find_requests(matcher)
+        if (len(found) == times) if times is not None else bool(found):
+            return found
+        raise AssertionError(explain_miss(matcher, times, found, self.near_misses(matcher)))
+
 
 class _HasAdmin(Protocol):
     @property
@@ -224,7 +293,7 @@ class _HasAdmin(Protocol):
 
 
 class AdminShortcuts:
-    """``tenant``, ``faults``, ``rate_limit`` and ``clock`` of the ``admin`` (an :class:`AdminClient`) of
+    """``tenant``, ``faults``, ``rate_limit``, ``clock``, ``requests`` and ``assert_called`` of the ``admin`` (an :class:`AdminClient`) of
     the class that mixes them in (the pytest plugin's ``MockServer``)."""
 
     def tenant(self: _HasAdmin, tenant: str, **settings: Any) -> dict[str, Any]:
@@ -242,6 +311,16 @@ class AdminShortcuts:
     def clock(self: _HasAdmin, **change: Any) -> dict[str, Any]:
         """See :meth:`AdminClient.clock`."""
         return self.admin.clock(**change)
+
+    def requests(self: _HasAdmin, **filters: Any) -> list[dict[str, Any]]:
+        """See :meth:`AdminClient.requests`."""
+        return self.admin.requests(**filters)
+
+    def assert_called(self: _HasAdmin, method: str | None, path: str | None = None, times: int | None = 1,
+                      **matchers: Any) -> list[dict[str, Any]]:
+        """See :meth:`AdminClient.assert_called`."""
+        __tracebackhide__ = True
+        return self.admin.assert_called(method, path, times, **matchers)
 
 
 class _Restoring:

@@ -203,7 +203,8 @@ def mock_client(mock_app: falcon.App[falcon.Request, falcon.Response], mock_sett
 
 @pytest.fixture
 def mock_admin(mock_app: falcon.App[falcon.Request, falcon.Response], mock_settings: Settings) -> AdminClient:
-    """The admin API of ``mock_app``: ``.tenant(...)``, ``.faults(...)``, ``.rate_limit(...)``, ``.clock(...)``."""
+    """The admin API of ``mock_app``: ``.tenant(...)``, ``.faults(...)``, ``.rate_limit(...)``, ``.clock(...)``,
+    ``.requests(...)``, ``.assert_called(...)``."""
     return AdminClient(wsgi_sender(mock_app), _token(mock_settings), mock_settings.flavour)
 
 
@@ -233,7 +234,8 @@ def generated_api(mock_settings: Settings) -> Any:
 @dataclass
 class MockServer(AdminShortcuts):
     """A running mock server (``mockserver serve`` under gunicorn); ``.tenant()``, ``.faults()``,
-    ``.rate_limit()``, ``.clock()`` are its :attr:`admin`'s (:class:`~contracts.admin_client.AdminShortcuts`)."""
+    ``.rate_limit()``, ``.clock()``, ``.requests()``, ``.assert_called()`` are its :attr:`admin`'s
+    (:class:`~contracts.admin_client.AdminShortcuts`)."""
 
     url: str
     """Base URL, e.g. ``http://127.0.0.1:50123``; the configured flavour answers at its root."""
@@ -284,7 +286,8 @@ class MockServerFactory:
     def get(self, settings: Settings) -> MockServer:
         from mockserver import ServerProcess
 
-        key = (settings.seed, settings.count, settings.flavour, settings.token)
+        key = (settings.seed, settings.count, settings.flavour, settings.token, settings.journal_size,
+               settings.journal_body_bytes)
         server = self._servers.get(key)
         if server is None or server.process.process is None or server.process.process.poll() is not None:
             process = ServerProcess(settings.replace(port=0, workers=self.workers)).start()

@@ -18,6 +18,7 @@ its next request:
 ``POST /__admin/tenants/{id}/reset``        forget that tenant's writes only
 ``GET|PUT|DELETE /__admin/rate-limits``     on/off and per-flavour quotas (DELETE: as at start)
 ``GET|PUT|DELETE /__admin/clock``           the clock rate limits run on (offset, frozen, advance)
+``/__admin/requests...``                    the request journal and verifications (:mod:`~mockserver.admin_journal`)
 ==========================================  =====================================================
 """
 
@@ -38,7 +39,7 @@ from mockserver.documents import package_spec
 from mockserver.errors import InvalidBody, InvalidSettings, MockServerError, NotFound, Problem, Unauthorized
 from mockserver.resources import ServerContext, bearer_token, dumps, read_json, same_secret
 
-__all__ = ["ADMIN_PREFIX", "RESET_PATH", "add_admin_routes", "render_admin_error"]
+__all__ = ["ADMIN_PREFIX", "RESET_PATH", "AdminResource", "add_admin_routes", "render_admin_error"]
 
 ADMIN_PREFIX = "/__admin"
 RESET_PATH = f"{ADMIN_PREFIX}/reset"
@@ -145,6 +146,8 @@ class Reset(_Admin):
         context.catalog.reset()
         context.tenants.reset_all()
         self.shared.reset()
+        if context.journal is not None:
+            context.journal.clear()
         # NOTE: not needed for correctness (cached pages are keyed by store versions, which a reset
         # never reuses, and version 0 is the seeded state); this only returns the memory.
         context.pages.clear()
@@ -194,6 +197,9 @@ class Faults(_Admin):
         self.changed(change)
         self.on_get(req, resp)
 
+
+AdminResource = _Admin
+"""The base of admin resources other modules define (the admin token checked by :func:`add_admin_routes`)."""
 
 _NO_TENANT = TenantControls()
 """What an unconfigured tenant has: the server's mode and count, state ok, no faults of its own."""
@@ -301,3 +307,7 @@ def add_admin_routes(app: falcon.App[falcon.Request, falcon.Response], context: 
     app.add_route(f"{ADMIN_PREFIX}/tenants/{{tenant}}/reset", tenants, suffix="reset")
     app.add_route(f"{ADMIN_PREFIX}/rate-limits", _authorized(RateLimits(context)))
     app.add_route(f"{ADMIN_PREFIX}/clock", _authorized(Clock(context)))
+    from mockserver.admin_journal import journal_routes  # NOTE: here, it builds on this module's _Admin
+
+    for path, resource, suffix in journal_routes(context):
+        app.add_route(f"{ADMIN_PREFIX}{path}", _authorized(resource), suffix=suffix)

@@ -30,6 +30,8 @@ from mockserver.errors import (
     UnsupportedMediaType,
 )
 from mockserver.flavours import FLAVOURS, Flavour
+from mockserver.journal import LocalJournal
+from mockserver.journaling import Journaling
 from mockserver.landing import add_landing_routes
 from mockserver.pipeline import operation_resources, stages
 from mockserver.resources import PublicRequest, ServerContext
@@ -178,7 +180,13 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
                                 settings, {d.name: [o.name for o in d.operations] for d in FLAVOURS})),
                             TenantCatalogs(catalog, state + "-tenants"))
 
+    mounts = _Mounts(root)
     middleware: list[Any] = []
+    journaling = None
+    if settings.journal_size:  # off: not installed at all, the hot path pays nothing
+        context.journal = LocalJournal(state + "-requests", settings.journal_size)
+        journaling = Journaling(context, context.journal, lambda path: mounts.flavour_for(path).name)
+        middleware.append(journaling)  # first: its process_response runs last, on the answer as sent
     if settings.cors:
         middleware.append(LocalCORSMiddleware(settings.cors_origins, expose_headers=EXPOSED_HEADERS))
     middleware += stages(context)
@@ -191,7 +199,6 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
     app.req_options.strip_url_path_trailing_slash = True
     app.resp_options.secure_cookies_by_default = False
 
-    mounts = _Mounts(root)
     health = _head_like_get(HealthResource(context))
     for flavour in FLAVOURS:
         prefixes = [f"/{flavour.name}"] + ([""] if flavour is root else [])
@@ -225,6 +232,8 @@ def create_app(settings: Settings | None = None) -> falcon.App[falcon.Request, f
 
     def on_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict[str, Any]) -> None:
         if isinstance(ex, (falcon.HTTPStatus, DroppedConnection)):
+            if journaling is not None and isinstance(ex, DroppedConnection):
+                journaling.dropped(req, resp)  # Falcon skips process_response when a handler raises
             raise ex  # a dropped connection reaches gunicorn, which closes it without an answer
         log.exception("unexpected error on %s %s", req.method, req.relative_uri)
         render(req, resp, InternalError("The mock server hit an unexpected error; see its log."))

@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
                          help="a seeded fault profile for every request, as YAML/JSON or @FILE, e.g. "
                               "'{errors: [{status: 503, rate: 0.05, retry_after: 2}], latency: {ms: 100}}' "
                               "(the admin API changes it at run time: PUT /__admin/faults)")
+    journal = serve.add_argument_group("request journal (GET /__admin/requests)")
+    journal.add_argument("--journal-size", dest="journal_size", type=int, metavar="N",
+                         help=f"requests the journal keeps, shared by every worker (default {defaults.journal_size:,}; "
+                              "0 turns it off)")
+    journal.add_argument("--journal-body-bytes", dest="journal_body_bytes", type=int, metavar="BYTES",
+                         help=f"bytes of each request body it keeps (default {defaults.journal_body_bytes:,})")
     unhappy.add_argument("--no-prefer", dest="prefer", action="store_const", const=False,
                          help="ignore Prefer: code=/delay=/fault= request headers (honoured by default; on a "
                               "server with --token only with the admin token in X-Mock-Admin-Token)")
@@ -140,7 +146,8 @@ def _dataset_options(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     names = ("seed", "count", "host", "port", "workers", "state", "token", "cors", "flavour", "access_log",
-             "cors_origins", "public_url", "allow_anyone", "admin_token", "config", "tenants", "rate_limits", "prefer", "faults")
+             "cors_origins", "public_url", "allow_anyone", "admin_token", "config", "tenants", "rate_limits", "prefer", "faults",
+             "journal_size", "journal_body_bytes")
     values = {n: getattr(args, n, None) for n in names}
     for name in ("token", "admin_token"):
         token_file = getattr(args, f"{name}_file", None)

@@ -24,7 +24,7 @@ from mockserver.settings import Settings
 
 __all__ = ["CONTROL_KEYS", "SETTING_KEYS", "initial_controls", "read_config"]
 
-CONTROL_KEYS = ("tenants", "faults", "rate_limits", "prefer", "clock")
+CONTROL_KEYS = ("tenants", "faults", "rate_limits", "prefer", "clock", "journal")
 SETTING_KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("config", "rate_limits", "prefer", "faults",
                                                                          "tenants", "token", "admin_token"))
 """Settings a file may hold. Tokens are left out on purpose: a config file is shared, committed, read."""

@@ -120,6 +120,10 @@ class Controls:
     """Seconds added to the real clock (rate-limit windows and buckets run on it)."""
     clock_frozen: float | None = None
     """When set, the clock stands still at this Unix time (plus nothing)."""
+    journal_responses: bool = False
+    """The request journal keeps each answer's headers and body too (``journal.responses``)."""
+    journal_response_bytes: int = 1 << 20
+    """Bytes of an answer's body the journal keeps (``journal.max_response_bytes``)."""
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -132,7 +136,7 @@ class Controls:
         """
         base = base or cls()
         r = Reader(data, where)
-        r.only("tenants", "faults", "rate_limits", "prefer", "clock")
+        r.only("tenants", "faults", "rate_limits", "prefer", "clock", "journal")
         changes: dict[str, Any] = {}
         if "tenants" in r.data:
             t = Reader(_or_empty(r.data["tenants"]), r.at("tenants"))
@@ -154,6 +158,12 @@ class Controls:
             changes["clock_offset"] = float(c.number("offset_seconds", 0, low=-10**10, high=10**10))
             frozen = c.number("frozen_at", None, high=10**11)
             changes["clock_frozen"] = None if frozen is None else float(frozen)
+        if "journal" in r.data:
+            j = Reader(_or_empty(r.data["journal"]), r.at("journal"))
+            j.only("responses", "max_response_bytes")
+            changes["journal_responses"] = j.flag("responses", base.journal_responses)
+            changes["journal_response_bytes"] = j.number("max_response_bytes", base.journal_response_bytes, low=0,
+                                                         high=1 << 24, integer=True)
         return replace(base, **changes)
 
     def as_json(self) -> dict[str, Any]:
@@ -166,6 +176,7 @@ class Controls:
             "prefer": self.prefer,
             "clock": {"offset_seconds": self.clock_offset,
                       **({} if self.clock_frozen is None else {"frozen_at": self.clock_frozen})},
+            "journal": {"responses": self.journal_responses, "max_response_bytes": self.journal_response_bytes},
         }
 
     def __post_init__(self) -> None:

@@ -25,6 +25,7 @@ from mockserver.formats import parse_bool
 
 if TYPE_CHECKING:
     from mockserver.catalog import Catalog
+    from mockserver.journal import RequestJournal
     from mockserver.settings import Settings
     from mockserver.shared import SharedState
     from mockserver.tenants import TenantCatalogs
@@ -146,6 +147,8 @@ class ServerContext:
     pages: BytesCache = field(default_factory=lambda: BytesCache(PAGE_CACHE_ENTRIES, PAGE_CACHE_BYTES))
     records: BytesCache = field(default_factory=lambda: BytesCache(RECORD_CACHE_ENTRIES, RECORD_CACHE_BYTES))
     started: float = field(default_factory=time.time)
+    journal: RequestJournal | None = None
+    """The request journal (:mod:`mockserver.journal`); ``None`` while it is off (``--journal-size 0``)."""
 
     def check_token(self, token: str | None) -> None:
         """:func:`check_token` against this server's settings."""
@@ -328,6 +331,7 @@ def read_json(req: falcon.Request, *, max_bytes: int = 1 << 20) -> Any:
                              "without pausing.") from None
     except Exception as exc:  # noqa: BLE001 - the WSGI server's own types: a bad chunk, a lost client
         raise MalformedBody(f"The body could not be read: {type(exc).__name__}; send it again.") from None
+    req.context.raw_body = raw  # NOTE: for the request journal, which never reads a body twice
     if len(raw) > max_bytes:
         raise MalformedBody(f"The body is larger than {max_bytes} bytes.")
     if not raw.strip():

@@ -10,10 +10,11 @@ from typing import Any
 
 from mockserver.errors import InvalidSettings
 
-__all__ = ["ENV_PREFIX", "MAX_COUNT", "Settings"]
+__all__ = ["ENV_PREFIX", "MAX_COUNT", "MAX_JOURNAL", "Settings"]
 
 ENV_PREFIX = "MOCKSERVER_"
 MAX_COUNT = 900_000_000
+MAX_JOURNAL = 10_000_000
 _HTTP_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
 
 
@@ -81,6 +82,10 @@ class Settings:
     faults: str | None = None
     """A fault profile for every request (``--faults``): YAML or JSON text, or ``@path`` of a file; it
     replaces the config file's."""
+    journal_size: int = 10_000
+    """Requests the journal keeps (a ring shared by every worker: ``GET /__admin/requests``); 0 turns it off."""
+    journal_body_bytes: int = 64 * 1024
+    """Bytes of a request body the journal keeps (the rest is cut, ``body_truncated``)."""
     prefer: bool | None = None
     """Honour ``Prefer: code=/delay=/fault=`` request headers; ``None``: the config file's choice, else on."""
 
@@ -95,6 +100,10 @@ class Settings:
             raise InvalidSettings("token must not be empty (omit it to accept any token)")
         if self.admin_token is not None and not self.admin_token.strip():
             raise InvalidSettings("admin token must not be empty (omit it to use the API token)")
+        if not 0 <= self.journal_size <= MAX_JOURNAL:
+            raise InvalidSettings(f"journal size must be between 0 (off) and {MAX_JOURNAL}, got {self.journal_size}")
+        if not 0 <= self.journal_body_bytes <= 1 << 24:
+            raise InvalidSettings(f"journal body bytes must be between 0 and {1 << 24}, got {self.journal_body_bytes}")
         if self.tenants is not None and self.tenants not in ("shared", "isolated"):
             raise InvalidSettings(f"tenants must be shared or isolated, got {self.tenants!r}")
         if self.public_url is not None and not _HTTP_URL.fullmatch(self.public_url):

@@ -101,6 +101,7 @@ class Faults:
                 seed = self.context.settings.seed if profile.seed is None else profile.seed
                 decision = draw(profile, seed, tenant, dialect.name, operation.name, request, n)
         if not decision.idle:
+            req.context.fault = _described(decision)  # for the request journal
             self._act(req, resp, dialect, decision)
 
     def _may_prefer(self, req: falcon.Request) -> bool:
@@ -130,6 +131,16 @@ class Faults:
             raise RateLimited(f"Answered with 429 because {why}.", usage)
         elif decision.status is not None:
             raise error_for(decision.status, decision.source, decision.retry_after)
+
+
+def _described(decision: Decision) -> str:
+    """``prefer:code=503``, ``profile:reset``, ``prefer:delay=200,code=429``: what a fault did, for the journal."""
+    parts = [f"delay={decision.delay_ms:g}"] if decision.delay_ms else []
+    if decision.status is not None:
+        parts.append(f"code={decision.status}")
+    if decision.fault is not None:
+        parts.append(decision.fault)
+    return f"{decision.source}:{','.join(parts)}"
 
 
 class _MalformedResponse(falcon.Response):
@@ -182,5 +193,6 @@ class RateLimits:
         # NOTE: set now, they stay on whatever answers: the page, an error, the 429 below
         set_stage_headers(resp, dialect.rate_headers(usage))
         if not usage.allowed:
+            req.context.rate_limited = True  # for the request journal
             raise RateLimited(f"Rate limit of {quota.limit} requests exceeded; retry after "
                               f"{usage.retry_after:.3g} s.", usage)

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FLAVOURS_DIR = ROOT / "mockserver" / "flavours"
 CORE = ("array_params", "catalog", "config_file", "controls", "customer_json", "dataset", "documents", "errors",
-        "faults", "fields", "formats", "model", "overlay", "pagination", "pools", "query", "ranking", "ratelimit", "reading",
+        "faults", "fields", "formats", "journal", "matching", "model", "overlay", "pagination", "pools", "query", "ranking", "ratelimit", "reading",
         "shared", "store", "tenants", "walks", "writer")
 """Modules of the pure core: no web framework, no platform."""
 MAX_LINES = 500
