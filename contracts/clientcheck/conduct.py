@@ -11,7 +11,10 @@ Rules, as the report applies them:
   429: a client that waits as asked finds the quota open again, one that keeps asking does not.
 * ``retries.idempotent_only``: a POST or PATCH whose attempt failed (connection dropped, or a 5xx
   answer) is not sent again with the same body, unless both attempts carry the same
-  ``Idempotency-Key``: the first attempt may have taken effect. A 429 refused the request before
+  ``Idempotency-Key``: the first attempt may have taken effect. The retry is the client's next
+  request with the same method and URL in the same flavour and tenant; when the journal has no
+  body for the failed attempt (the mock dropped it before reading it), the same
+  ``Content-Length`` counts as the same body. A 429 refused the request before
   it ran, so repeating a POST after one is allowed. GET, HEAD, OPTIONS, PUT and DELETE are
   idempotent (RFC 9110, 9.2.2) and may always be retried.
 """
@@ -115,6 +118,23 @@ def no_429_after_429(evidence: Evidence) -> None:
                shown, expected="no 429 right after a 429", actual=f"{len(repeated)} repeated 429s")
 
 
+def _target(entry: Entry) -> tuple[object, ...]:
+    return entry.get("method"), entry.get("path"), entry.get("query"), entry.get("flavour"), entry.get("tenant")
+
+
+def _same_body(attempt: Entry, again: Entry) -> bool:
+    """Whether ``again`` sent the body ``attempt`` sent.
+
+    NOTE: the journal has no body for an attempt the mock dropped or refused before reading it (a
+    fault is drawn first); then the same ``Content-Length`` stands for the same body.
+    """
+    first, second = attempt.get("body"), again.get("body")
+    if first is not None and second is not None:
+        return bool(first == second)
+    length = request_header(attempt, "Content-Length")
+    return length is not None and length == request_header(again, "Content-Length")
+
+
 def _failed(entry: Entry) -> bool:
     status = entry.get("status")
     return status is None or (isinstance(status, int) and status >= 500)
@@ -131,14 +151,12 @@ def idempotent_only(evidence: Evidence) -> None:
     for n, attempt in enumerate(writes):
         if not _failed(attempt):
             continue
+        again = next((w for w in writes[n + 1:] if _target(w) == _target(attempt)), None)
+        if again is None or not _same_body(attempt, again):
+            continue
         key = request_header(attempt, "Idempotency-Key")
-        for again in writes[n + 1:]:
-            if (again.get("method"), again.get("path"), again.get("query"), again.get("body")) != (
-                    attempt.get("method"), attempt.get("path"), attempt.get("query"), attempt.get("body")):
-                continue
-            if not (key and request_header(again, "Idempotency-Key") == key):
-                unsafe.append((attempt, again))
-            break
+        if not (key and request_header(again, "Idempotency-Key") == key):
+            unsafe.append((attempt, again))
     if not unsafe:
         return
     shown: list[tuple[Entry, str]] = []

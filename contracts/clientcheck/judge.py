@@ -68,10 +68,13 @@ def client_property(name: str) -> Callable[[Check], Check]:
 def fail(evidence: Evidence, prop: str, message: str, shown: Iterable[Entry | tuple[Entry, str]] = (),
          *, expected: Any = None, actual: Any = None) -> ContractFailure:
     """A failure of ``prop`` listing the requests in ``shown`` (an entry, or an entry and a note)."""
-    lines = []
+    order: dict[Any, tuple[Entry, list[str]]] = {}
     for item in shown:
         entry, note = item if isinstance(item, tuple) else (item, "")
-        lines.append(describe(entry, evidence.base_url, note))
+        _, notes = order.setdefault(entry.get("id"), (entry, []))
+        if note:
+            notes.append(note)
+    lines = [describe(entry, evidence.base_url, "; ".join(notes)) for entry, notes in order.values()]
     return ContractFailure(prop=prop, message=message, expected=expected, actual=actual, requests=lines,
                            seed=evidence.notes.get("seed"))
 

@@ -85,6 +85,8 @@ class PageReader:
     extra_params: Mapping[str, str] = field(default_factory=dict)
     numeric_pages: bool = False
     """Page numbers (``page=3``) are part of the platform's paging too (ecartAPI)."""
+    writes: bool = True
+    """The platform creates and updates customers (Apideck's and Truto's unified APIs here do not)."""
 
     # ---- requests ------------------------------------------------------------------------------
 
@@ -219,10 +221,11 @@ def _unified(flavour: str, list_path: str, **extra: Any) -> PageReader:
 
 READERS.register(_unified("canonical", "/customers"))
 READERS.register(_unified("apideck", "/ecommerce/customers",
-                          extra_headers={"x-apideck-consumer-id": "client-check", "x-apideck-app-id": "client-check"}))
+                          extra_headers={"x-apideck-consumer-id": "client-check", "x-apideck-app-id": "client-check"},
+                          writes=False))
 READERS.register(PageReader("truto", "/unified/ecommerce/customers", "cursor", "next_cursor", 1000, ("result",),
                             cursors_at=(("next_cursor",), ("prev_cursor",)),
-                            extra_params={"integrated_account_id": "client-check"}))
+                            extra_params={"integrated_account_id": "client-check"}, writes=False))
 READERS.register(PageReader("ecartapi", "/api/v2/customers", "cursor", "page", 250, ("customers",),
                             cursors_at=(("pagination", "nextPage"), ("pagination", "prevPage")), auth="plain",
                             numeric_pages=True))

@@ -56,24 +56,25 @@ class Quota:
         return quota
 
 
-def fault_profile(flavour: str, seed: int) -> dict[str, Any]:
-    """The ``faults`` profile for ``flavour`` (JSON for ``PUT /__admin/faults``)."""
-    return {"seed": seed, "rules": [
-        {"flavour": flavour, "operation": "list", **LIST_FAULTS},
-        {"flavour": flavour, "operation": "create", **WRITE_FAULTS},
-        {"flavour": flavour, "operation": "update", **WRITE_FAULTS},
-    ]}
+def fault_profile(flavour: str, seed: int, writes: bool = True) -> dict[str, Any]:
+    """The ``faults`` profile for ``flavour`` (JSON for ``PUT /__admin/faults``); ``writes``: the
+    flavour has create and update operations."""
+    rules: list[dict[str, Any]] = [{"flavour": flavour, "operation": "list", **LIST_FAULTS}]
+    if writes:
+        rules += [{"flavour": flavour, "operation": operation, **WRITE_FAULTS} for operation in ("create", "update")]
+    return {"seed": seed, "rules": rules}
 
 
-def apply_profile(admin: AdminClient, profile: str, flavour: str, seed: int, quota: Quota) -> str:
+def apply_profile(admin: AdminClient, profile: str, flavour: str, seed: int, quota: Quota,
+                  writes: bool = True) -> str:
     """Make the mock behave as ``profile`` for ``flavour``; a sentence saying what it now does."""
     if profile == "rate-limits":
         admin.rate_limit(flavour, model="window", limit=quota.limit, seconds=quota.seconds)
         return f"rate limits on: {quota.limit} requests per {quota.seconds:g} s for {flavour}"
     if profile == "faults":
-        admin.set_faults(fault_profile(flavour, seed))
-        return (f"faults on for {flavour} (seed {seed}): lists 10% 500, 10% 503, 10% reset; "
-                f"creates and updates 20% 503, 20% reset")
+        admin.set_faults(fault_profile(flavour, seed, writes))
+        return (f"faults on for {flavour} (seed {seed}): lists 10% 500, 10% 503, 10% reset"
+                + ("; creates and updates 20% 503, 20% reset" if writes else ""))
     return "nothing goes wrong (pagination only)"
 
 

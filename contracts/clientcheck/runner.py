@@ -190,9 +190,14 @@ def check_client(check: ClientCheck) -> ClientReport:
             raise ServerUnreachable(f"the mock did not start: {exc}") from None
         root = server.url
         say(f"mock ready at {root} ({server.startup_seconds:.1f} s)")
+    started = time.perf_counter()
     try:
         admin = AdminClient(urllib_sender(root), check.admin_token or ADMIN_TOKEN, check.flavour)
-        return _check(check, reader, admin, root)
+        outcome = _check(check, reader, admin, root)
+        outcome.report.duration = time.perf_counter() - started
+        return outcome
+    except AdminError as exc:
+        raise ServerUnreachable(f"the mock's admin API refused a request: {exc}") from None
     finally:
         if server is not None:
             say("stopping mock")
@@ -234,7 +239,8 @@ def _check(check: ClientCheck, reader: PageReader, admin: AdminClient, root: str
 
 
 def _apply(check: ClientCheck, admin: AdminClient) -> str:
-    return apply_profile(admin, check.profile, check.flavour, check.seed, check.quota)
+    return apply_profile(admin, check.profile, check.flavour, check.seed, check.quota,
+                         READERS.get(check.flavour).writes)
 
 
 def _restore(admin: AdminClient, faults: Any, rate_limits: Any, controls: Any) -> None:

@@ -327,9 +327,13 @@ BODY = '{"name": "Ada"}'
 
 
 def create(journal: Journal, status: int | None, body: str = BODY, key: str | None = None,
-           method: str = "POST") -> None:
-    journal.add(method, "/customers", operation="create", status=status, request_body=body,
-                request_headers={"Idempotency-Key": key} if key else None)
+           method: str = "POST", unread: bool = False) -> None:
+    """One write; ``unread``: the mock failed it before reading its body (the journal has none)."""
+    headers = {"Content-Length": str(len(body.encode()))}
+    if key:
+        headers["Idempotency-Key"] = key
+    journal.add(method, "/customers", operation="create", status=status, request_body=None if unread else body,
+                request_headers=headers)
 
 
 @pytest.mark.parametrize("first", [None, 500, 503], ids=["dropped", "500", "503"])
@@ -367,6 +371,27 @@ def test_what_is_not_an_unsafe_retry(first: int | None, method: str, second_body
     create(journal, 201, body=second_body if second_body is not None else "", method=method)
     assert outcome(evidence(journal, None), *RETRY) == {
         "retries.idempotent_only": "ok" if method == "POST" else "skip"}
+
+
+def test_an_attempt_failed_before_its_body_was_read_matches_by_content_length() -> None:
+    journal = Journal("canonical")
+    create(journal, None, unread=True)
+    create(journal, 201)
+    assert failed(evidence(journal, None), *RETRY) == {"retries.idempotent_only"}
+    other = Journal("canonical")
+    create(other, 503, unread=True)
+    create(other, 201, body='{"name": "Someone else"}')
+    assert failed(evidence(other, None), *RETRY) == set()
+
+
+def test_unread_attempts_of_different_customers_are_not_each_others_retries() -> None:
+    """Two customers, each failed once (no body journaled) and retried with its own key."""
+    journal = Journal("canonical")
+    create(journal, None, key="k-ada", unread=True)
+    create(journal, 201, key="k-ada")
+    create(journal, 503, body='{"name": "Bob"}', key="k-bob", unread=True)
+    create(journal, 201, body='{"name": "Bob"}', key="k-bob")
+    assert failed(evidence(journal, None), *RETRY) == set()
 
 
 def test_a_patch_counts_like_a_post() -> None:

@@ -106,8 +106,9 @@ class Client:
     def first_query(self, limit: int) -> dict[str, str]:
         return {**self.platform.params, "limit": str(limit)}
 
-    def page(self, query: dict[str, str], send: Callable[..., tuple[dict[str, str], Any]] | None = None) -> Page:
-        headers, body = (send or self.send)("GET", self.platform.path, query)
+    def page(self, query: dict[str, str]) -> Page:
+        """One attempt at the page ``query`` asks for."""
+        headers, body = self.send("GET", self.platform.path, query)
         p = self.platform
         items = _at(body, p.items) or []
         ids = [str(item["id"]) for item in items]
@@ -130,13 +131,16 @@ class Client:
         return int(_at(body, self.platform.total_at))
 
 
-def patiently(attempt: Callable[[], Any], *, retry: bool = True, tries: int = 12) -> Any:
-    """Run ``attempt`` until it answers: wait ``Retry-After`` when given, else a short back-off."""
+def patiently(attempt: Callable[..., Any], *args: Any, tries: int = 12, **kwargs: Any) -> Any:
+    """Call ``attempt(*args, **kwargs)`` until it answers: wait ``Retry-After`` when given, else a short back-off.
+
+    Only what may be sent again gets here: GETs, and POSTs that carry an Idempotency-Key.
+    """
     for n in range(tries):
         try:
-            return attempt()
+            return attempt(*args, **kwargs)
         except Failed as failed:
-            if not retry or n == tries - 1 or (failed.status is not None and failed.status < 500
+            if n == tries - 1 or (failed.status is not None and failed.status < 500
                                                and failed.status != 429):
                 raise
             time.sleep(failed.wait if failed.wait is not None else 0.05 * (n + 1))
@@ -148,8 +152,7 @@ def walk(client: Client, limit: int) -> list[str]:
     ids: list[str] = []
     query: dict[str, str] | None = client.first_query(limit)
     while query is not None:
-        asked = query
-        page_ids, query, _ = patiently(lambda: client.page(asked))
+        page_ids, query, _ = patiently(client.page, query)
         ids.extend(page_ids)
     return ids
 
@@ -159,7 +162,7 @@ def create_safely(client: Client, n: int) -> None:
     for i in range(n):
         key = {"Idempotency-Key": str(uuid.uuid4())}
         body = new_customer(client, i)
-        patiently(lambda b=body: client.send("POST", client.platform.create or "", body=b, headers=key))
+        patiently(client.send, "POST", client.platform.create or "", body=body, headers=key)
 
 
 def new_customer(client: Client, i: int) -> dict[str, Any]:

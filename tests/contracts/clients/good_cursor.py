@@ -13,7 +13,6 @@ if args.creates:
 ids = []
 query = client.first_query(args.limit)
 while query is not None:
-    asked = query
-    page_ids, query, _ = patiently(lambda: client.page(asked))
+    page_ids, query, _ = patiently(client.page, query)
     ids.extend(page_ids)
 done(ids)

@@ -13,9 +13,7 @@ if args.creates:
 ids: list[str] = []
 offset, total = 0, None
 while total is None or offset < total:
-    at = offset
-    _, body = patiently(lambda: client.send("GET", client.platform.path,
-                                            {**client.first_query(args.limit), "offset": str(at)}))
+    _, body = patiently(client.send, "GET", client.platform.path, {**client.first_query(args.limit), "offset": str(offset)})
     items = body["items"] if "items" in body else body["data"]["attributes"]["items"]
     total = body["total"] if "total" in body else body["data"]["attributes"]["total"]
     if not items:

@@ -9,5 +9,5 @@ from clientlib import arguments, done, new_customer, patiently, walk
 client, args = arguments(__doc__)
 for i in range(args.creates or 8):
     body = new_customer(client, i)
-    patiently(lambda b=body: client.send("POST", client.platform.create or "", body=b))  # BUG: no key
+    patiently(client.send, "POST", client.platform.create or "", body=body)  # BUG: retried, and no key
 done(walk(client, args.limit))

@@ -13,7 +13,6 @@ pages = client.total(body) // args.limit  # BUG: floor, not ceiling
 for _ in range(pages - 1):
     if query is None:
         break
-    asked = query
-    page_ids, query, _ = patiently(lambda: client.page(asked))
+    page_ids, query, _ = patiently(client.page, query)
     ids.extend(page_ids)
 done(ids)
