@@ -226,11 +226,12 @@ class AdminClient:
         Filters: ``method``, ``path``, ``path_pattern`` (a regular expression), ``flavour``, ``tenant``,
         ``status``, ``since`` (ISO 8601 time), ``after`` (an id), ``limit`` (page size, up to 1000).
         """
-        params = {k: None if v is None else str(v) for k, v in filters.items()}
+        params = {k: str(v) for k, v in filters.items() if v is not None}
         params.setdefault("limit", "1000")
         entries: list[dict[str, Any]] = []
         while True:
-            answer = self.request("GET", "/requests", **params)
+            # NOTE: the query built here: a ``method`` filter would collide with request()'s own argument
+            answer = self.request("GET", "/requests?" + urllib.parse.urlencode(params))
             entries.extend(answer["requests"])
             if answer["next"] is None:
                 return entries

@@ -23,6 +23,7 @@ Pure: no web framework, no flavour.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -38,7 +39,8 @@ from urllib.parse import unquote_plus
 
 __all__ = [
     "MASK", "MAX_PAGE", "TRIM_EVERY", "JournalFilter", "LocalJournal", "Record", "RequestJournal", "capped",
-    "environ_headers", "is_secret_header", "is_secret_param", "iso_time", "mask_headers", "mask_query"
+    "environ_headers", "is_secret_header", "is_secret_param", "iso_time", "mask_headers", "mask_query",
+    "secret_values", "tenant_name", "without_secrets"
 ]
 
 log = logging.getLogger("mockserver")
@@ -112,6 +114,39 @@ def _environ_name(key: str) -> tuple[str, bool] | None:
     else:
         return None
     return name, is_secret_header(name)
+
+
+def secret_values(environ: Mapping[str, Any], query: str) -> list[str]:
+    """The credentials a request carries (masked headers' values, their token part, masked query values),
+    longest first: what must not reach the journal through a captured answer that echoes them."""
+    found: set[str] = set()
+    for key, value in environ.items():
+        known = _ENVIRON_NAMES.get(key) or _environ_name(key)
+        if known is not None and known[1] and isinstance(value, str):
+            found.add(value)
+            found.update(value.split()[1:])  # "Bearer <token>"
+    for part in re.split(r"[&;]", query or ""):
+        name, eq, value = part.partition("=")
+        if eq and value and is_secret_param(name):
+            found.update((value, unquote_plus(value)))
+    return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
+
+
+def without_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every one of ``secrets`` replaced by :data:`MASK`."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+@lru_cache(maxsize=1024)
+def tenant_name(token: str, tenant: str) -> str:
+    """The tenant as journaled: a flavour whose token names the account (myBoxx, ecartAPI without a JWT)
+    has ``tenant == token``; the journal keeps ``token-<12 hex digits of its BLAKE2b>`` instead."""
+    if tenant != token:
+        return tenant
+    return "token-" + hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
 def mask_query(query: str) -> str:
@@ -310,7 +345,7 @@ def _where(selection: JournalFilter) -> tuple[str, tuple[Any, ...]]:
             params.append(value)
     if selection.since is not None:
         clauses.append("epoch >= ?")
-        params.append(selection.since)
+        params.append(selection.since - 5e-7)  # an entry's ISO time is its epoch to the microsecond
     if selection.path_pattern is not None:
         clauses.append("regexp(?, path)")
         params.append(selection.path_pattern)

@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from mockserver.journal import Record, capped, environ_headers, mask_headers, mask_query
+from mockserver.journal import (
+    Record,
+    capped,
+    environ_headers,
+    mask_headers,
+    mask_query,
+    secret_values,
+    tenant_name,
+    without_secrets,
+)
 from mockserver.resources import dumps
 
 if TYPE_CHECKING:
@@ -84,23 +93,27 @@ class Journaling:
         if status is not None:
             controls = self.shared.controls()
             if controls.journal_responses:
-                data["response"] = _response(resp, controls.journal_response_bytes)
+                secrets = secret_values(req.env, req.query_string)
+                data["response"] = _response(resp, controls.journal_response_bytes, secrets)
         self.journal.append(Record(
-            time.time() - latency / 1000, req.method, req.path, mask_query(req.query_string),
+            round(time.time() - latency / 1000, 6), req.method, req.path, mask_query(req.query_string),
             dialect.name if dialect is not None else self.flavour_of(req.path),
-            None if caller is None else caller.tenant, status,
+            None if caller is None else tenant_name(caller.token, caller.tenant), status,
             None if operation is None else operation.name, dumps(data)))
 
 
-def _response(resp: falcon.Response, limit: int) -> dict[str, Any]:
+def _response(resp: falcon.Response, limit: int, secrets: list[str]) -> dict[str, Any]:
+    """The answer's headers and body, capped, with any credential of the request it echoes masked
+    (Ecwid's links repeat a ``?token=``)."""
     raw = resp.data
     if raw is None and resp.text is not None:
         raw = resp.text.encode()
     elif raw is None and resp.media is not None:
         raw = dumps(resp.media)
     body, cut = capped(raw, limit)
-    headers = mask_headers((_title(k), v) for k, v in resp.headers.items())
-    return {"headers": headers, "body": body, "body_truncated": cut}
+    headers = mask_headers((_title(k), without_secrets(v, secrets)) for k, v in resp.headers.items())
+    return {"headers": headers, "body": None if body is None else without_secrets(body, secrets),
+            "body_truncated": cut}
 
 
 def _title(name: str) -> str:

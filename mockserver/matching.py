@@ -200,7 +200,7 @@ def parse_matcher(data: Any) -> Matcher:
     spec = _mapping(data, "matcher")
     unknown = sorted(set(spec) - set(MATCHER_KEYS))
     if unknown:
-        raise _bad(unknown[0], f"unknown key; a matcher takes {', '.join(MATCHER_KEYS)}")
+        raise _bad(unknown[0], f"unknown key {json.dumps(unknown[0])}; a matcher takes {', '.join(MATCHER_KEYS)}")
     parts: list[tuple[str, Check]] = []
     prefilter: dict[str, Any] = {}
     if "method" in spec:

@@ -354,4 +354,9 @@ def _flags(settings: Settings) -> list[str]:
         flags.append("--prefer" if settings.prefer else "--no-prefer")
     if settings.faults is not None:
         flags += ["--faults", settings.faults]
+    defaults = Settings()
+    if settings.journal_size != defaults.journal_size:
+        flags += ["--journal-size", str(settings.journal_size)]
+    if settings.journal_body_bytes != defaults.journal_body_bytes:
+        flags += ["--journal-body-bytes", str(settings.journal_body_bytes)]
     return flags
