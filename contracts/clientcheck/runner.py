@@ -123,15 +123,7 @@ def _jsonable(value: Any) -> Any:
 
 def read_journal(admin: AdminClient) -> list[Entry]:
     """Every journal entry, oldest first (``GET /__admin/requests`` following ``next``)."""
-    entries: list[Entry] = []
-    after: str | None = None
-    while True:
-        page = admin.request("GET", "/requests", limit=str(JOURNAL_PAGE), after=after)
-        entries.extend(page.get("requests") or [])
-        following = page.get("next")
-        if following is None or not page.get("requests"):
-            return entries
-        after = str(following)
+    return list(admin.requests(limit=JOURNAL_PAGE))
 
 
 def _run_command(argv: list[str], env: dict[str, str], budget: float) -> ClientRun:
@@ -216,8 +208,8 @@ def _check(check: ClientCheck, reader: PageReader, admin: AdminClient, root: str
         clear_profile(admin)
         say(f"reference walk of {flavour_url}{reader.list_path}")
         before = set(walk_ids(flavour_url, reader, check.token))
-        admin.request("DELETE", "/requests")
-        admin.configure(journal={"responses": True})
+        admin.clear_requests()
+        admin.journal(responses=True)
         say(f"profile {check.profile}: {_apply(check, admin)}")
         argv = [part.replace("{url}", flavour_url) for part in check.command]
         env = {**os.environ, "MOCK_URL": flavour_url, "MOCK_TOKEN": check.token, "MOCK_FLAVOUR": check.flavour}
@@ -248,7 +240,7 @@ def _restore(admin: AdminClient, faults: Any, rate_limits: Any, controls: Any) -
         admin.set_faults(faults)
         admin.request("PUT", "/rate-limits", rate_limits)
         journal = controls.get("journal") if isinstance(controls, dict) else None
-        admin.configure(journal=journal if isinstance(journal, dict) else {"responses": False})
+        admin.journal(bool(journal.get("responses")) if isinstance(journal, dict) else False)
     except (AdminError, OSError):
         pass  # NOTE: a server that went away mid-run has nothing to restore
 
