@@ -136,6 +136,8 @@ def run_check_client(args: argparse.Namespace) -> int:
         print(json.dumps(outcome.as_json(), indent=2), flush=True)
     else:
         lines = [outcome.report.render()]
-        lines += [f"skipped {r.name}: {r.skipped}" for r in outcome.report.results if r.skipped is not None]
+        if outcome.report.passed:
+            lines.append(f"held: {', '.join(outcome.report.passed)}")
+        lines += [f"not judged: {r.name} ({r.skipped})" for r in outcome.report.results if r.skipped is not None]
         print("\n".join(lines), flush=True)
     return 0 if outcome.ok else 1

@@ -86,6 +86,12 @@ def good_canonical_walk(journal: Journal) -> None:
     journal.add("GET", "/customers", "limit=2&cursor=CUR-C", body=canonical_page(["c1", "c2"], None, "CUR-B"))
 
 
+def test_there_is_a_page_reader_for_every_flavour_of_the_mock() -> None:
+    from mockserver import FLAVOURS
+
+    assert sorted(READERS.names()) == sorted(FLAVOURS.names())
+
+
 # ---- walks --------------------------------------------------------------------------------------
 
 

@@ -63,6 +63,20 @@ def test_it_starts_its_own_mock_and_passes_a_good_client(capsys: pytest.CaptureF
         assert f"check-client: {step}" in err
 
 
+@pytest.mark.parametrize("flavour", ["canonical", "apideck", "truto", "ecartapi", "ecwid", "myboxx", "shopify"])
+def test_a_good_client_of_every_flavour_passes_the_walk(server: ServerProcess, flavour: str) -> None:
+    """The page reader of each flavour reads the real pages: ids, next cursors, offsets, Link headers."""
+    script = "good_offset.py" if flavour in ("ecwid", "myboxx") else "good_cursor.py"
+    outcome = check(server, flavour, script, "--limit", "60")
+    assert outcome.ok, outcome.report.render()
+    assert verdicts(outcome) == {**dict.fromkeys(("walk.every_customer", "walk.no_duplicates",
+                                                  "walk.cursors_as_issued", "client.exit_status",
+                                                  "client.within_budget"), "ok"),
+                                 **dict.fromkeys(("rate_limit.honours_retry_after", "rate_limit.no_429_after_429",
+                                                  "retries.idempotent_only"), "skip")}
+    assert outcome.report.stats["list_requests"] == 4 and outcome.report.stats["reference_customers"] == 230
+
+
 @pytest.mark.parametrize("flavour", sorted(GOOD))
 def test_good_clients_pass_every_profile(server: ServerProcess, flavour: str) -> None:
     plain = check(server, flavour, GOOD[flavour])
