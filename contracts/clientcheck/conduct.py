@@ -9,6 +9,9 @@ Rules, as the report applies them:
   sooner than the answer's time plus ``Retry-After``, less a small tolerance (0.1 s).
 * ``rate_limit.no_429_after_429``: after a 429, the next answer in the same scope is not another
   429: a client that waits as asked finds the quota open again, one that keeps asking does not.
+
+"Next" is by arrival: the first request of the scope that reached the mock after the answer left.
+A request already in flight then (a concurrent page) was sent before the client could know.
 * ``retries.idempotent_only``: a POST or PATCH whose attempt failed (connection dropped, or a 5xx
   answer) is not sent again with the same body, unless both attempts carry the same
   ``Idempotency-Key``: the first attempt may have taken effect. The retry is the client's next
@@ -20,8 +23,6 @@ Rules, as the report applies them:
 """
 
 from __future__ import annotations
-
-from itertools import pairwise
 
 from contracts.clientcheck.evidence import Entry, Evidence, answer_time, request_header, retry_after, scope_of
 from contracts.clientcheck.judge import NotApplicable, client_property, fail
@@ -59,12 +60,29 @@ def within_budget(evidence: Evidence) -> None:
                evidence.entries[-5:], expected=f"<= {run.budget:g} s", actual=f"{run.elapsed:.1f} s")
 
 
-def _by_scope(evidence: Evidence) -> dict[tuple[object, object], list[Entry]]:
+def _answered_then_next(evidence: Evidence, statuses: tuple[int, ...]) -> list[tuple[Entry, Entry]]:
+    """Each answer with one of ``statuses`` and the first request of the same quota scope (flavour and
+    tenant) that arrived after it was answered.
+
+    NOTE: by arrival, not by journal order: a request already in flight when the answer left
+    (a client's concurrent page) was sent before the client could know.
+    """
     scopes: dict[tuple[object, object], list[Entry]] = {}
     for entry in evidence.entries:
         if entry.get("flavour") is not None:
             scopes.setdefault(scope_of(entry), []).append(entry)
-    return scopes
+    pairs = []
+    for entries in scopes.values():
+        arrivals = sorted(entries, key=lambda e: float(e.get("epoch") or 0.0))
+        for answer in entries:
+            if answer.get("status") not in statuses:
+                continue
+            answered = answer_time(answer)
+            following = next((e for e in arrivals if e is not answer and float(e.get("epoch") or 0.0) >= answered),
+                             None)
+            if following is not None:
+                pairs.append((answer, following))
+    return sorted(pairs, key=lambda pair: float(pair[0].get("epoch") or 0.0))
 
 
 @client_property("rate_limit.honours_retry_after")
@@ -74,16 +92,13 @@ def honours_retry_after(evidence: Evidence) -> None:
     early: list[tuple[Entry, Entry, float, float]] = []
     if not any(e.get("status") in (429, 503) and retry_after(e) is not None for e in evidence.entries):
         raise NotApplicable("no answer asked the client to wait (no 429 or 503 with Retry-After)")
-    for entries in _by_scope(evidence).values():
-        for answer, following in pairwise(entries):
-            if answer.get("status") not in (429, 503):
-                continue
-            wait = retry_after(answer)
-            if wait is None:
-                continue
-            waited = float(following.get("epoch") or 0.0) - answer_time(answer)
-            if waited < wait - evidence.tolerance:
-                early.append((answer, following, wait, waited))
+    for answer, following in _answered_then_next(evidence, (429, 503)):
+        wait = retry_after(answer)
+        if wait is None:
+            continue
+        waited = float(following.get("epoch") or 0.0) - answer_time(answer)
+        if waited < wait - evidence.tolerance:
+            early.append((answer, following, wait, waited))
     if not early:
         return
     shown: list[tuple[Entry, str]] = []
@@ -103,10 +118,9 @@ def no_429_after_429(evidence: Evidence) -> None:
     repeated: list[tuple[Entry, Entry]] = []
     if not any(e.get("status") == 429 for e in evidence.entries):
         raise NotApplicable("the client was never answered 429")
-    for entries in _by_scope(evidence).values():
-        for answer, following in pairwise(entries):
-            if answer.get("status") == 429 and following.get("status") == 429:
-                repeated.append((answer, following))
+    for answer, following in _answered_then_next(evidence, (429,)):
+        if following.get("status") == 429:
+            repeated.append((answer, following))
     if not repeated:
         return
     shown: list[Entry] = []

@@ -312,6 +312,20 @@ def test_a_429_right_after_a_429_is_flagged() -> None:
     assert [line.split(" ")[0] for line in repeated.requests] == ["#1", "#2", "#3"]
 
 
+def test_a_request_already_in_flight_when_the_429_left_is_not_the_next_one() -> None:
+    """A concurrent client: #2 arrived before #1's 429 was answered, and finished after it."""
+    journal = Journal("canonical")
+    journal.add("GET", "/customers", "limit=2", status=429, headers={"Retry-After": "1"}, latency_ms=20.0)
+    journal.add("GET", "/customers", "limit=2&cursor=CUR-B", status=429, headers={"Retry-After": "1"},
+                after=0.01, latency_ms=30.0)
+    journal.add("GET", "/customers", "limit=2", body=canonical_page(["a1"], None), after=1.05)
+    journal.add("GET", "/customers", "limit=2&cursor=CUR-B", body=canonical_page(["b1"], None), after=0.01)
+    assert outcome(evidence(journal, None), *RATE) == dict.fromkeys(RATE, "ok")
+    journal.entries[2]["epoch"] -= 0.5  # the retry of #1 half a second early
+    assert outcome(evidence(journal, None), *RATE) == {"rate_limit.honours_retry_after": "FAIL",
+                                                       "rate_limit.no_429_after_429": "ok"}
+
+
 def test_a_429_without_retry_after_is_still_judged_by_the_next_answer() -> None:
     journal = Journal("canonical")
     journal.add("GET", "/customers", "limit=2", status=429, latency_ms=0)
