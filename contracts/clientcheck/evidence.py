@@ -71,6 +71,8 @@ class Evidence:
     tolerance: float = 0.1
     """Seconds a client may come early after a ``Retry-After`` (clocks and rounding)."""
     notes: dict[str, Any] = field(default_factory=dict)
+    complete: bool = True
+    """False when the journal's ring dropped the oldest of the client's requests (a long run)."""
 
     def ours(self) -> list[Entry]:
         """The entries of the flavour under test."""

@@ -4,7 +4,8 @@
 
     1. the mock            a `mockserver serve` child (2 workers, --count, --seed), or --base-url
     2. reference walk      the flavour's list with faults and rate limits off (before)
-    3. journal             DELETE /__admin/requests; response capture on (PUT /__admin/config)
+    3. journal             DELETE /__admin/requests; response capture on (PUT /__admin/config); one
+                           GET /health?check-client=start (gone afterwards: the ring dropped requests)
     4. profile             PUT /__admin/rate-limits or /__admin/faults (contracts.clientcheck.profiles)
     5. the client          the command, {url} replaced, MOCK_URL / MOCK_TOKEN / MOCK_FLAVOUR set,
                            stopped at --budget seconds
@@ -22,6 +23,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,7 @@ __all__ = ["ClientCheck", "ClientReport", "check_client", "read_journal"]
 
 ADMIN_TOKEN = "client-check-admin"
 JOURNAL_PAGE = 1000
+MARK = "/health?check-client=start"
 STDERR_TAIL = 2000
 
 
@@ -210,6 +213,7 @@ def _check(check: ClientCheck, reader: PageReader, admin: AdminClient, root: str
         before = set(walk_ids(flavour_url, reader, check.token))
         admin.clear_requests()
         admin.journal(responses=True)
+        _mark(root)
         say(f"profile {check.profile}: {_apply(check, admin)}")
         argv = [part.replace("{url}", flavour_url) for part in check.command]
         env = {**os.environ, "MOCK_URL": flavour_url, "MOCK_TOKEN": check.token, "MOCK_FLAVOUR": check.flavour}
@@ -219,15 +223,27 @@ def _check(check: ClientCheck, reader: PageReader, admin: AdminClient, root: str
             f"{run.elapsed:.1f} s")
         clear_profile(admin)
         entries = read_journal(admin)
+        complete = bool(entries) and _is_mark(entries[0])
+        entries = entries[1:] if complete else entries
         after = set(walk_ids(flavour_url, reader, check.token))
     finally:
         _restore(admin, *saved)
     say(f"judging {len(entries)} journaled requests")
     evidence = Evidence(check.flavour, reader, entries, run, frozenset(before & after), root,
-                        notes={"seed": check.seed})
+                        notes={"seed": check.seed}, complete=complete)
     report = judge(evidence, check.checks, target=f"client of {check.flavour} ({check.profile})")
     report.stats.update(_stats(evidence))
     return ClientReport(report, evidence, check.profile, flavour_url)
+
+
+def _mark(root: str) -> None:
+    """Journal one request before the client's: if it is gone afterwards, the ring dropped the oldest."""
+    with urllib.request.urlopen(f"{root}{MARK}", timeout=10) as answer:
+        answer.read()
+
+
+def _is_mark(entry: Entry) -> bool:
+    return entry.get("path") == "/health" and entry.get("query") == MARK.partition("?")[2]
 
 
 def _apply(check: ClientCheck, admin: AdminClient) -> str:

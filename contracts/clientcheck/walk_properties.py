@@ -32,6 +32,9 @@ def deliveries(evidence: Evidence) -> list[tuple[Entry, list[str]]]:
 
 
 def _walked(evidence: Evidence) -> list[Entry]:
+    if not evidence.complete:
+        raise NotApplicable("the journal's ring dropped the client's oldest requests; start the mock with a "
+                            "larger --journal-size")
     requests = evidence.list_requests()
     if not requests:
         raise NotApplicable(f"the client sent no {evidence.flavour} list request")

@@ -169,3 +169,22 @@ def test_help_explains_profiles_properties_and_an_example(capsys: pytest.Capture
                  "MOCK_URL", "MOCK_TOKEN", "{url}", "contracts check-client --flavour ecwid --profile faults --",
                  "exit status: 0"):
         assert text in out
+
+
+def test_a_journal_too_small_for_the_run_is_said_not_misjudged() -> None:
+    """230 pages of one customer in a ring of 100: the oldest pages are gone, so no walk is judged."""
+    with ServerProcess(Settings(seed=0, count=230, workers=2, admin_token=ADMIN_TOKEN, journal_size=100)) as small:
+        outcome = check_client(ClientCheck("canonical", command("good_cursor.py", "canonical", "--limit", "1"),
+                                           base_url=small.url, admin_token=ADMIN_TOKEN))
+    results = {r.name: r for r in outcome.report.results}
+    for name in ("walk.every_customer", "walk.no_duplicates", "walk.cursors_as_issued"):
+        assert results[name].skipped is not None and "--journal-size" in results[name].skipped
+    assert outcome.ok  # nothing is claimed broken
+
+
+def test_a_server_without_a_journal_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerProcess(Settings(seed=0, count=30, workers=2, admin_token=ADMIN_TOKEN, journal_size=0)) as bare:
+        code = main(["check-client", "--flavour", "canonical", "--base-url", bare.url, "--admin-token", ADMIN_TOKEN,
+                     "--", *command("good_cursor.py", "canonical")])
+    err = capsys.readouterr().err
+    assert code == 2 and "keeps no request journal" in err and "Traceback" not in err
