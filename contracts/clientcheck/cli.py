@@ -34,8 +34,8 @@ EPILOG = textwrap.dedent("""\
       client.within_budget           it finished within --budget seconds (it is stopped there)
 
     the command:
-      everything after -- ; {url} in it becomes the flavour's base URL (the mount, e.g.
-      http://127.0.0.1:PORT/apideck; canonical: the root). The environment also has MOCK_URL (the
+      everything after -- ; {url} in it becomes the flavour's base URL (its mount, e.g.
+      http://127.0.0.1:PORT/apideck or .../canonical). The environment also has MOCK_URL (the
       same URL), MOCK_TOKEN (the API token to send) and MOCK_FLAVOUR. Its output is not shown.
 
     example:

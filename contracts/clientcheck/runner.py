@@ -201,7 +201,8 @@ def check_client(check: ClientCheck) -> ClientReport:
 
 def _check(check: ClientCheck, reader: PageReader, admin: AdminClient, root: str) -> ClientReport:
     say = check.progress
-    flavour_url = root if check.flavour == "canonical" else f"{root}/{check.flavour}"
+    # NOTE: canonical too is reached at its mount: a server may serve another flavour at its root.
+    flavour_url = f"{root}/{check.flavour}"
     try:
         saved = (admin.get_faults(), admin.rate_limits(), admin.controls())
     except (AdminError, OSError) as exc:
