@@ -24,7 +24,15 @@ A request already in flight then (a concurrent page) was sent before the client 
 
 from __future__ import annotations
 
-from contracts.clientcheck.evidence import Entry, Evidence, answer_time, request_header, retry_after, scope_of
+from contracts.clientcheck.evidence import (
+    Entry,
+    Evidence,
+    answer_time,
+    arrival,
+    request_header,
+    retry_after,
+    scope_of,
+)
 from contracts.clientcheck.judge import NotApplicable, client_property, fail
 
 __all__ = ["NON_IDEMPOTENT"]
@@ -67,22 +75,22 @@ def _answered_then_next(evidence: Evidence, statuses: tuple[int, ...]) -> list[t
     NOTE: by arrival, not by journal order: a request already in flight when the answer left
     (a client's concurrent page) was sent before the client could know.
     """
-    scopes: dict[tuple[object, object], list[Entry]] = {}
+    scopes: dict[tuple[str | None, str | None], list[Entry]] = {}
     for entry in evidence.entries:
         if entry.get("flavour") is not None:
             scopes.setdefault(scope_of(entry), []).append(entry)
     pairs = []
     for entries in scopes.values():
-        arrivals = sorted(entries, key=lambda e: float(e.get("epoch") or 0.0))
+        arrivals = sorted(entries, key=lambda e: arrival(e))
         for answer in entries:
             if answer.get("status") not in statuses:
                 continue
             answered = answer_time(answer)
-            following = next((e for e in arrivals if e is not answer and float(e.get("epoch") or 0.0) >= answered),
+            following = next((e for e in arrivals if e is not answer and arrival(e) >= answered),
                              None)
             if following is not None:
                 pairs.append((answer, following))
-    return sorted(pairs, key=lambda pair: float(pair[0].get("epoch") or 0.0))
+    return sorted(pairs, key=lambda pair: arrival(pair[0]))
 
 
 @client_property("rate_limit.honours_retry_after")
@@ -96,7 +104,7 @@ def honours_retry_after(evidence: Evidence) -> None:
         wait = retry_after(answer)
         if wait is None:
             continue
-        waited = float(following.get("epoch") or 0.0) - answer_time(answer)
+        waited = arrival(following) - answer_time(answer)
         if waited < wait - evidence.tolerance:
             early.append((answer, following, wait, waited))
     if not early:

@@ -29,6 +29,7 @@ __all__ = [
     "Entry",
     "Evidence",
     "answer_time",
+    "arrival",
     "describe",
     "page_body",
     "query_of",
@@ -137,14 +138,24 @@ def retry_after(entry: Entry) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def arrival(entry: Entry) -> float:
+    """When the request arrived, in epoch seconds (0 when the entry does not say)."""
+    return _number(entry.get("epoch"))
+
+
 def answer_time(entry: Entry) -> float:
     """When the answer left (the request's time plus its latency), in epoch seconds."""
-    return float(entry.get("epoch") or 0.0) + float(entry.get("latency_ms") or 0.0) / 1000
+    return arrival(entry) + _number(entry.get("latency_ms")) / 1000
 
 
-def scope_of(entry: Entry) -> tuple[Any, Any]:
+def scope_of(entry: Entry) -> tuple[str | None, str | None]:
     """The quota a request counts against: its flavour and tenant."""
-    return entry.get("flavour"), entry.get("tenant")
+    flavour, tenant = entry.get("flavour"), entry.get("tenant")
+    return (None if flavour is None else str(flavour)), (None if tenant is None else str(tenant))
 
 
 def describe(entry: Entry, base_url: str = "", note: str = "") -> str:
@@ -155,7 +166,7 @@ def describe(entry: Entry, base_url: str = "", note: str = "") -> str:
     if fault:
         answer += f" ({fault})"
     time = str(entry.get("time") or "")
-    clock = time[11:23] if len(time) >= 23 else f"{float(entry.get('epoch') or 0):.3f}"
+    clock = time[11:23] if len(time) >= 23 else f"{arrival(entry):.3f}"
     url = entry.get("url") or (str(entry.get("path") or "") + (f"?{entry['query']}" if entry.get("query") else ""))
     line = f"#{entry.get('id')} {clock} {entry.get('method')} {base_url}{url} -> {answer}"
     return f"{line}  [{note}]" if note else line

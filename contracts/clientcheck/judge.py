@@ -68,10 +68,10 @@ def client_property(name: str) -> Callable[[Check], Check]:
 def fail(evidence: Evidence, prop: str, message: str, shown: Iterable[Entry | tuple[Entry, str]] = (),
          *, expected: Any = None, actual: Any = None) -> ContractFailure:
     """A failure of ``prop`` listing the requests in ``shown`` (an entry, or an entry and a note)."""
-    order: dict[Any, tuple[Entry, list[str]]] = {}
+    order: dict[int, tuple[Entry, list[str]]] = {}
     for item in shown:
         entry, note = item if isinstance(item, tuple) else (item, "")
-        _, notes = order.setdefault(entry.get("id"), (entry, []))
+        _, notes = order.setdefault(id(entry), (entry, []))
         if note:
             notes.append(note)
     lines = [describe(entry, evidence.base_url, "; ".join(notes)) for entry, notes in order.values()]

@@ -89,7 +89,7 @@ def no_duplicates(evidence: Evidence) -> None:
     shown: list[tuple[Entry, str]] = []
     seen_pairs = set()
     for customer, (before, again) in repeated.items():
-        pair = (before.get("id"), again.get("id"))
+        pair = (id(before), id(again))
         if pair in seen_pairs:
             continue
         seen_pairs.add(pair)
