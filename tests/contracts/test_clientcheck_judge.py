@@ -478,7 +478,7 @@ ENTRY = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(ENTRY, max_size=8), st.sampled_from(["canonical", "ecwid", "shopify"]))
 def test_any_journal_is_judged_without_an_exception(entries: list[dict[str, Any]], flavour: str) -> None:
     """Whatever the journal holds (missing keys, wrong types, cut bodies), every property answers."""

@@ -130,6 +130,11 @@ def test_a_crash_and_an_overrun_are_reported(server: ServerProcess, tmp_path: Pa
     assert "no cursor in page" in crashed.report.failures[0].message
     assert verdicts(crashed)["walk.every_customer"] == "skip"  # it never listed
 
+    missing = check_client(ClientCheck("canonical", [str(tmp_path / "no-such-client")], base_url=server.url,
+                                       admin_token=ADMIN_TOKEN))
+    assert verdicts(missing)["client.exit_status"] == "FAIL"
+    assert "could not be started" in missing.report.failures[0].message
+
     slow = check_client(ClientCheck("canonical", [sys.executable, "-c", "import time; time.sleep(30)"],
                                     base_url=server.url, admin_token=ADMIN_TOKEN, budget=0.5))
     assert verdicts(slow)["client.within_budget"] == "FAIL" and slow.evidence.run.timed_out
@@ -160,6 +165,13 @@ def test_usage_errors_exit_2_with_one_line(argv: list[str], message: str, capsys
     assert main(["check-client", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_wrong_admin_token_is_a_usage_error(server: ServerProcess, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check-client", "--flavour", "canonical", "--base-url", server.url, "--admin-token", "wrong",
+                 "--", *command("good_cursor.py", "canonical")])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot use the admin API" in err and "--admin-token" in err and "Traceback" not in err
 
 
 def test_help_explains_profiles_properties_and_an_example(capsys: pytest.CaptureFixture[str]) -> None:
