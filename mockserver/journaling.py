@@ -9,14 +9,16 @@ Falcon skips ``process_response``): the app calls :meth:`Journaling.dropped` bef
 What the other stages leave on ``req.context`` completes the entry: ``caller`` (its tenant),
 ``operation``, ``fault`` (the Faults stage: ``prefer:code=503``, ``profile:reset``),
 ``rate_limited`` (the RateLimits stage) and ``raw_body`` (the bytes :func:`~mockserver.resources.read_json`
-read, so no second read). A body nobody read is not read here: the client may be slow to send it,
-and the journal never holds a request up.
+read, so no second read). A body nobody read (a request refused before its operation ran) is read
+here only when all of it has already arrived (:func:`_arrived_body`): the journal never waits for a
+slow client.
 
 Off (``--journal-size 0``) the stage is not installed: the hot path does not pay a flag check.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Callable
@@ -84,7 +86,10 @@ class Journaling:
         dialect = getattr(resource, "dialect", None)
         if operation is None and dialect is not None:
             operation = resource.by_method.get(req.method)
-        body, cut = capped(context.get("raw_body"), self.body_bytes)
+        raw = context.get("raw_body")
+        if raw is None and status is not None and req.env.get("CONTENT_LENGTH"):
+            raw = _arrived_body(req.env, self.body_bytes)
+        body, cut = capped(raw, self.body_bytes)
         data: dict[str, Any] = {
             "headers": environ_headers(req.env), "body": body, "body_truncated": cut,
             "latency_ms": round(latency, 3), "fault": context.get("fault"),
@@ -100,6 +105,37 @@ class Journaling:
             dialect.name if dialect is not None else self.flavour_of(req.path),
             None if caller is None else tenant_name(caller.token, caller.tenant), status,
             None if operation is None else operation.name, dumps(data)))
+
+
+def _arrived_body(env: dict[str, Any], limit: int) -> bytes | None:
+    """The request body nobody read, when it is at most ``limit`` bytes and has wholly arrived; else ``None``.
+
+    In-process (a ``BytesIO``) it is there; under gunicorn, when the bytes gunicorn already received
+    hold all of it (a small body travels with its head). Never a read that would wait for the client.
+    """
+    try:
+        length = int(env["CONTENT_LENGTH"])
+        if not 0 < length <= limit:
+            return None
+        stream = env.get("wsgi.input")
+        if type(stream).__name__ == "InputWrapper":  # wsgiref's validator (Falcon's test client) around it
+            stream = getattr(stream, "input", None)
+        if type(stream) is io.BytesIO:
+            data = stream.read(length)
+        else:
+            # NOTE: gunicorn's Body > (the worker's deadline reader >) LengthReader > Unreader;
+            # anything else is left alone
+            reader = getattr(stream, "reader", None)
+            if not hasattr(reader, "unreader"):
+                reader = getattr(reader, "reader", None)
+            buffered = getattr(getattr(reader, "unreader", None), "buf", None)
+            if type(buffered) is not io.BytesIO or getattr(reader, "length", None) != length \
+                    or buffered.getbuffer().nbytes < length:
+                return None
+            data = stream.read(length)  # type: ignore[union-attr]
+        return data if isinstance(data, bytes) else None
+    except Exception:  # noqa: BLE001 - a journal entry without a body, never a failed request
+        return None
 
 
 def _response(resp: falcon.Response, limit: int, secrets: list[str]) -> dict[str, Any]:

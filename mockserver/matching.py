@@ -38,7 +38,8 @@ from urllib.parse import parse_qsl
 
 from mockserver.errors import InvalidBody, Problem
 
-__all__ = ["MATCHER_KEYS", "VALUE_MATCHERS", "Matcher", "NearMiss", "near_misses", "parse_matcher"]
+__all__ = ["MATCHER_KEYS", "VALUE_MATCHERS", "Matcher", "NearMiss", "ValueMatcher", "near_misses", "parse_json_path",
+           "parse_matcher", "select"]
 
 MATCHER_KEYS = ("method", "url", "urlPath", "urlPattern", "urlPathPattern", "queryParameters", "headers",
                 "bodyPatterns", "flavour", "tenant", "status")

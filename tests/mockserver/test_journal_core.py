@@ -226,3 +226,54 @@ def test_near_misses_rank_the_closest_first_and_say_why() -> None:
     assert [(m.entry["id"], m.distance) for m in ranked] == [(4, 0.0), (2, 0.2), (3, 0.4)]
     assert ranked[1].differences == ['headers.Idempotency-Key: expected equalTo "k-1", got "k-2"']
     assert near_misses(matcher, [], 3) == []
+
+
+# ---- settings ------------------------------------------------------------------------------------
+
+
+def test_journal_settings_come_from_flags_the_environment_and_the_config_file(tmp_path: Path) -> None:
+    from mockserver.cli import _parse, _parser, _settings
+    from mockserver.config_file import initial_controls, read_config
+    from mockserver.settings import Settings
+
+    args = _parse(_parser(), ["serve", "--journal-size", "0", "--journal-body-bytes", "10"])
+    assert (_settings(args).journal_size, _settings(args).journal_body_bytes) == (0, 10)
+    assert Settings.from_env({"MOCKSERVER_JOURNAL_SIZE": "7"}).journal_size == 7
+    config = tmp_path / "mock.yaml"
+    config.write_text("journal_size: 50\njournal:\n  responses: true\n  max_response_bytes: 10\n")
+    assert read_config(str(config)) == {"journal_size": 50}
+    controls = initial_controls(Settings(config=str(config)))
+    assert (controls.journal_responses, controls.journal_response_bytes) == (True, 10)
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    ({"journal": {"responses": "yes"}}, "journal.responses"),
+    ({"journal": {"max_response_bytes": -1}}, "journal.max_response_bytes"),
+    ({"journal": {"keep": True}}, "journal.keep"),
+])
+def test_bad_journal_controls_are_refused_naming_the_key(data: dict[str, Any], key: str) -> None:
+    from mockserver.controls import Controls
+    from mockserver.errors import InvalidSettings
+
+    with pytest.raises(InvalidSettings) as caught:
+        Controls.from_mapping(data)
+    assert caught.value.detail.startswith(key), caught.value.detail
+
+
+@pytest.mark.parametrize("size", [-1, 10_000_001])
+def test_a_journal_size_out_of_range_is_refused(size: int) -> None:
+    from mockserver.errors import InvalidSettings
+    from mockserver.settings import Settings
+
+    with pytest.raises(InvalidSettings, match="journal size must be between 0"):
+        Settings(journal_size=size)
+
+
+def test_a_server_without_a_journal_installs_no_stage(tmp_path: Path) -> None:
+    from mockserver import Settings, create_app
+    from mockserver.journaling import Journaling
+
+    on = create_app(Settings(seed=1, count=5, state=str(tmp_path / "on.sqlite3")))
+    off = create_app(Settings(seed=1, count=5, state=str(tmp_path / "off.sqlite3"), journal_size=0))
+    assert any(isinstance(m, Journaling) for m in on._unprepared_middleware)
+    assert not any(isinstance(m, Journaling) for m in off._unprepared_middleware)

@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -268,3 +269,36 @@ def test_a_server_without_a_journal_says_so(tmp_path: Path) -> None:
         status, _, data = call(server, "GET", "/__admin/requests", ADMIN)
     assert status == 404 and "--journal-size 0" in json.loads(data)["detail"]
     assert not os.path.exists(tmp_path / "s.sqlite3-requests")
+
+
+def _raw(server: ServerProcess, head: str, body: bytes, then: bytes = b"") -> tuple[bytes, float]:
+    """Send ``head`` and ``body`` in one write (then ``then`` after the answer); the answer's first line."""
+    conn = connect(server)
+    conn.connect()
+    sock = conn.sock
+    started = time.perf_counter()
+    sock.sendall(head.encode() + b"\r\n" + body)
+    answer = sock.recv(65536)
+    elapsed = time.perf_counter() - started
+    if then:
+        sock.sendall(then)
+    conn.close()
+    return answer.split(b"\r\n", 1)[0], elapsed
+
+
+def test_a_refused_requests_body_is_journaled_when_it_has_arrived(server: ServerProcess) -> None:
+    body = b'{"first_name": "Eve"}'
+    line, _ = _raw(server, f"POST /customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           f"Content-Length: {len(body)}\r\nConnection: close\r\n", body)
+    assert line == b"HTTP/1.1 401 Unauthorized"  # refused before the operation read its body
+    line, _ = _raw(server, f"POST /customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+                           f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\nConnection: close\r\n", body)
+    assert line == b"HTTP/1.1 415 Unsupported Media Type"
+    assert [(e["status"], e["body"]) for e in _all(server, method="POST")] == [(401, body.decode()), (415, body.decode())]
+
+
+def test_the_journal_never_waits_for_a_body_still_on_its_way(server: ServerProcess) -> None:
+    line, elapsed = _raw(server, "POST /customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 40\r\nConnection: close\r\n", b'{"first_', then=b'name": "Eve"}')
+    assert line == b"HTTP/1.1 401 Unauthorized" and elapsed < 2  # the body deadline is 5 s
+    assert [(e["status"], e["body"]) for e in _all(server, method="POST")] == [(401, None)]

@@ -73,6 +73,7 @@ def test_controls_round_trip_through_their_json_form() -> None:
         "rate_limits": {"enabled": True, "flavours": {"ecwid": {"limit": 5, "seconds": 1}}},
         "prefer": False,
         "clock": {"offset_seconds": 12.5, "frozen_at": 1000.0},
+        "journal": {"responses": True, "max_response_bytes": 4096},
     }
     controls = Controls.from_mapping(data)
     assert controls.as_json() == data
