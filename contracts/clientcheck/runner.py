@@ -145,6 +145,9 @@ def _run_command(argv: list[str], env: dict[str, str], budget: float) -> ClientR
             timed_out = True
             _stop(process)
             code = None
+        except BaseException:  # Ctrl+C: the client goes too
+            _stop(process)
+            raise
         elapsed = time.perf_counter() - started
         err.seek(0)
         tail = err.read()[-STDERR_TAIL:].decode("utf-8", "replace")
@@ -193,6 +196,8 @@ def check_client(check: ClientCheck) -> ClientReport:
         return outcome
     except AdminError as exc:
         raise ServerUnreachable(f"the mock's admin API refused a request: {exc}") from None
+    except OSError as exc:
+        raise ServerUnreachable(f"the mock at {root} stopped answering: {exc}") from None
     finally:
         if server is not None:
             say("stopping mock")
