@@ -88,7 +88,8 @@ def add_check_client_command(subparsers: argparse._SubParsersAction) -> None:  #
     parser.add_argument("--admin-token", default=os.environ.get("MOCKSERVER_ADMIN_TOKEN") or None,
                         help="the admin token of the --base-url server (env MOCKSERVER_ADMIN_TOKEN)")
     parser.add_argument("--token", default="secret_client-check",
-                        help="the API token the client is given as MOCK_TOKEN (default secret_client-check)")
+                        help="the API token the client is given as MOCK_TOKEN, also used by the kit's reference walks "
+                             "(default secret_client-check; a --base-url server started with --token needs its own)")
     parser.add_argument("--budget", type=_number, default=60.0, metavar="SECONDS",
                         help="seconds the client may run; it is stopped then (default 60)")
     parser.add_argument("--count", type=_count, default=230,
