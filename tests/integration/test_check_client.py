@@ -121,6 +121,21 @@ def test_each_broken_client_is_flagged_by_its_property(server: ServerProcess, sc
         assert failure.requests and all(line.startswith("#") and " -> " in line for line in failure.requests)
 
 
+def test_the_json_report_of_a_failure_names_the_requests(server: ServerProcess,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    AdminClient(urllib_sender(server.url), ADMIN_TOKEN).reset()
+    code = main(["check-client", "-q", "--flavour", "ecwid", "--base-url", server.url, "--admin-token", ADMIN_TOKEN,
+                 "--report", "json", "--", *command("skips_a_page.py", "ecwid")])
+    out, err = capsys.readouterr()
+    assert code == 1 and err == ""  # -q: no progress lines
+    report = json.loads(out)
+    assert report["ok"] is False and report["failed"] == ["walk.every_customer"]
+    gap = next(p for p in report["properties"] if p["name"] == "walk.every_customer")
+    assert gap["status"] == "failed" and gap["expected"] == "230 customers" and gap["actual"] == "200"
+    assert len(gap["requests"]) == 4 and all("/ecwid/api/v3/1003/customers?limit=50" in r for r in gap["requests"])
+    assert report["client"]["exit_code"] == 0 and report["url"] == f"{server.url}/ecwid"
+
+
 def test_a_crash_and_an_overrun_are_reported(server: ServerProcess, tmp_path: Path) -> None:
     crash = tmp_path / "crash.py"
     crash.write_text("import sys\nprint('about to fail', file=sys.stderr)\nraise SystemExit('no cursor in page')\n")
