@@ -19,7 +19,7 @@ EPILOG = textwrap.dedent("""\
                    the walk meets 429s with Retry-After
       faults       seeded faults for the flavour (--seed): list requests answer 500, 503 with
                    Retry-After: 1, or lose their connection (10% each); creates and updates
-                   503 or a lost connection (20% each)
+                   answer 503, or run and have their answer cut (20% each)
 
     properties (each failure lists the journaled requests that show it):
       walk.every_customer            every customer the mock lists was on a page the client fetched
@@ -28,8 +28,8 @@ EPILOG = textwrap.dedent("""\
       rate_limit.honours_retry_after after a 429 (or a 503 with Retry-After) the next request in the
                                      same flavour and tenant waited Retry-After (0.1 s tolerance)
       rate_limit.no_429_after_429    no 429 right after a 429 in the same flavour and tenant
-      retries.idempotent_only        a failed POST/PATCH (dropped or 5xx) is not sent again with the
-                                     same body unless both carry the same Idempotency-Key
+      retries.idempotent_only        a failed POST/PATCH (dropped, cut or 5xx) is not sent again with
+                                     the same body unless both carry the same Idempotency-Key
       client.exit_status             the command exited 0 (else the end of its stderr is shown)
       client.within_budget           it finished within --budget seconds (it is stopped there)
 

@@ -12,12 +12,11 @@ Rules, as the report applies them:
 
 "Next" is by arrival: the first request of the scope that reached the mock after the answer left.
 A request already in flight then (a concurrent page) was sent before the client could know.
-* ``retries.idempotent_only``: a POST or PATCH whose attempt failed (connection dropped, or a 5xx
-  answer) is not sent again with the same body, unless both attempts carry the same
-  ``Idempotency-Key``: the first attempt may have taken effect. The retry is the client's next
-  request with the same method and URL in the same flavour and tenant; when the journal has no
-  body for the failed attempt (the mock dropped it before reading it), the same
-  ``Content-Length`` counts as the same body. A 429 refused the request before
+* ``retries.idempotent_only``: a POST or PATCH whose attempt failed (the connection dropped, the
+  answer was cut, or a 5xx) is not sent again with the same body, unless both attempts carry the
+  same ``Idempotency-Key``: the first attempt may have taken effect. The retry is the client's
+  next request with the same method and URL in the same flavour and tenant. An attempt whose body
+  the journal does not have (the mock dropped it before reading it) is not judged. A 429 refused the request before
   it ran, so repeating a POST after one is allowed. GET, HEAD, OPTIONS, PUT and DELETE are
   idempotent (RFC 9110, 9.2.2) and may always be retried.
 """
@@ -29,6 +28,7 @@ from contracts.clientcheck.evidence import (
     Evidence,
     answer_time,
     arrival,
+    broken_connection,
     request_header,
     retry_after,
     scope_of,
@@ -147,25 +147,23 @@ def _target(entry: Entry) -> tuple[object, ...]:
 def _same_body(attempt: Entry, again: Entry) -> bool:
     """Whether ``again`` sent the body ``attempt`` sent.
 
-    NOTE: the journal has no body for an attempt the mock dropped or refused before reading it (a
-    fault is drawn first); then the same ``Content-Length`` stands for the same body.
+    NOTE: the journal has no body for an attempt the mock dropped before reading it (a fault is
+    drawn first); such an attempt is not judged: a next write of the same size may be another
+    customer, and a property fails only on evidence.
     """
     first, second = attempt.get("body"), again.get("body")
-    if first is not None and second is not None:
-        return bool(first == second)
-    length = request_header(attempt, "Content-Length")
-    return length is not None and length == request_header(again, "Content-Length")
+    return first is not None and first == second
 
 
 def _failed(entry: Entry) -> bool:
     status = entry.get("status")
-    return status is None or (isinstance(status, int) and status >= 500)
+    return broken_connection(entry) or (isinstance(status, int) and status >= 500)
 
 
 @client_property("retries.idempotent_only")
 def idempotent_only(evidence: Evidence) -> None:
-    """A POST or PATCH whose attempt failed (dropped connection or 5xx) is not sent again with the same
-    body unless both attempts carry the same ``Idempotency-Key``."""
+    """A POST or PATCH whose attempt failed (dropped or cut connection, or 5xx) is not sent again with
+    the same body unless both attempts carry the same ``Idempotency-Key``."""
     writes = [e for e in evidence.entries if str(e.get("method") or "").upper() in NON_IDEMPOTENT]
     if not writes:
         raise NotApplicable("the client sent no POST or PATCH")

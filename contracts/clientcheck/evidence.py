@@ -25,11 +25,13 @@ from urllib.parse import parse_qsl
 from contracts.clientcheck.pages import PageReader, header
 
 __all__ = [
+    "CONNECTION_FAULTS",
     "ClientRun",
     "Entry",
     "Evidence",
     "answer_time",
     "arrival",
+    "broken_connection",
     "describe",
     "page_body",
     "query_of",
@@ -109,11 +111,29 @@ def response_headers(entry: Entry) -> Mapping[str, Any] | None:
     return headers if isinstance(headers, Mapping) else None
 
 
+CONNECTION_FAULTS = ("reset", "empty", "malformed", "truncated")
+"""The mock's connection faults: the client got no answer, or a broken one (even on a 2xx)."""
+
+
+def broken_connection(entry: Entry) -> bool:
+    """Whether the client got no usable answer: the connection dropped, or the answer was cut
+    (``fault`` such as ``profile:truncated``: the mock ran the request and logged its status, the
+    client received half of it)."""
+    if entry.get("status") is None:
+        return True
+    fault = entry.get("fault")
+    if not isinstance(fault, str):
+        return False
+    return any(part in CONNECTION_FAULTS for part in fault.partition(":")[2].split(","))
+
+
 def page_body(entry: Entry) -> Any:
-    """The decoded JSON answer of a successful request, or ``None`` (no capture, cut, not JSON, not 2xx)."""
+    """The decoded JSON answer the client received, or ``None`` (no capture, cut, not JSON, not 2xx)."""
     status = entry.get("status")
     response = entry.get("response")
     if not isinstance(status, int) or not 200 <= status < 300 or not isinstance(response, Mapping):
+        return None
+    if broken_connection(entry):
         return None
     if response.get("body_truncated"):
         return None

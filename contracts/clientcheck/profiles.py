@@ -7,7 +7,8 @@
                   429s with Retry-After
     faults        a seeded fault profile for the flavour: list requests answer 500, 503 (with
                   Retry-After: 1) or lose their connection, one in ten each; creates and updates
-                  fail one in five (503) or lose their connection (one in five). The n-th identical
+                  answer 503 (one in five) or run and have their answer cut (truncated, one in
+                  five). The n-th identical
                   request always draws the same fault, so the same client meets the same faults
                   with the same --seed
 
@@ -29,7 +30,9 @@ PROFILES = ("pagination", "rate-limits", "faults")
 LIST_FAULTS = {"errors": [{"status": 500, "rate": 0.1}, {"status": 503, "rate": 0.1, "retry_after": 1}],
                "connection": [{"fault": "reset", "rate": 0.1}]}
 WRITE_FAULTS = {"errors": [{"status": 503, "rate": 0.2, "retry_after": 1}],
-                "connection": [{"fault": "reset", "rate": 0.2}]}
+                "connection": [{"fault": "truncated", "rate": 0.2}]}
+"""NOTE: ``truncated``, not ``reset``: the write runs and its answer is cut, the case where a retry
+creates a second customer; and the journal then has the request's body to compare retries with."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def apply_profile(admin: AdminClient, profile: str, flavour: str, seed: int, quo
     if profile == "faults":
         admin.set_faults(fault_profile(flavour, seed, writes))
         return (f"faults on for {flavour} (seed {seed}): lists 10% 500, 10% 503, 10% reset"
-                + ("; creates and updates 20% 503, 20% reset" if writes else ""))
+                + ("; creates and updates 20% 503, 20% cut after they ran" if writes else ""))
     return "nothing goes wrong (pagination only)"
 
 

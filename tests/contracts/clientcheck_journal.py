@@ -26,14 +26,14 @@ class Journal:
     def add(self, method: str, path: str, query: str = "", *, status: int | None = 200, body: Any = None,
             headers: dict[str, str] | None = None, after: float = 0.05, operation: str = "list",
             request_body: str | None = None, request_headers: dict[str, str] | None = None,
-            tenant: str | None = None, latency_ms: float = 2.0) -> dict[str, Any]:
+            tenant: str | None = None, latency_ms: float = 2.0, fault: str | None = None) -> dict[str, Any]:
         self.clock += after
         entry: dict[str, Any] = {
             "id": len(self.entries) + 1, "epoch": self.clock, "method": method, "path": path, "query": query,
             "url": path + (f"?{query}" if query else ""), "headers": {"Authorization": "***", **(request_headers or {})},
             "body": request_body, "body_truncated": False, "status": status, "flavour": self.flavour,
             "tenant": tenant or self.tenant, "operation": operation, "latency_ms": latency_ms,
-            "fault": None if status is not None else "profile:reset", "rate_limited": status == 429,
+            "fault": fault or (None if status is not None else "profile:reset"), "rate_limited": status == 429,
             "worker": 1,
             "response": {"headers": headers or {}, "body": None if body is None else json.dumps(body),
                          "body_truncated": False},

@@ -46,6 +46,14 @@ def test_a_failed_page_fetched_again_is_neither_a_gap_nor_a_duplicate() -> None:
     assert failed(evidence(journal, IDS), *WALK) == set()
 
 
+def test_a_page_whose_answer_was_cut_was_not_fetched() -> None:
+    """The journal keeps the whole page the mock rendered; the client got half of it, and asks again."""
+    journal = Journal("canonical")
+    journal.add("GET", "/customers", "limit=2", body=canonical_page(["a1", "a2"], "CUR-B"), fault="profile:malformed")
+    good_canonical_walk(journal)
+    assert failed(evidence(journal, IDS), *WALK) == set()
+
+
 def test_a_walk_that_stops_early_misses_customers() -> None:
     journal = Journal("canonical")
     journal.add("GET", "/customers", "limit=2", body=canonical_page(["a1", "a2"], "CUR-B"))

@@ -96,6 +96,10 @@ def test_good_clients_pass_every_profile(server: ServerProcess, flavour: str) ->
     assert stats["answered_5xx"] + stats["connections_dropped"] >= 1, stats
     if writes:
         assert verdicts(faulty)["retries.idempotent_only"] == "ok"
+        keyed = check(server, flavour, GOOD[flavour], *writes, "--idempotency-keys", profile="faults", seed=1)
+        assert keyed.ok, keyed.report.render()
+        posts = [e for e in keyed.evidence.entries if e.get("method") == "POST"]
+        assert len(posts) > 4  # a failed create was sent again, under its key
 
 
 @pytest.mark.parametrize(("script", "flavour", "extra", "profile", "seed", "flagged"), [

@@ -2,7 +2,8 @@
 
 These clients stand for *your* code: they use the standard library only and know nothing of the
 kit (no import of ``contracts`` or ``mockserver``). Each is a script run as
-``python <script>.py {url} --flavour F [--limit N] [--creates N]``; ``MOCK_TOKEN`` is the token.
+``python <script>.py {url} --flavour F [--limit N] [--creates N [--idempotency-keys]]``; ``MOCK_TOKEN``
+is the token.
 """
 
 from __future__ import annotations
@@ -95,7 +96,10 @@ class Client:
                 return dict(response.headers.items()), json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             with error:
-                error.read()
+                try:
+                    error.read()
+                except (http.client.HTTPException, OSError):
+                    raise Failed(None) from None  # an error answer cut short: no answer at all
             wait = error.headers.get("Retry-After")
             raise Failed(error.code, float(wait) if wait else None) from None
         except (urllib.error.URLError, http.client.HTTPException, ConnectionError, ValueError):
@@ -157,12 +161,42 @@ def walk(client: Client, limit: int) -> list[str]:
     return ids
 
 
-def create_safely(client: Client, n: int) -> None:
-    """Create ``n`` customers; a failed POST is sent again only with the same Idempotency-Key."""
+def create_safely(client: Client, n: int, keyed: bool = False) -> None:
+    """Create ``n`` customers without ever creating one twice.
+
+    A POST refused with 429 never ran: it is sent again after Retry-After. A POST that failed
+    otherwise (dropped, 5xx) may have run: without ``keyed`` it is not sent again (the customer is
+    reported on stderr, to be checked by hand); with ``keyed`` every attempt carries the same
+    Idempotency-Key, so the platform can tell a retry from a second customer.
+    """
+    path = client.platform.create or ""
     for i in range(n):
-        key = {"Idempotency-Key": str(uuid.uuid4())}
         body = new_customer(client, i)
-        patiently(client.send, "POST", client.platform.create or "", body=body, headers=key)
+        if keyed:
+            retry_create(client, body, {"Idempotency-Key": str(uuid.uuid4())})
+            continue
+        for _ in range(12):
+            try:
+                client.send("POST", path, body=body)
+            except Failed as failed:
+                if failed.status == 429:
+                    time.sleep(failed.wait if failed.wait is not None else 1)
+                    continue
+                print(f"customer {i}: the create failed ({failed.status or 'connection broken'}); it may or may "
+                      f"not exist: not sent again", file=sys.stderr)
+                if failed.wait is not None:  # the next request waits as asked all the same
+                    time.sleep(failed.wait)
+            break
+
+
+def retry_create(client: Client, body: Any, headers: dict[str, str] | None = None) -> None:
+    """POST ``body`` until it answers; a 409 (Ecwid: the email exists) means an earlier attempt created it."""
+    try:
+        patiently(client.send, "POST", client.platform.create or "", body=body, headers=headers)
+    except Failed as failed:
+        if failed.status != 409:
+            raise
+        print("the customer exists already: an earlier attempt created it", file=sys.stderr)
 
 
 def new_customer(client: Client, i: int) -> dict[str, Any]:
@@ -177,7 +211,9 @@ def arguments(description: str) -> tuple[Client, argparse.Namespace]:
     parser.add_argument("url")
     parser.add_argument("--flavour", default=os.environ.get("MOCK_FLAVOUR", "canonical"), choices=PLATFORMS)
     parser.add_argument("--limit", type=int, default=50)
-    parser.add_argument("--creates", type=int, default=0)
+    parser.add_argument("--creates", type=int, default=0, help="create this many customers before the walk")
+    parser.add_argument("--idempotency-keys", action="store_true",
+                        help="retry a failed create, with the same Idempotency-Key on every attempt")
     args = parser.parse_args()
     return Client(args.url, args.flavour, os.environ.get("MOCK_TOKEN", "secret_token")), args
 

@@ -9,7 +9,7 @@ from clientlib import arguments, create_safely, done, patiently
 
 client, args = arguments(__doc__)
 if args.creates:
-    create_safely(client, args.creates)
+    create_safely(client, args.creates, keyed=args.idempotency_keys)
 ids: list[str] = []
 offset, total = 0, None
 while total is None or offset < total:
