@@ -95,7 +95,7 @@ def add_check_client_command(subparsers: argparse._SubParsersAction) -> None:  #
     parser.add_argument("--count", type=_count, default=230,
                         help="customers of the mock started here (default 230: short walks)")
     parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the mock's data and of the fault draws (default 0)")
+                        help="seed of the data of the mock started here, and of the fault draws (default 0)")
     parser.add_argument("--rate-limit", default="5/1", metavar="N/SECONDS",
                         help="the quota of the rate-limits profile (default 5/1: 5 requests per 1 s window)")
     parser.add_argument("--checks", metavar="NAME,...",
