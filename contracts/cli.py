@@ -6,6 +6,7 @@
                     [--seed N] [--max-examples N] [--checks GROUP,...]
                     [--list-operation ID] [--get-operation ID]
     contracts gateway ...        (added by contracts/gateway.py when present)
+    contracts check-client --flavour F [--profile P] ... -- COMMAND {url}   (contracts/clientcheck/cli.py)
 
 Exit codes are fixed: 0 every check passed, 1 the server broke the contract, 2 usage error
 (bad option, unreadable spec, nothing answering at the base URL); usage errors print one
@@ -128,6 +129,12 @@ def _add_gateway_command(subparsers: argparse._SubParsersAction) -> None:  # typ
     gateway.add_gateway_command(subparsers)
 
 
+def _add_check_client_command(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from contracts.clientcheck.cli import add_check_client_command
+
+    add_check_client_command(subparsers)
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -144,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     _add_check_command(subparsers)
     _add_gateway_command(subparsers)
+    _add_check_client_command(subparsers)
     return parser
 
 
