@@ -249,6 +249,9 @@ def run_granian(settings: Any, app: Any, on_ready: Callable[[], None],
         http1_settings=HTTP1Settings(header_read_timeout=HEAD_TIMEOUT_MS), websockets=False,
         log_level=LogLevels.warning, log_access=settings.access_log, respawn_failed_workers=True,
         workers_kill_timeout=STOP_TIMEOUT)
+    # NOTE: granian warns when its threads outnumber the cores; ours take turns under the app lock
+    logging.getLogger("_granian").addFilter(lambda record: not record.getMessage().startswith(
+        "Configuration allows spawning up to"))
     server.on_startup(on_ready)
     gc.freeze()  # PERF: as gunicorn's pre_fork hook does (mockserver.server)
     try:

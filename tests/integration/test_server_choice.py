@@ -62,6 +62,12 @@ def test_the_server_is_a_setting_with_a_default_an_env_variable_and_a_flag(capsy
     assert "--server {gunicorn,granian}" in capsys.readouterr().out
 
 
+@pytest.mark.mockserver(count=20, server="granian")
+def test_the_pytest_plugin_starts_the_server_the_marker_names(mock_server: Any) -> None:
+    with urllib.request.urlopen(urllib.request.Request(mock_server.url + "/health"), timeout=20) as response:
+        assert response.headers["Server"] == "granian" and json.loads(response.read())["count"] == 20
+
+
 def test_granian_missing_is_one_clear_line_and_exit_2() -> None:
     hide = ("import sys; sys.modules['granian'] = None; from mockserver.cli import main; "
             "sys.exit(main(['serve', '--server', 'granian', '--port', '0']))")
