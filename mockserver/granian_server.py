@@ -29,6 +29,7 @@ What differs from gunicorn (the README's "Choosing the HTTP server" says it to u
   under gunicorn (the percent-decoded path is counted). More than 100 headers, or a head over 400 KiB,
   granian refuses itself before the app runs: 431 with an empty body. One header over gunicorn's
   8190 bytes is let through.
+- Header names go out in lower case (hyper's way): a client that looks one up case-sensitively misses it.
 - The access log (``--access-log``) is granian's: the path without its query string.
 """
 
