@@ -39,6 +39,7 @@ import gc
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -48,9 +49,8 @@ from mockserver.stages import PAUSE_ENV, DroppedConnection
 from mockserver.transport_errors import refusal_parts
 from mockserver.worker import BODY_TIMEOUT, BodyTimeout
 
-__all__ = ["BLOCKING_THREADS", "BODY_READERS", "HEAD_TIMEOUT_MS", "LIMIT_REQUEST_LINE", "STOP_TIMEOUT",
-           "MockGranianApp",
-           "run_granian"]
+__all__ = ["BLOCKING_THREADS", "BODY_READERS", "HEAD_TIMEOUT_MS", "LIMIT_REQUEST_LINE", "MockGranianApp",
+           "STOP_TIMEOUT", "run_granian"]
 
 log = logging.getLogger("mockserver")
 
@@ -62,9 +62,9 @@ HEAD_TIMEOUT_MS = 5000
 """Milliseconds a request head (and the idle time before it on a kept-alive connection) may take."""
 LIMIT_REQUEST_LINE = 4094
 """gunicorn's default limit on the request line, applied here too (414 in the flavour's format)."""
-
-STOP_TIMEOUT = 5
-"""Seconds a stopping worker may take before it is killed (gunicorn's ``graceful_timeout``)."""
+STOP_TIMEOUT = 3
+"""Seconds a stopping worker may take before it is killed. (gunicorn's ``graceful_timeout`` is 5 s, but its
+worker ends idle keep-alive connections at once; a granian worker sometimes waits for them to time out.)"""
 HEAD_FLUSH = 0.05
 """Seconds a ``fault=reset/empty`` answer waits between its head and the close (see :func:`_ended_after`)."""
 
@@ -78,23 +78,20 @@ class _DeadlineInput:
     hold the thread (and, with the lock, the worker) for as long as it stays connected.
     """
 
-    def __init__(self, raw: Any, deadline: float, lock: threading.Lock, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, raw: Any, deadline: float, owner: MockGranianApp) -> None:
         self.raw = raw
         self.deadline = deadline
-        self.lock = lock
-        self.pool = pool
+        self.owner = owner
         self.timed_out = False
 
     def _wait(self, call: Callable[..., bytes], *args: Any) -> bytes:
-        import time
-
         remaining = self.deadline - time.monotonic()
         error = BodyTimeout(f"the request body did not arrive within {BODY_TIMEOUT:g} s")
         if self.timed_out or remaining <= 0:
             self.timed_out = True
             raise error
-        future: Future[bytes] = self.pool.submit(call, *args)
-        self.lock.release()
+        future: Future[bytes] = self.owner.pool().submit(call, *args)  # under the app lock: one pool
+        self.owner.lock.release()
         try:
             return future.result(timeout=remaining)
         except FutureTimeout:
@@ -103,7 +100,7 @@ class _DeadlineInput:
             self.timed_out = True
             raise error from None
         finally:
-            self.lock.acquire()
+            self.owner.lock.acquire()
 
     def read(self, size: int | None = None) -> bytes:
         return self._wait(self.raw.read, size if size is not None and size >= 0 else None)
@@ -136,8 +133,6 @@ class MockGranianApp:
 
     def pause(self, seconds: float) -> None:
         """A ``Prefer: delay=``: sleep with the app lock let go, so other requests go on."""
-        import time
-
         self.lock.release()
         try:
             time.sleep(seconds)
@@ -150,9 +145,7 @@ class MockGranianApp:
             return self._refuse(414, start_response)
         body: _DeadlineInput | None = None
         if "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
-            import time
-
-            body = _DeadlineInput(environ["wsgi.input"], time.monotonic() + BODY_TIMEOUT, self.lock, self.pool())
+            body = _DeadlineInput(environ["wsgi.input"], time.monotonic() + BODY_TIMEOUT, self)
             environ["wsgi.input"] = body
             start_response = _closing_after_timeout(start_response, body)
         environ[PAUSE_ENV] = self.pause
@@ -189,8 +182,6 @@ class MockGranianApp:
 def _ended_after(seconds: float) -> Iterator[bytes]:
     """No body, ended ``seconds`` from now: the head goes out first (ended at once, granian sometimes sends
     nothing and sometimes the head, which would make the fault a coin toss)."""
-    import time
-
     time.sleep(seconds)
     yield from ()
 
