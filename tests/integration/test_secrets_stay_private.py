@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -55,6 +56,8 @@ def test_the_access_log_masks_query_tokens(tmp_path: Path, server_kind: str) -> 
     settings = Settings(count=20, workers=1, access_log=True, state=str(tmp_path / "s.db"), server=server_kind)
     with ServerProcess(settings) as server:
         assert _status(f"{server.url}/ecwid/api/v3/1003/customers?limit=1&token={TOKEN}", None) == 200
+        if server_kind == "granian":
+            time.sleep(1)  # granian logs a request after answering it: let the line out before stopping
     if server_kind == "granian":  # its access log has no query string at all
         assert '"GET /ecwid/api/v3/1003/customers HTTP/1.1" 200' in server.output
     else:
