@@ -1,4 +1,4 @@
-"""`mockserver serve` as users run it: a real gunicorn process, real sockets."""
+"""`mockserver serve` as users run it: real server processes (gunicorn and granian), real sockets."""
 
 from __future__ import annotations
 
