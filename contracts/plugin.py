@@ -31,6 +31,7 @@ Marker: ``@pytest.mark.mockserver(seed=7, count=50, flavour="apideck", token=Non
 Options: ``--mockserver-seed`` (``MOCKSERVER_SEED``, default 42), ``--mockserver-count``
 (``MOCKSERVER_COUNT``, 1000), ``--mockserver-flavour`` (``MOCKSERVER_FLAVOUR``, canonical),
 ``--mockserver-token`` (``MOCKSERVER_TOKEN``, none: any token is accepted),
+``--mockserver-server`` (``MOCKSERVER_SERVER``, gunicorn; or granian),
 ``--contract-base-url`` (``CONTRACTS_BASE_URL``, as for ``contracts check``; the old
 ``CONTRACT_BASE_URL`` still works, with a deprecation warning) and ``--contract-max-examples``
 (``CONTRACT_MAX_EXAMPLES``, 25).
@@ -71,6 +72,7 @@ _SETTINGS: dict[str, tuple[type, Any, str, str]] = {
     "count": (int, 1000, "MOCKSERVER_COUNT", "customers in the mock's dataset"),
     "flavour": (str, "canonical", "MOCKSERVER_FLAVOUR", "flavour served at the mock's root"),
     "token": (str, None, "MOCKSERVER_TOKEN", "the only token the mock accepts (default: any)"),
+    "server": (str, "gunicorn", "MOCKSERVER_SERVER", "HTTP server of the mock: gunicorn or granian"),
 }
 
 
@@ -93,7 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
             stacklevel=2)
     config.addinivalue_line(
         "markers",
-        "mockserver(seed=42, count=1000, flavour='canonical', token=None): settings of the mock_* fixtures "
+        "mockserver(seed=42, count=1000, flavour='canonical', token=None, server='gunicorn'): settings of the mock_* fixtures "
         "and of contract.check_adapter() for this test",
     )
 
@@ -159,7 +161,8 @@ def mock_settings(request: pytest.FixtureRequest) -> Settings:
             pytest.fail(f"@pytest.mark.mockserver got unknown argument(s) {sorted(unknown)}; "
                         f"valid: {', '.join(_SETTINGS)}", pytrace=False)
         values.update(marker.kwargs)
-    return Settings(seed=values["seed"], count=values["count"], flavour=values["flavour"], token=values["token"])
+    return Settings(seed=values["seed"], count=values["count"], flavour=values["flavour"], token=values["token"],
+                    server=values["server"])
 
 
 def _kit(module: str) -> Any:

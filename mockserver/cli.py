@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mockserver.errors import MockServerError
-from mockserver.settings import Settings
+from mockserver.settings import SERVERS, Settings
 
 if TYPE_CHECKING:
     from mockserver.dialect import Dialect
@@ -38,6 +38,7 @@ examples:
   MOCKSERVER_TOKEN=s3cret mockserver serve --host 0.0.0.0 --public-url http://mybox:8000
   mockserver serve --config mock.yaml       # tenants, fault profiles, rate limits (see mock.example.yaml)
   mockserver serve --tenants isolated --rate-limits
+  mockserver serve --server granian         # the Rust HTTP server (pip install 'unified-customers-mock[granian]')
   curl -H 'Authorization: Bearer any' http://127.0.0.1:8000/customers?limit=2
   curl -H 'Authorization: Bearer any' -H 'Prefer: code=503, delay=500' http://127.0.0.1:8000/customers
 """
@@ -50,14 +51,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     defaults = Settings()
 
-    serve = commands.add_parser("serve", help="run the mock server under gunicorn", description=DESCRIPTION,
+    serve = commands.add_parser("serve", help="run the mock server (under gunicorn, or granian)", description=DESCRIPTION,
                                 epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("--host", help=f"interface to bind (default {defaults.host}: this machine only; "
                                       "0.0.0.0 exposes the mock to your network and needs --token "
                                       "or --allow-anyone)")
     serve.add_argument("--port", type=int, help=f"TCP port (default {defaults.port}; 0 picks a free one)")
     _dataset_options(serve)
-    serve.add_argument("--workers", type=int, help=f"gunicorn worker processes (default {defaults.workers})")
+    serve.add_argument("--workers", type=int, help=f"worker processes (default {defaults.workers})")
+    serve.add_argument("--server", choices=SERVERS,
+                       help=f"HTTP server (default {defaults.server}): gunicorn runs gevent workers; granian (a Rust "
+                            "server, pip install 'unified-customers-mock[granian]') runs the app in threads and is "
+                            "faster, but breaks connections for fault=reset/empty differently (see the README)")
     serve.add_argument("--state", metavar="PATH",
                        help="SQLite file holding writes; survives restarts (default: a temporary file)")
     serve.add_argument("--token", help="require exactly this bearer token (default: accept any non-empty token); "
@@ -147,7 +152,7 @@ def _dataset_options(parser: argparse.ArgumentParser) -> None:
 def _settings(args: argparse.Namespace) -> Settings:
     names = ("seed", "count", "host", "port", "workers", "state", "token", "cors", "flavour", "access_log",
              "cors_origins", "public_url", "allow_anyone", "admin_token", "config", "tenants", "rate_limits", "prefer", "faults",
-             "journal_size", "journal_body_bytes")
+             "journal_size", "journal_body_bytes", "server")
     values = {n: getattr(args, n, None) for n in names}
     for name in ("token", "admin_token"):
         token_file = getattr(args, f"{name}_file", None)

@@ -1,4 +1,4 @@
-"""Run the app under gunicorn, in this process (``serve``) or as a child process.
+"""Run the app under gunicorn (or granian), in this process (``serve``) or as a child process.
 
 ``serve`` is what ``mockserver serve`` runs. :class:`ServerProcess` starts that same
 command on a free port and waits until it answers; the pytest plugin, the integration
@@ -158,16 +158,18 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
-    """Serve until interrupted; returns gunicorn's exit status.
+    """Serve until interrupted under ``settings.server``; returns the server's exit status.
 
     Raises:
-        PortInUse: the port is taken (checked before gunicorn starts, for a clear message).
+        PortInUse: the port is taken (checked before the server starts, for a clear message).
+        InvalidSettings: ``--server granian`` without granian installed.
     """
     from mockserver.app import create_app
     from mockserver.dataset import writer
     from mockserver.landing import DOCS_PATH, first_requests
 
     warning = check_exposure(settings)
+    _check_server(settings)
     if settings.port == 0:
         settings = replace(settings, port=free_port(settings.host))
     _check_port(settings.host, settings.port)
@@ -180,12 +182,12 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{settings.port}"
 
-    def when_ready(server: Any) -> None:
+    def banner() -> None:
         (_, root_url, root_note), *mounted = first_requests(settings, url)
         flavours = "\n            ".join(f"{label:<9} {link} {note}".rstrip() for label, link, note in mounted)
         announce(
             f"mockserver: serving {settings.flavour} at {root_url} {root_note}".rstrip() +
-            f" (seed {settings.seed}, {settings.count:,} customers, {settings.workers} workers)\n"
+            f" (seed {settings.seed}, {settings.count:,} customers, {_workers_note(settings)})\n"
             f"  browser:  {url}/ (what runs and how to call it; API docs at {url}{DOCS_PATH})\n"
             f"  flavours: {flavours}\n"
             f"  writes:   {settings.state}{' (temporary)' if temp_dir else ''}\n"
@@ -199,12 +201,35 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> int:
         )
         sys.stdout.flush()
 
-    options = {**gunicorn_options(settings), "when_ready": when_ready, "proc_name": "mockserver"}
     try:
+        if settings.server == "granian":
+            from mockserver.granian_server import run_granian
+
+            return run_granian(settings, create_app(settings), banner, lambda: _register_worker(None))
+        options = {**gunicorn_options(settings), "when_ready": lambda server: banner(), "proc_name": "mockserver"}
         return run_gunicorn(options, lambda: create_app(settings))
     finally:
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _workers_note(settings: Settings) -> str:
+    if settings.server == "granian":
+        from mockserver.granian_server import BLOCKING_THREADS
+
+        return f"{settings.workers} granian workers of {BLOCKING_THREADS} threads"
+    return f"{settings.workers} gunicorn workers"
+
+
+def _check_server(settings: Settings) -> None:
+    """Raises InvalidSettings: the server asked for is not installed."""
+    if settings.server != "granian":
+        return
+    try:
+        import granian  # noqa: F401
+    except ImportError:
+        raise InvalidSettings("--server granian needs the granian package, which is not installed: "
+                              "pip install 'unified-customers-mock[granian]' (or run without --server granian)") from None
 
 
 def run_gunicorn(options: dict[str, Any], load: Callable[[], Any]) -> int:
@@ -333,7 +358,8 @@ class ServerProcess:
 
 def _flags(settings: Settings) -> list[str]:
     flags = ["--host", settings.host, "--port", str(settings.port), "--seed", str(settings.seed),
-             "--count", str(settings.count), "--workers", str(settings.workers), "--flavour", settings.flavour]
+             "--count", str(settings.count), "--workers", str(settings.workers), "--flavour", settings.flavour,
+             "--server", settings.server]
     if settings.state:
         flags += ["--state", settings.state]
     if not settings.cors:

@@ -10,11 +10,14 @@ from typing import Any
 
 from mockserver.errors import InvalidSettings
 
-__all__ = ["ENV_PREFIX", "MAX_COUNT", "MAX_JOURNAL", "Settings"]
+__all__ = ["ENV_PREFIX", "MAX_COUNT", "MAX_JOURNAL", "SERVERS", "Settings"]
 
 ENV_PREFIX = "MOCKSERVER_"
 MAX_COUNT = 900_000_000
 MAX_JOURNAL = 10_000_000
+SERVERS = ("gunicorn", "granian")
+"""HTTP servers ``mockserver serve --server`` runs the app under (the first is the default)."""
+
 _HTTP_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
 
 
@@ -50,7 +53,7 @@ class Settings:
     """Interface to bind; the default keeps the mock private to this machine."""
     port: int = 8000
     workers: int = 2
-    """gunicorn worker processes."""
+    """Worker processes of the HTTP server."""
     state: str | None = None
     """SQLite file for writes; survives restarts. ``None``: a temporary file."""
     token: str | None = None
@@ -88,6 +91,8 @@ class Settings:
     """Bytes of a request body the journal keeps (the rest is cut, ``body_truncated``)."""
     prefer: bool | None = None
     """Honour ``Prefer: code=/delay=/fault=`` request headers; ``None``: the config file's choice, else on."""
+    server: str = "gunicorn"
+    """The HTTP server: ``gunicorn`` (gevent workers) or ``granian`` (Rust, WSGI threads; the ``granian`` extra)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.count <= MAX_COUNT:
@@ -106,6 +111,8 @@ class Settings:
             raise InvalidSettings(f"journal body bytes must be between 0 and {1 << 24}, got {self.journal_body_bytes}")
         if self.tenants is not None and self.tenants not in ("shared", "isolated"):
             raise InvalidSettings(f"tenants must be shared or isolated, got {self.tenants!r}")
+        if self.server not in SERVERS:
+            raise InvalidSettings(f"server must be one of {', '.join(SERVERS)}, got {self.server!r}")
         if self.public_url is not None and not _HTTP_URL.fullmatch(self.public_url):
             raise InvalidSettings(f"public URL must be an absolute http(s) URL without query, like "
                                   f"https://mock.example.com, got {self.public_url!r}")

@@ -147,7 +147,10 @@ class LocalShared:
         return controls
 
     def initial_controls(self) -> Controls:
-        row = self._connect().execute("SELECT body FROM controls WHERE slot = 'initial'").fetchone()
+        # NOTE: under the lock, like every use of the connection: another thread of the process (granian)
+        # may be opening it, or be inside a transaction on it.
+        with self._lock:
+            row = self._connect().execute("SELECT body FROM controls WHERE slot = 'initial'").fetchone()
         return Controls.from_mapping(json.loads(row[0]))
 
     # ---- counting ---------------------------------------------------------------------------------
@@ -200,7 +203,8 @@ class LocalShared:
             conn.execute("INSERT OR REPLACE INTO workers VALUES (?, ?)", (pid, time.time()))
 
     def workers(self) -> list[int]:
-        rows = self._connect().execute("SELECT pid FROM workers ORDER BY pid").fetchall()
+        with self._lock:
+            rows = self._connect().execute("SELECT pid FROM workers ORDER BY pid").fetchall()
         return [pid for (pid,) in rows if _alive(pid)]
 
 

@@ -35,10 +35,14 @@ if TYPE_CHECKING:
     from mockserver.dialect import Dialect
     from mockserver.resources import ServerContext
 
-__all__ = ["ADMIN_TOKEN_HEADER", "ConnectionStates", "DroppedConnection", "Faults", "RateLimits", "admin_token"]
+__all__ = ["ADMIN_TOKEN_HEADER", "PAUSE_ENV", "ConnectionStates", "DroppedConnection", "Faults", "RateLimits",
+           "admin_token"]
 
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
 """Where a request carries the admin token, so that a server with ``--token`` honours its ``Prefer``."""
+PAUSE_ENV = "mockserver.pause"
+"""WSGI environ key of the sleep a delay uses, when the server gives one (``time.sleep`` otherwise): granian's
+threads hold their worker's app lock while they run and must let it go while they wait (mockserver.granian_server)."""
 
 
 def admin_token(context: ServerContext) -> str | None:
@@ -53,10 +57,12 @@ class DroppedConnection(ConnectionResetError):
     The app's error handlers let it through; in-process (no socket), the client sees it raised.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, fault: str = "reset") -> None:
         # NOTE: with errno ECONNRESET gunicorn closes quietly; without one it logged a traceback
         # ("Socket error processing request") for every fault asked for.
         super().__init__(errno.ECONNRESET, message)
+        self.fault = fault
+        """``reset``, ``empty`` or ``truncated``: what the server is to do with the connection."""
 
 
 class ConnectionStates:
@@ -112,13 +118,14 @@ class Faults:
 
     def _act(self, req: falcon.Request, resp: falcon.Response, dialect: Dialect, decision: Decision) -> None:
         if decision.delay_ms:
-            time.sleep(decision.delay_ms / 1000)  # gevent's sleep in the server's workers: others go on
+            # gevent's sleep under gunicorn, one that lets the app lock go under granian: others go on
+            req.env.get(PAUSE_ENV, time.sleep)(decision.delay_ms / 1000)
         if decision.fault in ("reset", "empty"):
             sock = req.env.get("gunicorn.socket")
             if decision.fault == "reset" and sock is not None:
                 # NOTE: a zero linger makes gunicorn's close send RST instead of FIN.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            raise DroppedConnection(f"fault={decision.fault} asked by {decision.source}")
+            raise DroppedConnection(f"fault={decision.fault} asked by {decision.source}", decision.fault)
         if decision.fault is not None:  # malformed / truncated: the answer is cut as Falcon renders it
             resp.__class__ = _MalformedResponse if decision.fault == "malformed" else _TruncatedResponse
         elif decision.status == 429:
@@ -169,7 +176,7 @@ class _TruncatedResponse(falcon.Response):
 
 def _cut(half: bytes) -> Iterator[bytes]:
     yield half
-    raise DroppedConnection("fault=truncated")
+    raise DroppedConnection("fault=truncated", "truncated")
 
 
 class RateLimits:

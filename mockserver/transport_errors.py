@@ -20,7 +20,7 @@ from gunicorn.http import errors as http
 
 from mockserver.errors import MockServerError
 
-__all__ = ["FlavouredRefusals", "refusal_response", "refusal_status"]
+__all__ = ["FlavouredRefusals", "refusal_parts", "refusal_response", "refusal_status"]
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (http.LimitRequestLine, 414),
@@ -46,8 +46,8 @@ def refusal_status(exc: BaseException) -> int | None:
     return next((status for kind, status in _STATUS if isinstance(exc, kind)), 400)
 
 
-def refusal_response(app: Any, status: int, exc: BaseException) -> bytes | None:
-    """A complete HTTP/1.1 response (connection closed) with the root flavour's body for a refusal.
+def refusal_parts(app: Any, status: int, exc: BaseException | None) -> tuple[int, dict[str, str], bytes] | None:
+    """The status, headers (connection closed) and root flavour's body of a refusal.
 
     ``None`` when ``app`` is not a mock built by ``create_app`` (e.g. the benchmark's ceiling app).
     """
@@ -61,14 +61,26 @@ def refusal_response(app: Any, status: int, exc: BaseException) -> bytes | None:
     error = MockServerError(_ADVICE.get(status, f"The request is malformed: {_describe(exc)}."))
     error.status, error.title, error.kind = status, reason, "bad-request"
     rendered = FLAVOURS.get(context.settings.flavour).render_error(error)
-    status_line = f"HTTP/1.1 {rendered.status} {HTTPStatus(rendered.status).phrase}\r\n"
     headers = {**rendered.headers, "Content-Type": rendered.content_type,
                "Content-Length": str(len(rendered.body)), "Connection": "close"}
+    return rendered.status, headers, rendered.body
+
+
+def refusal_response(app: Any, status: int, exc: BaseException) -> bytes | None:
+    """A complete HTTP/1.1 response (connection closed) with the root flavour's body for a refusal.
+
+    ``None`` when ``app`` is not a mock built by ``create_app`` (e.g. the benchmark's ceiling app).
+    """
+    parts = refusal_parts(app, status, exc)
+    if parts is None:
+        return None
+    status, headers, body = parts
+    status_line = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
     head = status_line + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
-    return head.encode("latin-1") + rendered.body
+    return head.encode("latin-1") + body
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException | None) -> str:
     # NOTE: gunicorn's messages may quote the request; keep them short and printable in a JSON body
     text = f"{type(exc).__name__}: {exc}"
     return "".join(c if c.isprintable() else "?" for c in text[:200])

@@ -19,5 +19,5 @@ settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True,
 settings.register_profile("soak", max_examples=2000, deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-pytest_plugins = ["tests.fixtures.apps"]
+pytest_plugins = ["tests.fixtures.apps", "tests.fixtures.servers"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -32,8 +33,8 @@ def _command_lines(pid: int) -> list[str]:
     return lines
 
 
-def test_server_process_passes_the_token_outside_the_command_line(tmp_path: Path) -> None:
-    settings = Settings(count=20, workers=1, token=TOKEN, state=str(tmp_path / "s.db"))
+def test_server_process_passes_the_token_outside_the_command_line(tmp_path: Path, server_kind: str) -> None:
+    settings = Settings(count=20, workers=1, token=TOKEN, state=str(tmp_path / "s.db"), server=server_kind)
     with ServerProcess(settings) as server:
         assert server.process is not None
         lines = _command_lines(server.process.pid)
@@ -42,18 +43,23 @@ def test_server_process_passes_the_token_outside_the_command_line(tmp_path: Path
         assert _status(f"{server.url}/customers", TOKEN) == 200
 
 
-def test_the_token_can_come_from_a_file(tmp_path: Path) -> None:
+def test_the_token_can_come_from_a_file(tmp_path: Path, server_kind: str) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
-    settings = Settings(count=20, workers=1, state=str(tmp_path / "s.db"))
+    settings = Settings(count=20, workers=1, state=str(tmp_path / "s.db"), server=server_kind)
     with ServerProcess(settings, env={"MOCKSERVER_TOKEN_FILE": str(token_file)}) as server:
         assert _status(f"{server.url}/customers", "wrong") == 401
         assert _status(f"{server.url}/customers", TOKEN) == 200
 
 
-def test_the_access_log_masks_query_tokens(tmp_path: Path) -> None:
-    settings = Settings(count=20, workers=1, access_log=True, state=str(tmp_path / "s.db"))
+def test_the_access_log_masks_query_tokens(tmp_path: Path, server_kind: str) -> None:
+    settings = Settings(count=20, workers=1, access_log=True, state=str(tmp_path / "s.db"), server=server_kind)
     with ServerProcess(settings) as server:
         assert _status(f"{server.url}/ecwid/api/v3/1003/customers?limit=1&token={TOKEN}", None) == 200
-    assert "/ecwid/api/v3/1003/customers?limit=1&token=***" in server.output
+        if server_kind == "granian":
+            time.sleep(1)  # granian logs a request after answering it: let the line out before stopping
+    if server_kind == "granian":  # its access log has no query string at all
+        assert '"GET /ecwid/api/v3/1003/customers HTTP/1.1" 200' in server.output
+    else:
+        assert "/ecwid/api/v3/1003/customers?limit=1&token=***" in server.output
     assert TOKEN not in server.output

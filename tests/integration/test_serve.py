@@ -1,4 +1,4 @@
-"""`mockserver serve` as users run it: a real gunicorn process, real sockets."""
+"""`mockserver serve` as users run it: real server processes (gunicorn and granian), real sockets."""
 
 from __future__ import annotations
 
@@ -35,9 +35,9 @@ def call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: Any) -> Any:
+def server(tmp_path_factory: Any, server_kind: str) -> Any:
     state = str(tmp_path_factory.mktemp("serve") / "state.sqlite3")
-    with ServerProcess(Settings(seed=3, count=500, workers=2, state=state)) as running:
+    with ServerProcess(Settings(seed=3, count=500, workers=2, state=state, server=server_kind)) as running:
         yield running
 
 
@@ -72,11 +72,11 @@ def test_each_document_names_the_address_it_was_fetched_from(server: ServerProce
     assert call(base + collection, headers={"Authorization": "integration"} if mount == "/ecartapi" else None)[0] == 200
 
 
-def test_state_file_survives_a_restart(tmp_path: Any) -> None:
+def test_state_file_survives_a_restart(tmp_path: Any, server_kind: str) -> None:
     state = str(tmp_path / "keep.sqlite3")
-    with ServerProcess(Settings(seed=3, count=50, state=state, workers=1)) as first:
+    with ServerProcess(Settings(seed=3, count=50, state=state, workers=1, server=server_kind)) as first:
         _, created = call(f"{first.url}/customers", "POST", {"name": "Persistent Person"})
-    with ServerProcess(Settings(seed=3, count=50, state=state, workers=1)) as second:
+    with ServerProcess(Settings(seed=3, count=50, state=state, workers=1, server=server_kind)) as second:
         status, body = call(f"{second.url}/customers/{created['data']['id']}")
     assert status == 200 and body["data"]["name"] == "Persistent Person"
 
@@ -89,14 +89,14 @@ def test_start_message_busy_port_and_python_m(server: ServerProcess) -> None:
     assert "already in use" in busy.stderr and "--port" in busy.stderr and "Traceback" not in busy.stderr
 
 
-def test_start_message_names_url_seed_and_count(tmp_path: Any) -> None:
-    running = ServerProcess(Settings(seed=11, count=1234, workers=1)).start()
+def test_start_message_names_url_seed_and_count(tmp_path: Any, server_kind: str) -> None:
+    running = ServerProcess(Settings(seed=11, count=1234, workers=1, server=server_kind)).start()
     output = running.stop()
     assert f"{running.url}/customers" in output and "seed 11" in output and "1,234 customers" in output
 
 
-def test_ten_million_customers_start_fast_enough_to_use(tmp_path: Any) -> None:
-    with ServerProcess(Settings(seed=1, count=10_000_000, workers=1)) as big:
+def test_ten_million_customers_start_fast_enough_to_use(tmp_path: Any, server_kind: str) -> None:
+    with ServerProcess(Settings(seed=1, count=10_000_000, workers=1, server=server_kind)) as big:
         status, body = call(f"{big.url}/customers?limit=1&sort[by]=name&sort[direction]=desc")
         assert status == 200 and body["meta"]["total_count"] == 10_000_000
         last = Dataset(1, 10_000_000).id_of(9_999_999)
@@ -105,9 +105,9 @@ def test_ten_million_customers_start_fast_enough_to_use(tmp_path: Any) -> None:
     assert big.startup_seconds < 15
 
 
-def test_binds_loopback_by_default() -> None:
+def test_binds_loopback_by_default(server_kind: str) -> None:
     assert Settings().host == "127.0.0.1"
-    with ServerProcess(Settings(count=10, workers=1)) as running:
+    with ServerProcess(Settings(count=10, workers=1, server=server_kind)) as running:
         port = int(running.url.rsplit(":", 1)[1])
         addresses = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
         outside = sorted(a for a in addresses if not a.startswith("127."))
@@ -117,9 +117,9 @@ def test_binds_loopback_by_default() -> None:
                 assert sock.connect_ex((address, port)) != 0
 
 
-def test_env_variables_configure_the_server(tmp_path: Any) -> None:
+def test_env_variables_configure_the_server(tmp_path: Any, server_kind: str) -> None:
     env = {"MOCKSERVER_TOKEN": "from-env"}  # flags are not given for it, so the variable decides
-    with ServerProcess(Settings(seed=5, count=20, workers=1), env=env) as running:
+    with ServerProcess(Settings(seed=5, count=20, workers=1, server=server_kind), env=env) as running:
         assert call(f"{running.url}/customers")[0] == 401
         status, body = call(f"{running.url}/customers", headers={"Authorization": "Bearer from-env"})
         assert status == 200 and body["data"][0] == Dataset(5, 20).customer(0)
@@ -146,10 +146,11 @@ def test_admin_reset_forgets_every_write_in_every_worker(server: ServerProcess) 
         assert call(first_page)[1]["data"] == [ds.customer(i) for i in range(5)]
 
 
-def test_the_start_message_prints_a_working_url_for_every_mount(tmp_path: Any) -> None:
+def test_the_start_message_prints_a_working_url_for_every_mount(tmp_path: Any, server_kind: str) -> None:
     from mockserver.flavours import FLAVOURS
 
-    settings = Settings(seed=5, count=40, workers=1, flavour="ecwid", state=str(tmp_path / "state.sqlite3"))
+    settings = Settings(seed=5, count=40, workers=1, flavour="ecwid", state=str(tmp_path / "state.sqlite3"),
+                        server=server_kind)
     first = ServerProcess(settings).start()
     port, output = first.settings.port, first.stop()
     urls = re.findall(r"(http://127\.0\.0\.1:\d+/[^\s)]*)(?: \(\+ ([^)]*)\))?", output)

@@ -1,4 +1,4 @@
-"""Slow and stuck clients against real gunicorn: they must never stop other clients.
+"""Slow and stuck clients against real servers (gunicorn and granian): they must never stop other clients.
 
 Issue 12 §1: with gthread and one thread per worker, two half-sent requests stopped every
 other client for as long as they stayed open. These tests hold hundreds of idle, silent and
@@ -31,9 +31,9 @@ HALF_REQUEST = b"GET /customers HTTP/1.1\r\nHost: x\r\n"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory, server_kind: str) -> Iterator[ServerProcess]:
     state = str(tmp_path_factory.mktemp("slow") / "state.sqlite3")
-    with ServerProcess(Settings(seed=5, count=300, workers=2, state=state)) as running:
+    with ServerProcess(Settings(seed=5, count=300, workers=2, state=state, server=server_kind)) as running:
         yield running
 
 
@@ -125,24 +125,45 @@ def test_a_body_that_stalls_is_answered_408_and_closed_within_seconds(server: Se
             b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n")
     with socket.create_connection(_address(server), timeout=10) as sock:
         sock.sendall(head + b'{"first_name": ')
-        received, elapsed = _read_until_closed(sock, 20)
+        if server.settings.server == "granian":
+            # NOTE: granian answers, but keeps the connection until the client sends the rest of the body or
+            # leaves: it gives the app no way to close it (the README's "Choosing the HTTP server").
+            received, elapsed = _read_answer(sock, 20)
+            assert b"\r\nconnection: close\r\n" in received.lower()  # which it does once the client goes
+        else:
+            received, elapsed = _read_until_closed(sock, 20)
     status_line, _, rest = received.partition(b"\r\n")
     body = json.loads(rest.partition(b"\r\n\r\n")[2])
     assert status_line.split(b" ")[1] == b"408" and elapsed < 10
     assert body["status"] == 408 and body["type"] == "/problems/malformed-body"
 
 
-def test_serving_creates_no_control_socket_in_home(tmp_path: Path) -> None:
+def _read_answer(sock: socket.socket, limit: float) -> tuple[bytes, float]:
+    """One whole answer (head and a body of its Content-Length), and how long it took to arrive."""
+    started = time.perf_counter()
+    sock.settimeout(limit)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        length = [line.split(b":")[1] for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")]
+        if length and len(body) >= int(length[0]):
+            break
+    return received, time.perf_counter() - started
+
+
+def test_serving_creates_no_control_socket_in_home(tmp_path: Path, server_kind: str) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = {"HOME": str(home), "XDG_RUNTIME_DIR": ""}
-    with ServerProcess(Settings(count=10, workers=1, state=str(home / "s.sqlite3")), env=env) as running:
+    settings = Settings(count=10, workers=1, state=str(home / "s.sqlite3"), server=server_kind)
+    with ServerProcess(settings, env=env) as running:
         assert _timed_get(running, "/customers?limit=1") < 10
-    assert not (home / ".gunicorn").exists()
+    assert [p.name for p in home.iterdir() if not p.name.startswith("s.sqlite3")] == []  # the state files only
 
 
-def test_stopping_does_not_wait_for_idle_keep_alive_connections(tmp_path: Path) -> None:
-    server = ServerProcess(Settings(count=10, workers=2, state=str(tmp_path / "s.sqlite3"))).start()
+def test_stopping_does_not_wait_for_idle_keep_alive_connections(tmp_path: Path, server_kind: str) -> None:
+    server = ServerProcess(Settings(count=10, workers=2, state=str(tmp_path / "s.sqlite3"), server=server_kind)).start()
     idle = []
     try:
         for _ in range(4):
