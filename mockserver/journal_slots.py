@@ -17,6 +17,7 @@ import fcntl
 import mmap
 import os
 import struct
+from typing import BinaryIO
 
 __all__ = ["SLOTS", "WorkerSlots", "alive"]
 
@@ -51,27 +52,29 @@ class WorkerSlots:
         with open(path, "wb") as file:
             file.write(bytes(_HEADER + _SLOT.size * SLOTS))
         self._map: mmap.mmap | None = None
-        self._fd = -1
+        self._file: BinaryIO | None = None
         self._pid = -1
 
     def _mapped(self) -> mmap.mmap:
         if self._map is None or self._pid != os.getpid():
             # NOTE: opened again in each process: a flock taken on a descriptor inherited across
-            # fork would be the parent's and every sibling's too, excluding nobody
-            self._fd = os.open(self.path, os.O_RDWR)
-            self._map = mmap.mmap(self._fd, _HEADER + _SLOT.size * SLOTS)
+            # fork would be the parent's and every sibling's too, excluding nobody. A file object,
+            # not a bare descriptor: it is closed when the journal (its app) is collected.
+            self._file = open(self.path, "r+b", buffering=0)  # noqa: SIM115 - lives as long as the map
+            self._map = mmap.mmap(self._file.fileno(), _HEADER + _SLOT.size * SLOTS)
             self._pid = os.getpid()
         return self._map
 
     def next_id(self) -> int:
         """The next journal id (1, 2, 3... across every process of the server)."""
         mapped = self._mapped()
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        assert self._file is not None
+        fcntl.flock(self._file, fcntl.LOCK_EX)
         try:
             ident: int = struct.unpack_from("q", mapped, 0)[0] + 1
             struct.pack_into("q", mapped, 0, ident)
         finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            fcntl.flock(self._file, fcntl.LOCK_UN)
         return ident
 
     def claim(self, pid: int) -> int | None:
