@@ -21,7 +21,7 @@ import falcon
 
 from mockserver.admin import AdminResource
 from mockserver.answers import send_bytes
-from mockserver.errors import InvalidParameter, NotFound
+from mockserver.errors import InvalidParameter, NotFound, UnusableParameter
 from mockserver.journal import MAX_PAGE, JournalFilter, RequestJournal
 from mockserver.matching import Matcher, near_misses, parse_matcher
 from mockserver.resources import dumps, read_json, single_param
@@ -95,14 +95,15 @@ def check_pattern(pattern: str, name: str) -> str:
     """``pattern`` when it is a usable regular expression.
 
     Raises:
-        InvalidParameter: naming ``name`` and what is wrong with it.
+        InvalidParameter: naming ``name``: too long (400, the document's bound), or
+            UnusableParameter: a string that does not compile (422: no schema can say so).
     """
     if len(pattern) > 1000:
         raise InvalidParameter(name, "must be a regular expression of at most 1000 characters")
     try:
         re.compile(pattern)
     except (re.error, RecursionError, OverflowError) as exc:
-        raise InvalidParameter(name, f"is not a valid regular expression: {exc}") from None
+        raise UnusableParameter(name, f"is not a valid regular expression: {exc}") from None
     return pattern
 
 

@@ -60,6 +60,7 @@ __all__ = [
     "SearchTooBroad",
     "ServiceUnavailable",
     "Unauthorized",
+    "UnusableParameter",
     "UnknownFlavour",
     "UnsupportedFilter",
     "UnsupportedMediaType",
@@ -113,6 +114,12 @@ class InvalidParameter(BadRequest):
                          problems=(Problem(location, name, detail),))
         self.name = name
         self.location = location
+
+
+class UnusableParameter(InvalidParameter):
+    """422: ``name`` has the documented type but cannot be used (a regular expression that does not compile)."""
+
+    status, title, kind = 422, "Unprocessable Entity", "unusable-parameter"
 
 
 class InvalidCursor(InvalidParameter):
