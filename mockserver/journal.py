@@ -42,6 +42,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 from mockserver.journal_slots import WorkerSlots
+from mockserver.side_files import open_side_database
 
 __all__ = [
     "FLUSH_SECONDS", "MAX_PAGE", "MAX_PENDING", "SYNC_SECONDS", "TRIM_EVERY", "JournalFilter", "LocalJournal", "Record",
@@ -161,11 +162,8 @@ class LocalJournal:
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=OFF")  # lost on a crash: a test journal, not an audit log
+            conn = open_side_database(self.path, _SCHEMA)  # lost on a crash: a test journal, not an audit log
             conn.execute("PRAGMA journal_size_limit=4194304")  # the WAL file shrinks back after a checkpoint
-            conn.executescript(_SCHEMA)
             conn.create_function("regexp", 2, _regexp, deterministic=True)
             self._conn, self._pid = conn, os.getpid()
         return self._conn

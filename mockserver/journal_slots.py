@@ -19,7 +19,9 @@ import os
 import struct
 from typing import BinaryIO
 
-__all__ = ["SLOTS", "WorkerSlots", "alive"]
+from mockserver.side_files import alive
+
+__all__ = ["SLOTS", "WorkerSlots"]
 
 _HEADER = 8  # the id counter
 
@@ -27,17 +29,6 @@ SLOTS = 64
 """Workers that can batch at once (a worker that finds no free slot writes each entry at once)."""
 _SLOT = struct.Struct("qqq")  # pid, appended, flushed
 _APPENDED, _FLUSHED = 8, 16
-
-
-def alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class WorkerSlots:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
 from mockserver.errors import ServiceUnavailable
+from mockserver.side_files import open_side_database
 from mockserver.store import ChangeCounter
 from mockserver.webhooks import Event, Subscription
 
@@ -125,10 +126,7 @@ class LocalOutbox:
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=OFF")  # a mock's pending webhooks need not survive a crash
-            conn.executescript(_SCHEMA)
+            conn = open_side_database(self.path, _SCHEMA)  # a mock's pending webhooks need not survive a crash
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 

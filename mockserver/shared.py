@@ -27,6 +27,7 @@ from typing import Protocol
 from mockserver.controls import Controls, Quota
 from mockserver.errors import ServiceUnavailable
 from mockserver.ratelimit import Usage, advance
+from mockserver.side_files import alive, open_side_database
 from mockserver.store import ChangeCounter
 
 __all__ = ["MAX_ROWS", "LocalShared", "SharedState"]
@@ -104,10 +105,7 @@ class LocalShared:
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=OFF")  # counters and quotas need not survive a crash
-            conn.executescript(_SCHEMA)
+            conn = open_side_database(self.path, _SCHEMA)  # counters and quotas need not survive a crash
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
@@ -205,7 +203,7 @@ class LocalShared:
     def workers(self) -> list[int]:
         with self._lock:
             rows = self._connect().execute("SELECT pid FROM workers ORDER BY pid").fetchall()
-        return [pid for (pid,) in rows if _alive(pid)]
+        return [pid for (pid,) in rows if alive(pid)]
 
 
 class _Transaction:
@@ -239,16 +237,6 @@ class _Transaction:
             self.shared._lock.release()
         if isinstance(exc, sqlite3.Error):
             raise _unavailable(exc) from None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FLAVOURS_DIR = ROOT / "mockserver" / "flavours"
 CORE = ("array_params", "catalog", "config_file", "controls", "customer_json", "dataset", "documents", "errors",
         "faults", "fields", "formats", "journal", "journal_slots", "masking", "matching", "model", "outbox", "overlay",
-        "pagination", "pools", "query", "ranking", "ratelimit", "reading", "shared", "store", "tenants", "walks",
+        "pagination", "pools", "query", "ranking", "ratelimit", "reading", "shared", "side_files", "store", "tenants", "walks",
         "webhooks", "writer")
 """Modules of the pure core: no web framework, no platform."""
 MAX_LINES = 500
