@@ -222,6 +222,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
                  f"{config.get('reps', '?')} repetitions of {config.get('duration_s', '?')} s after "
                  f"{config.get('warmup_s', '?')} s warm-up; dataset {config.get('count', 0):,} customers, "
                  f"seed {config.get('seed', '?')}")
+    if config.get("mock_flags"):
+        lines.append(f"- mockserver serve flags: {config['mock_flags']}")
     if results.get("retries"):
         lines.append(f"- re-measured: {results['retries']}")
     if results.get("notes"):

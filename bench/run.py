@@ -149,7 +149,8 @@ class Bench:
                        "gunicorn": gunicorn_desc, "reps": mode["reps"], "duration_s": mode["duration"],
                        "warmup_s": mode["warmup"], "count": mode["count"], "seed": args.seed,
                        "connections": list(args.connections), "sizes": list(mode["sizes"]),
-                       "warm_requests_per_workload": mode["warm_requests"], "soak_requests": mode["soak"]},
+                       "warm_requests_per_workload": mode["warm_requests"], "soak_requests": mode["soak"],
+                       "mock_flags": " ".join(args.mock_flags) or "(none: the defaults, request journal on)"},
             "notes": self.notes, "skipped": self.skipped,
         }
         flavours = FLAVOURS.names()
@@ -159,7 +160,7 @@ class Bench:
         compile_bytecode()
         startup: dict[str, Any] = {}
         for size in mode["sizes"]:
-            times = self.startup_times(lambda s=size: mock_server(s, args.seed, workers, self.work),
+            times = self.startup_times(lambda s=size: mock_server(s, args.seed, workers, self.work, args.mock_flags),
                                        mode["startups"])
             startup[str(size)] = _startup_summary(times)
             log(f"startup {size:>11,}: {', '.join(f'{t:.3f}' for t in times)} s")
@@ -187,7 +188,7 @@ class Bench:
                 memory_rows.append(ceiling_warm)
 
             for size in sorted(set(mode["sizes"]) | {main_count}):
-                server = mock_server(size, args.seed, workers, self.work).start()
+                server = mock_server(size, args.seed, workers, self.work, args.mock_flags).start()
                 keep = size == main_count
                 try:
                     health = http_json(server.base_url, "/health", {})[1] or {}
@@ -271,7 +272,7 @@ class Bench:
         """Deep offsets and searches on their own server (they write a customer)."""
         from mockserver import Dataset
 
-        server = mock_server(size, self.args.seed, workers, self.work).start()
+        server = mock_server(size, self.args.seed, workers, self.work, self.args.mock_flags).start()
         try:
             found = deep.measure(server.base_url, size, Dataset(self.args.seed, size).id_of(size // 2),
                                  reps=self.mode["reps"])
@@ -376,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-install", action="store_true", help="never run apt-get")
     parser.add_argument("--workers", type=int, help="gunicorn workers for both servers (default: serve's default)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--mock-flags", type=str.split, default=[], metavar="FLAGS",
+                        help="extra mockserver serve flags for every mock run, e.g. --mock-flags='--journal-size 0' "
+                             "(the request journal off: every optional feature off)")
     parser.add_argument("--connections", type=lambda s: [int(x) for x in s.split(",")], default=[1, 32],
                         help="comma-separated connection counts (default 1,32)")
     parser.add_argument("--max-minutes", type=float, default=25.0, help="abort a run that takes longer")

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,10 +111,11 @@ def free_port() -> int:
     return _free(HOST)
 
 
-def mock_server(count: int, seed: int, workers: int, log_dir: Path) -> Server:
+def mock_server(count: int, seed: int, workers: int, log_dir: Path, flags: Sequence[str] = ()) -> Server:
+    """``mockserver serve`` with the benchmark's dataset, plus ``flags`` (``--journal-size 0``...)."""
     port = free_port()
     command = [sys.executable, "-m", "mockserver", "serve", "--host", HOST, "--port", str(port), "--seed", str(seed),
-               "--count", str(count), "--workers", str(workers)]
+               "--count", str(count), "--workers", str(workers), *flags]
     return Server(f"mock-{count}", command, port, f"/customers?limit={PAGE}", AUTH, log_dir)
 
 
