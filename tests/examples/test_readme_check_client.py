@@ -10,19 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.examples.readme import bash_block, section
+
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
 pytestmark = pytest.mark.integration
 
 TIMES_AND_PORTS = re.compile(r"\d\d:\d\d:\d\d\.\d{3}|127\.0\.0\.1:\d+|in \d+\.\ds")
 
 
-def section() -> str:
-    return README.read_text(encoding="utf-8").split("### Check a client:", 1)[1].split("\n### ", 1)[0]
-
-
 def test_the_command_block_works_as_written() -> None:
-    script = re.search(r"```bash\n(.*?)```", section(), re.DOTALL).group(1)  # type: ignore[union-attr]
+    script = bash_block("### Check a client:", end="\n### ")
     bin_dir = str(Path(sys.executable).parent)  # `contracts` and `python` of this environment
     run = subprocess.run(["bash", "-e", "-c", f'export PATH="{bin_dir}:$PATH"\n{script}'], cwd=ROOT,
                          capture_output=True, text=True, timeout=120, check=False)
@@ -34,7 +31,7 @@ def test_the_command_block_works_as_written() -> None:
     assert out.rstrip().endswith("exit 1")
     assert "check-client: running client" in run.stderr and "check-client: judging" in run.stderr
 
-    sample = re.search(r"```text\n(.*?)```", section(), re.DOTALL).group(1)  # type: ignore[union-attr]
+    sample = re.search(r"```text\n(.*?)```", section("### Check a client:", end="\n### "), re.DOTALL).group(1)  # type: ignore[union-attr]
     real = [TIMES_AND_PORTS.sub("*", line) for line in out.splitlines()]
     for line in sample.splitlines():
         shown = TIMES_AND_PORTS.sub("*", line)

@@ -4,28 +4,21 @@ server, and its pytest example the file ``test_readme_journal_example.py`` that 
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from mockserver import ServerProcess, Settings
-from tests.examples.test_readme_walkthrough import json_documents
+from tests.examples.readme import bash_block, json_documents, run_against, section
 
 HERE = Path(__file__).resolve().parent
-README = HERE.parents[1] / "README.md"
 pytestmark = pytest.mark.integration
 
 
-def section() -> str:
-    return README.read_text(encoding="utf-8").split("## Request journal and verification", 1)[1].split("\n## ", 1)[0]
-
-
 def test_the_curl_block_works_as_written() -> None:
-    script = re.search(r"```bash\n(.*?)```", section(), re.DOTALL).group(1)  # type: ignore[union-attr]
+    script = bash_block("## Request journal and verification")
     with ServerProcess(Settings(seed=42, count=1000, workers=2, port=0)) as server:
-        run = subprocess.run(["bash", "-e", "-c", script.replace("http://127.0.0.1:8000", server.url)],
-                             capture_output=True, text=True, timeout=60, check=False)
+        run = run_against(script, server.url)
     assert run.returncode == 0, run.stderr
     listed, count, found, misses, config = json_documents(run.stdout)
     (page,) = listed["requests"]
@@ -42,5 +35,5 @@ def test_the_curl_block_works_as_written() -> None:
 
 
 def test_the_pytest_example_is_the_file_that_runs() -> None:
-    blocks = re.findall(r"```python\n(.*?)```", section(), re.DOTALL)
+    blocks = re.findall(r"```python\n(.*?)```", section("## Request journal and verification"), re.DOTALL)
     assert blocks == [(HERE / "test_readme_journal_example.py").read_text(encoding="utf-8")]

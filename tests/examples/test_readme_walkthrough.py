@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mockserver import ServerProcess, Settings
+from tests.examples.readme import json_documents
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 pytestmark = pytest.mark.integration
@@ -19,20 +19,6 @@ def walkthrough() -> str:
     text = README.read_text(encoding="utf-8")
     section = text.split("## Walkthrough (curl)", 1)[1]
     return re.search(r"```bash\n(.*?)```", section, re.DOTALL).group(1)  # type: ignore[union-attr]
-
-
-def json_documents(text: str) -> list[dict]:  # type: ignore[type-arg]
-    """Every top-level JSON object in curl's output (bodies are not newline-terminated)."""
-    decoder, found, at = json.JSONDecoder(), [], text.find("{")
-    while at != -1:
-        try:
-            value, end = decoder.raw_decode(text, at)
-        except ValueError:
-            at = text.find("{", at + 1)
-            continue
-        found.append(value)
-        at = text.find("{", end)
-    return found
 
 
 def test_readme_opens_with_the_two_commands() -> None:

@@ -7,32 +7,24 @@ import base64
 import hashlib
 import hmac
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from contracts.webhooks import WebhookReceiver
 from mockserver import ServerProcess, Settings
-from tests.examples.test_readme_walkthrough import json_documents
+from tests.examples.readme import bash_block, json_documents, run_against, section
 
 HERE = Path(__file__).resolve().parent
-README = HERE.parents[1] / "README.md"
 pytestmark = pytest.mark.integration
 
 
-def section() -> str:
-    return README.read_text(encoding="utf-8").split("## Webhooks:", 1)[1].split("\n## ", 1)[0]
-
-
 def test_the_curl_block_works_as_written() -> None:
-    script = re.search(r"```bash\n(.*?)```", section(), re.DOTALL).group(1)  # type: ignore[union-attr]
+    script = bash_block("## Webhooks:")
     receiver = WebhookReceiver().start()
     try:
         with ServerProcess(Settings(seed=42, count=100, workers=2, port=0)) as server:
-            run = subprocess.run(["bash", "-e", "-c", script.replace("http://127.0.0.1:8000", server.url)
-                                  .replace("http://127.0.0.1:9000/webhooks", receiver.url)],
-                                 capture_output=True, text=True, timeout=60, check=False)
+            run = run_against(script, server.url, {"http://127.0.0.1:9000/webhooks": receiver.url})
         [hook] = receiver.wait_for("customers/create", timeout=5)
     finally:
         receiver.stop()
@@ -47,5 +39,5 @@ def test_the_curl_block_works_as_written() -> None:
 
 
 def test_the_pytest_example_is_the_file_that_runs() -> None:
-    blocks = re.findall(r"```python\n(.*?)```", section(), re.DOTALL)
+    blocks = re.findall(r"```python\n(.*?)```", section("## Webhooks:"), re.DOTALL)
     assert blocks == [(HERE / "test_readme_webhooks_example.py").read_text(encoding="utf-8")]
