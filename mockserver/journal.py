@@ -42,7 +42,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 from mockserver.journal_slots import WorkerSlots
-from mockserver.side_files import open_side_database
+from mockserver.side_files import SideFile
 
 __all__ = [
     "FLUSH_SECONDS", "MAX_PAGE", "MAX_PENDING", "SYNC_SECONDS", "TRIM_EVERY", "JournalFilter", "LocalJournal", "Record",
@@ -133,7 +133,7 @@ _INSERT = ("INSERT INTO requests (id, epoch, method, path, query, flavour, tenan
 _COLUMNS = "id, epoch, method, path, query, flavour, tenant, status, operation, data"
 
 
-class LocalJournal:
+class LocalJournal(SideFile):
     """:class:`RequestJournal` as a ring in an SQLite file, shared by one server's workers.
 
     Args:
@@ -141,14 +141,14 @@ class LocalJournal:
         size: entries kept (at least 1).
     """
 
+    schema = _SCHEMA  # lost on a crash: a test journal, not an audit log
+
     def __init__(self, path: str, size: int) -> None:
         if size < 1:
             raise ValueError(f"a journal keeps at least 1 entry, got {size}")
         self.path = path
         self.size = size
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = -1
         self._failed = False
         conn = self._connect()
         conn.execute("DELETE FROM requests")
@@ -160,18 +160,9 @@ class LocalJournal:
         self._appended = 0
         self._wake: threading.Event | None = None
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._conn is None or self._pid != os.getpid():
-            conn = open_side_database(self.path, _SCHEMA)  # lost on a crash: a test journal, not an audit log
-            conn.execute("PRAGMA journal_size_limit=4194304")  # the WAL file shrinks back after a checkpoint
-            conn.create_function("regexp", 2, _regexp, deterministic=True)
-            self._conn, self._pid = conn, os.getpid()
-        return self._conn
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_size_limit=4194304")  # the WAL file shrinks back after a checkpoint
+        conn.create_function("regexp", 2, _regexp, deterministic=True)
 
     def append(self, record: Record) -> None:
         if self._mode_pid != os.getpid():

@@ -15,7 +15,6 @@ the oldest dropped first.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -23,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
 from mockserver.errors import ServiceUnavailable
-from mockserver.side_files import open_side_database
+from mockserver.side_files import SideFile
 from mockserver.store import ChangeCounter
 from mockserver.webhooks import Event, Subscription
 
@@ -109,14 +108,14 @@ class WebhookOutbox(Protocol):
         ...
 
 
-class LocalOutbox:
+class LocalOutbox(SideFile):
     """:class:`WebhookOutbox` in an SQLite file (created empty but for ``initial``)."""
+
+    schema = _SCHEMA  # pending webhooks need not survive a crash
 
     def __init__(self, path: str, initial: Sequence[Subscription] = ()) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = -1
         self._changes = ChangeCounter(path + "-changes")
         self._seen = -1
         self._subs: tuple[Subscription, ...] = ()
@@ -124,16 +123,6 @@ class LocalOutbox:
         self.subscriptions()
         self._close()  # gunicorn forks after this: every process opens its own connection
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._conn is None or self._pid != os.getpid():
-            conn = open_side_database(self.path, _SCHEMA)  # a mock's pending webhooks need not survive a crash
-            self._conn, self._pid = conn, os.getpid()
-        return self._conn
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     def _write(self, work: Any) -> Any:
         """``work(conn)`` in one ``BEGIN IMMEDIATE`` transaction."""

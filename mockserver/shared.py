@@ -17,7 +17,6 @@ one server sees one copy, and a networked store can implement the same protocol 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -27,7 +26,7 @@ from typing import Protocol
 from mockserver.controls import Controls, Quota
 from mockserver.errors import ServiceUnavailable
 from mockserver.ratelimit import Usage, advance
-from mockserver.side_files import alive, open_side_database
+from mockserver.side_files import SideFile, alive
 from mockserver.store import ChangeCounter
 
 __all__ = ["MAX_ROWS", "LocalShared", "SharedState"]
@@ -77,7 +76,7 @@ class SharedState(Protocol):
         ...
 
 
-class LocalShared:
+class LocalShared(SideFile):
     """:class:`SharedState` in an SQLite file next to the write log, shared by one server's workers.
 
     Args:
@@ -85,11 +84,11 @@ class LocalShared:
         initial: the controls the server starts with.
     """
 
+    schema = _SCHEMA  # counters and quotas need not survive a crash
+
     def __init__(self, path: str, initial: Controls) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = -1
         self._seen = -1
         self._controls = initial
         self._changes = ChangeCounter(path + "-changes")
@@ -103,16 +102,6 @@ class LocalShared:
         self._seen = self._changes.read()  # PERF: forked workers start with these controls, no query
         self._close()  # gunicorn forks after this: every process opens its own connection
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._conn is None or self._pid != os.getpid():
-            conn = open_side_database(self.path, _SCHEMA)  # counters and quotas need not survive a crash
-            self._conn, self._pid = conn, os.getpid()
-        return self._conn
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from typing import ClassVar
 
-__all__ = ["alive", "open_side_database"]
+__all__ = ["SideFile", "alive", "open_side_database"]
 
 
 def open_side_database(path: str, schema: str) -> sqlite3.Connection:
@@ -26,6 +27,33 @@ def open_side_database(path: str, schema: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=OFF")
     conn.executescript(schema)
     return conn
+
+
+class SideFile:
+    """Base of a side file's store: its connection, opened again in each process (never across a fork).
+
+    A subclass sets ``path`` and ``schema``; ``_prepare`` adds what its queries need to a new connection.
+    """
+
+    path: str
+    schema: ClassVar[str]
+    _conn: sqlite3.Connection | None = None
+    _pid: int = -1
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Called on each new connection (a function its queries use, a pragma of its own)."""
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():
+            conn = open_side_database(self.path, self.schema)
+            self._prepare(conn)
+            self._conn, self._pid = conn, os.getpid()
+        return self._conn
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def alive(pid: int) -> bool:
